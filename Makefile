@@ -50,6 +50,7 @@ data-check: $(STAMP)
 	$(BIN)/extractor data check datasets/cantos/*.jsonl
 
 report: $(STAMP)
+	$(BIN)/python datasets/cantos/build.py --check
 	$(BIN)/extractor data check datasets/cantos/*.jsonl
 	$(BIN)/extractor data summary datasets/cantos
 

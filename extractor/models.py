@@ -193,6 +193,9 @@ def _write_checkpoint(gguf: Path, out: Path, spec: ModelSpec) -> None:
     if spec.chat_template:
         tok.chat_template = spec.chat_template
     tok.save_pretrained(out)
+    # The loaded config still says "quantization: gguf"; the saved weights are plain fp32.
+    if hasattr(model.config, "quantization_config"):
+        del model.config.quantization_config
     model.config.save_pretrained(out)
     model.generation_config.save_pretrained(out)
     state = {k: v.contiguous() for k, v in model.state_dict().items()}

@@ -488,9 +488,12 @@ def build_rows(rng: random.Random) -> list[dict]:
                 ["question" if text.endswith("?") else "scholarly", "multi", *t1, *t2])
     for frame in RELATIVE:
         for _ in range(6):
-            text, refs, tags = ref_range(rng)
-            c, lines = refs[0]
-            k = rng.randint(2, 5)
+            while True:  # the following lines must exist too
+                text, refs, tags = ref_range(rng)
+                c, lines = refs[0]
+                k = rng.randint(2, 5)
+                if lines[-1] + k <= max_line(c):
+                    break
             following = list(range(lines[-1] + 1, lines[-1] + k + 1))
             s = frame.format(ref=text, k=cardinal(k))
             add(s[0].upper() + s[1:], refs + [(c, following)], ["scholarly", "relative", *tags])
