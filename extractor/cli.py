@@ -39,6 +39,7 @@ def cli():
       extractor data summary datasets/cantos
       extractor models list
       extractor models prepare smollm2-135m
+      extractor train configs/cantos-smollm2.toml
       extractor parse '{"references": []} ### Question: next?'
     """
 
@@ -152,6 +153,43 @@ def models_prepare(name):
     spec = models_mod.get(name)
     click.echo(f"gguf: {models_mod.gguf_path(spec)}" if spec.gguf or spec.gguf_env else "gguf: (none)")
     click.echo(f"hf:   {models_mod.hf_path(spec)}")
+
+
+# ----------------------------------------------------------------------------- train
+@cli.command("train")
+@click.argument("config", required=False, type=click.Path(dir_okay=False))
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help="Override any config key (repeatable).")
+@click.option("--resume", "resume_dir", type=click.Path(file_okay=False), help="Continue an interrupted run directory.")
+@click.option("--runs-dir", default="runs", show_default=True, help="Where run directories are created.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def train_cmd(config, overrides, resume_dir, runs_dir, quiet):
+    """Fine-tune a LoRA / QLoRA adapter from a TOML config into runs/NAME/.
+
+    Loss is on the answer JSON and the end-of-turn token only; the adapter with the lowest
+    validation loss is kept in runs/NAME/adapter/. Ctrl-C or kill at any time, then --resume.
+
+    \b
+    Examples:
+      extractor train configs/cantos-smollm2.toml
+      extractor train configs/cantos-smollm2.toml --set max_steps=20 --set name=quick
+      extractor train configs/cantos-smollm2.toml --set quantization=4bit
+      extractor train --resume runs/cantos-smollm2
+      accelerate launch -m extractor train configs/cantos-zephyr.toml
+    """
+    from .config import load_config
+    from .trainer import resume_config, train
+
+    if resume_dir:
+        if config or overrides:
+            raise ExtractorError("--resume continues a run as it was configured; drop CONFIG and --set")
+        cfg = resume_config(resume_dir)
+        run = train(cfg, Path(resume_dir).parent, resume=True, show_progress=not quiet)
+    else:
+        cfg = load_config(config, list(overrides))
+        run = train(cfg, runs_dir, show_progress=not quiet)
+    info = json.loads((run / "run.json").read_text())
+    click.echo(f"{run}: best adapter at step {info['best']['step']} (validation loss {info['best']['valid_loss']:.4f}), "
+               f"{info['tokens_per_s']} tokens/s, {info['train_seconds']} s")
 
 
 # ----------------------------------------------------------------------------- parse

@@ -1,0 +1,207 @@
+"""The trainer on the real embedded model: label masking, tiny runs (LoRA and QLoRA), resume, bad configs."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from extractor import data, models
+from extractor.batches import IGNORE, collate, encode, epoch_batches
+from extractor.config import load_config
+from extractor.errors import ConfigError
+from extractor.schema import to_json_text
+
+ROOT = Path(__file__).resolve().parents[1]
+TRAIN = ROOT / "datasets" / "cantos" / "train.jsonl"
+VALID = ROOT / "datasets" / "cantos" / "valid.jsonl"
+
+
+@pytest.fixture(scope="module")
+def tokenizer(embedded):
+    from extractor.trainer import load_tokenizer
+
+    spec, _, hf_dir = embedded
+    return load_tokenizer(spec, hf_dir)
+
+
+def test_labels_cover_exactly_the_answer_and_eos(tokenizer):
+    examples = data.load([VALID])[:6]
+    rows = encode(tokenizer, examples, "chat", "Extract.", 384)
+    batch = collate(rows, tokenizer.pad_token_id)
+    assert tokenizer.pad_token_id == tokenizer.eos_token_id  # the case that broke the seeds
+    for i, (row, ex) in enumerate(zip(rows, examples)):
+        ids, labels = batch["input_ids"][i], batch["labels"][i]
+        n = len(row.input_ids)
+        assert labels[n - 1] == tokenizer.eos_token_id  # EOS is trained even though pad == eos
+        assert (labels[: row.n_prompt] == IGNORE).all()  # prompt
+        assert (labels[n:] == IGNORE).all() and (ids[n:] == tokenizer.pad_token_id).all()  # right padding
+        span = labels[labels != IGNORE].tolist()
+        assert tokenizer.decode(span) == to_json_text(list(ex.references)) + tokenizer.eos_token
+    assert batch["attention_mask"].sum() == sum(len(r.input_ids) for r in rows)
+
+
+def test_the_seeds_bug_switch_drops_the_eos_label(tokenizer):
+    rows = encode(tokenizer, data.load([VALID])[:4], "plain", "", 384)
+    good = collate(rows, tokenizer.pad_token_id)
+    bug = collate(rows, tokenizer.pad_token_id, reproduce_pad_eos_bug=True)
+    for i, row in enumerate(rows):
+        n = len(row.input_ids)
+        assert good["labels"][i, n - 1] == tokenizer.eos_token_id
+        assert bug["labels"][i, n - 1] == IGNORE
+    assert not (bug["labels"] == tokenizer.eos_token_id).any()
+
+
+def test_plain_format_is_the_seeds_prompt(tokenizer):
+    ex = data.load([VALID])[0]
+    row = encode(tokenizer, [ex], "plain", "", 384)[0]
+    assert tokenizer.decode(row.input_ids[: row.n_prompt]) == f'### Question: "{ex.input}"\n ### Answer: '
+
+
+def test_rows_longer_than_max_length_are_an_error(tokenizer):
+    with pytest.raises(ConfigError, match="longer than max_length = 20"):
+        encode(tokenizer, data.load([VALID])[:3], "chat", "Extract.", 20)
+
+
+def test_batches_are_deterministic_and_cover_every_row():
+    lengths = [5, 9, 3, 7, 7, 2, 11, 4, 6, 8]
+    a = epoch_batches(lengths, 3, seed=1, epoch=0)
+    assert a == epoch_batches(lengths, 3, seed=1, epoch=0)
+    assert a != epoch_batches(lengths, 3, seed=1, epoch=1)
+    assert sorted(i for b in a for i in b) == list(range(10))
+
+
+# ------------------------------------------------------------------ configs
+def write_cfg(tmp_path, text) -> Path:
+    p = tmp_path / "c.toml"
+    p.write_text(text)
+    return p
+
+
+@pytest.mark.parametrize(
+    "text,override,needle",
+    [
+        ("lora_rank = 8\n", [], "unknown key 'lora_rank'"),
+        ('train = "nope.jsonl"\n', [], "train = 'nope.jsonl': file not found"),
+        ('quantization = "8bit"\n', [], "quantization = '8bit': must be one of none, 4bit"),
+        ('learning_rate = "fast"\n', [], "learning_rate = 'fast' is not a valid float"),
+        ("", ["batch_size=0"], "batch_size = 0: must be > 0"),
+        ("", ["epochs=abc"], "epochs = 'abc' is not a valid float"),
+        ('target_modules = ["q_proj", "lm_head"]\n', [], "target_modules includes lm_head"),
+        ("max_steps = [\n", [], "not valid TOML"),
+    ],
+)
+def test_bad_config_names_the_key(tmp_path, text, override, needle):
+    with pytest.raises(ConfigError) as e:
+        load_config(write_cfg(tmp_path, text), override)
+    assert needle in str(e.value)
+
+
+def test_bad_config_from_the_cli_is_one_line_and_exit_1(tmp_path):
+    r = subprocess.run([sys.executable, "-m", "extractor", "train", str(write_cfg(tmp_path, "lr = 1\n"))],
+                       capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 1
+    assert "unknown key 'lr'" in r.stderr and "Traceback" not in r.stderr
+    r = subprocess.run([sys.executable, "-m", "extractor", "train", str(tmp_path / "missing.toml")],
+                       capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode != 0 and "missing.toml" in r.stderr and "Traceback" not in r.stderr
+
+
+# ------------------------------------------------------------------ tiny real runs
+@pytest.fixture(scope="module")
+def tiny_data(tmp_path_factory):
+    d = tmp_path_factory.mktemp("tiny")
+    for name, src, n in (("train", TRAIN, 12), ("valid", VALID, 4)):
+        lines = src.read_text().splitlines()[:n]
+        (d / f"{name}.jsonl").write_text("\n".join(lines) + "\n")
+    return d
+
+
+def tiny_overrides(tiny_data, **extra):
+    base = {"train": str(tiny_data / "train.jsonl"), "valid": str(tiny_data / "valid.jsonl"), "batch_size": 2,
+            "lora_r": 4, "lora_alpha": 8, "max_steps": 3, "eval_every": 3, "threads": 2}
+    base.update(extra)
+    return [f"{k}={json.dumps(v)}" for k, v in base.items()]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("quantization", ["none", "4bit"])
+def test_tiny_run_writes_the_run_directory(tmp_path, tiny_data, embedded, quantization):
+    from extractor.trainer import train
+
+    cfg = load_config(None, tiny_overrides(tiny_data, quantization=quantization, name=f"tiny-{quantization}"))
+    run = train(cfg, tmp_path, show_progress=False)
+    assert sorted(p.name for p in (run / "adapter").iterdir()) == ["adapter_config.json", "adapter_model.safetensors"]
+    adapter_cfg = json.loads((run / "adapter" / "adapter_config.json").read_text())
+    assert adapter_cfg["base_model_name_or_path"] == "smollm2-135m"
+    assert not adapter_cfg.get("modules_to_save")
+    assert "lm_head" not in adapter_cfg["target_modules"]
+    info = json.loads((run / "run.json").read_text())
+    assert info["status"] == "finished" and info["steps_done"] == 3
+    assert info["best"]["step"] == 3 and info["best"]["valid_loss"] > 0
+    assert info["base_fingerprint"]["gguf_sha256"] == models.sha256_file(embedded[1])
+    log = [json.loads(x) for x in (run / "train_log.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in log] == [1, 2, 3]
+    assert all({"loss", "lr", "tokens_per_s"} <= r.keys() for r in log) and "valid_loss" in log[-1]
+    assert (run / "loss.svg").read_text().startswith("<svg")
+    assert load_config(run / "config.toml").quantization == quantization  # the resolved config reloads
+
+
+def adapter_tensors(run):
+    from safetensors.torch import load_file
+
+    return load_file(run / "adapter" / "adapter_model.safetensors")
+
+
+@pytest.mark.slow
+def test_kill_then_resume_equals_an_uninterrupted_run(tmp_path, tiny_data):
+    """kill -9 a real run after its first checkpoint, resume it, and get the same result."""
+    import torch
+
+    common = {"max_steps": 8, "eval_every": 4, "checkpoint_every": 2, "lora_dropout": 0.1}
+    args = tiny_overrides(tiny_data, name="killed", **common)
+    cmd = [sys.executable, "-m", "extractor", "train", "--quiet", "--runs-dir", str(tmp_path)]
+    for a in args:
+        cmd += ["--set", a]
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    state = tmp_path / "killed" / "checkpoint" / "state.json"
+    deadline = time.time() + 240
+    while time.time() < deadline and proc.poll() is None:
+        if state.exists() and json.loads(state.read_text())["step"] >= 2:
+            break
+        time.sleep(0.2)
+    assert proc.poll() is None, proc.stdout.read().decode()  # still running: we interrupt it
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    killed_at = json.loads(state.read_text())["step"]
+    assert killed_at < 8
+
+    r = subprocess.run([sys.executable, "-m", "extractor", "train", "--quiet", "--resume", str(tmp_path / "killed")],
+                       cwd=ROOT, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    log = [json.loads(x) for x in (tmp_path / "killed" / "train_log.jsonl").read_text().splitlines()]
+    assert [x["step"] for x in log] == list(range(1, 9))  # no step lost, none repeated
+
+    from extractor.trainer import train
+
+    straight = train(load_config(None, tiny_overrides(tiny_data, name="straight", **common)), tmp_path, show_progress=False)
+    ref_log = [json.loads(x) for x in (straight / "train_log.jsonl").read_text().splitlines()]
+    for a, b in zip(log, ref_log):
+        assert a["loss"] == pytest.approx(b["loss"], rel=1e-4, abs=1e-5)
+    ours, ref = adapter_tensors(tmp_path / "killed"), adapter_tensors(straight)
+    assert ours.keys() == ref.keys()
+    for k in ref:
+        torch.testing.assert_close(ours[k], ref[k], rtol=1e-4, atol=1e-5)
+
+
+def test_resume_refuses_a_different_base(tmp_path):
+    from extractor.runs import check_fingerprint, write_json
+
+    write_json(tmp_path / "run.json", {"base_fingerprint": {"gguf_sha256": "a" * 64, "hf_config_sha256": None}})
+    with pytest.raises(ConfigError, match="base model differs"):
+        check_fingerprint(tmp_path, {"gguf_sha256": "b" * 64})
+    check_fingerprint(tmp_path, {"gguf_sha256": "a" * 64})
