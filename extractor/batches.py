@@ -79,14 +79,14 @@ def collate(rows: list[Encoded], pad_id: int, reproduce_pad_eos_bug: bool = Fals
 def epoch_batches(lengths: list[int], batch_size: int, seed: int, epoch: int) -> list[list[int]]:
     """Length-grouped batches in a deterministic order for (seed, epoch).
 
-    Rows are shuffled, cut into chunks of 50 batches, sorted by length inside each chunk and
+    Rows are shuffled, cut into windows of 8 batches, sorted by length inside each chunk and
     batched, so a batch holds rows of similar length (little padding) while the order of
     batches stays random. The same (seed, epoch) always gives the same batches: resume relies on it.
     """
     rng = random.Random(seed * 1_000_003 + epoch)
     order = list(range(len(lengths)))
     rng.shuffle(order)
-    chunk = batch_size * 50
+    chunk = batch_size * 8
     batches = []
     for start in range(0, len(order), chunk):
         part = sorted(order[start:start + chunk], key=lambda i: lengths[i])

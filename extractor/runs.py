@@ -125,10 +125,3 @@ def check_fingerprint(run_dir: Path, actual: dict[str, str | None]) -> None:
                 f"{actual[key][:12]}... != {value[:12]}...). Use the same base model (see {run_dir}/run.json)."
             )
 
-
-def load_run(run_dir: str | Path) -> dict:
-    run_dir = Path(run_dir)
-    path = run_dir / "run.json"
-    if not path.is_file():
-        raise ConfigError(f"{run_dir}: not a run directory (no run.json); pass runs/NAME made by `extractor train`")
-    return json.loads(path.read_text(encoding="utf-8"))

@@ -292,5 +292,4 @@ def resume_config(run_dir: str | Path) -> TrainConfig:
     run_dir = Path(run_dir)
     if not (run_dir / "config.toml").is_file():
         raise ConfigError(f"{run_dir}: no config.toml; --resume takes a run directory made by `extractor train`")
-    cfg = load_config(run_dir / "config.toml")
-    return cfg
+    return load_config(run_dir / "config.toml")
