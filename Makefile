@@ -16,7 +16,7 @@ LLAMA_TAG := $(shell printf '%s %s' '$(LLAMA_CPP_VERSION)' '$(LLAMA_CMAKE_ARGS)'
 LLAMA_WHEEL_DIR := $(WHEELS)/llama-cpp-python-$(LLAMA_CPP_VERSION)-$(LLAMA_TAG)
 STAMP := $(VENV)/.installed
 
-.PHONY: install test test-fast report data-check eval-regress browser-test bench clean
+.PHONY: install test test-fast report baseline data-check eval-regress browser-test bench bench-eval clean
 
 install: $(STAMP)
 
@@ -49,14 +49,53 @@ test-fast: $(STAMP)
 data-check: $(STAMP)
 	$(BIN)/extractor data check datasets/cantos/*.jsonl
 
+# The main job. Each step picks up where an interrupted `make report` stopped: training resumes
+# from its checkpoint, a finished run is reused (delete runs/NAME to retrain), the evaluation
+# continues reports/latest/samples.jsonl (it refuses samples from another adapter).
+RUN ?= runs/cantos-smollm2
+BUG_RUN ?= runs/cantos-smollm2-padbug
+REPORT_OUT ?= reports/latest
+VARIANTS ?= rules,base-gguf,adapter-hf,adapter-gguf,merged-hf,merged-gguf,base-gguf+grammar,adapter-hf+grammar,adapter-gguf+grammar,merged-gguf+grammar,adapter-gguf@padbug
+define train_and_export
+	@if [ -f $(1)/export/export.json ] && [ $(1)/export/export.json -nt $(1)/adapter/adapter_model.safetensors ]; then echo "$(1): trained and exported"; \
+	else \
+	  if grep -q '"status": "finished"' $(1)/run.json 2>/dev/null; then echo "$(1): trained"; \
+	  elif [ -f $(1)/run.json ]; then $(BIN)/extractor train --resume $(1); \
+	  else $(BIN)/extractor train $(2); fi && \
+	  $(BIN)/extractor export $(1); \
+	fi
+endef
+
 report: $(STAMP)
 	$(BIN)/python datasets/cantos/build.py --check
 	$(BIN)/extractor data check datasets/cantos/*.jsonl
 	$(BIN)/extractor data summary datasets/cantos
+	$(call train_and_export,$(RUN),configs/cantos-smollm2.toml)
+	$(call train_and_export,$(BUG_RUN),configs/cantos-smollm2-padbug.toml)
+	$(BIN)/extractor eval --suite evals/cantos.toml --run $(RUN) --run padbug=$(BUG_RUN) \
+	  --variants '$(VARIANTS)' --out $(REPORT_OUT) --resume
+
+# Copy the latest report (not the samples or any weights) to reports/baseline/ for committing.
+baseline:
+	mkdir -p reports/baseline
+	cp $(REPORT_OUT)/report.json $(REPORT_OUT)/report.md $(REPORT_OUT)/report.html reports/baseline/
+
+# The full default suite as a gate: exit 1 on a threshold breach.
+eval-regress: $(STAMP)
+	$(call train_and_export,$(RUN),configs/cantos-smollm2.toml)
+	$(BIN)/extractor eval --suite evals/cantos.toml --run $(RUN) --out reports/regress --resume --check
+
+# Installs Debian's chromium where it is missing (needs apt and root), then renders report.html in it.
+browser-test: $(STAMP)
+	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+	$(BIN)/python -m pytest -q tests/test_browser.py -rs
 
 bench: $(STAMP)
 	$(BIN)/python -m pip install -q -e '.[bench]'
 	$(BIN)/python bench/train_throughput.py
+
+bench-eval: $(STAMP)
+	$(BIN)/python bench/eval_throughput.py --run $(RUN)
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -40,6 +40,9 @@ def cli():
       extractor models list
       extractor models prepare smollm2-135m
       extractor train configs/cantos-smollm2.toml
+      extractor export runs/cantos-smollm2
+      extractor eval --run runs/cantos-smollm2 --out reports/latest
+      extractor report compare reports/baseline reports/latest
       extractor parse '{"references": []} ### Question: next?'
     """
 
@@ -190,6 +193,170 @@ def train_cmd(config, overrides, resume_dir, runs_dir, quiet):
     info = json.loads((run / "run.json").read_text())
     click.echo(f"{run}: best adapter at step {info['best']['step']} (validation loss {info['best']['valid_loss']:.4f}), "
                f"{info['tokens_per_s']} tokens/s, {info['train_seconds']} s")
+
+
+# ----------------------------------------------------------------------------- export
+@cli.command("export")
+@click.argument("run_dir", type=click.Path(file_okay=False))
+@click.option("--quant", type=click.Choice(["q8_0", "q4_k_m", "q6_k", "f16"]), default="q8_0", show_default=True,
+              help="Type for the merged GGUF's re-quantized tensors (the others keep the base's).")
+def export_cmd(run_dir, quant):
+    """Write RUN/export/: adapter.gguf, merged-hf/, merged.gguf, Modelfile, export.json.
+
+    \b
+    Run each artefact:
+      llama-cpp-python  Llama(model_path=BASE.gguf, lora_path="RUN/export/adapter.gguf")
+                        Llama(model_path="RUN/export/merged.gguf")
+      Ollama            cd RUN/export && ollama create cantos -f Modelfile && ollama run cantos
+      transformers      AutoModelForCausalLM.from_pretrained("RUN/export/merged-hf")
+
+    \b
+    Examples:
+      extractor export runs/cantos-smollm2
+      extractor export runs/cantos-smollm2 --quant q4_k_m
+    """
+    from .export import export
+
+    s = export(run_dir, quant, log=lambda m: click.echo(m, err=True))
+    for name, size in s["files"].items():
+        click.echo(f"{size / 1e6:10.1f} MB  {Path(run_dir) / 'export' / name}")
+    types = ", ".join(f"{k} x{v}" for k, v in s["merged_gguf_tensor_types"].items())
+    click.echo(f"merged.gguf: {types} re-quantized; base {s['base_fingerprint']['gguf_sha256'][:12]}...; "
+               f"{s['wall_seconds']} s")
+
+
+# ----------------------------------------------------------------------------- eval
+def _parse_runs(values: tuple[str, ...]) -> dict:
+    runs: dict = {}
+    for v in values:
+        label, sep, path = v.partition("=")
+        key = label if sep else None
+        if key in runs:
+            raise ExtractorError(f"--run {v}: {'label ' + repr(label) if sep else 'the default run'} is given twice")
+        runs[key] = path if sep else v
+    return runs
+
+
+@cli.command("eval")
+@click.option("--suite", "suite_path", default="evals/cantos.toml", show_default=True, type=click.Path(dir_okay=False),
+              help="Evaluation definition (data files, variants, generation settings, thresholds).")
+@click.option("--run", "run_dirs", multiple=True, metavar="[LABEL=]DIR",
+              help="Training run (after `extractor export`). Repeat as LABEL=DIR for variants KIND@LABEL.")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False), help="Where samples and reports go.")
+@click.option("--data", "data_files", multiple=True, type=click.Path(dir_okay=False), help="Evaluate these JSONL files instead of the suite's.")
+@click.option("--variants", help="Comma-separated variants instead of the suite's, e.g. merged-gguf,rules.")
+@click.option("--limit", type=int, default=0, help="Only the first N rows of each data file (a quick look).")
+@click.option("--resume", is_flag=True, help="Continue OUT/samples.jsonl: skip samples already recorded.")
+@click.option("--check", is_flag=True, help="Exit 1 if a threshold of the suite is breached.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def eval_cmd(suite_path, run_dirs, out_dir, data_files, variants, limit, resume, check, quiet):
+    """Generate with every variant, score, and write OUT/report.{json,md,html}.
+
+    Every sample is appended to OUT/samples.jsonl as it is produced; kill the run at any time
+    and continue it with --resume. Variants: base-gguf, adapter-hf, adapter-gguf, merged-hf,
+    merged-gguf, rules; add +grammar for JSON-Schema-constrained decoding and @LABEL to use
+    the run given as --run LABEL=DIR.
+
+    \b
+    Examples:
+      extractor eval --run runs/cantos-smollm2 --out reports/latest
+      extractor eval --run runs/cantos-smollm2 --out reports/latest --resume --check
+      extractor eval --variants rules,base-gguf --data datasets/cantos/test.jsonl --out reports/quick
+      extractor eval --run runs/a --run bug=runs/b --variants adapter-gguf,adapter-gguf@bug --out reports/ab
+    """
+    from .evaluate import load_suite, run_eval
+    from .report import print_table, write_reports
+
+    suite = load_suite(suite_path)
+    if data_files:
+        suite.data = {Path(f).stem: Path(f) for f in data_files}
+        suite.thresholds = [t for t in suite.thresholds if t.data in suite.data]
+    if variants:
+        from .variants import parse_name
+
+        suite.variants = [str(parse_name(v)) for v in variants.split(",") if v.strip()]
+        for t in suite.thresholds:
+            t.variants = [v for v in t.variants if v in suite.variants]
+        suite.thresholds = [t for t in suite.thresholds if t.variants]
+    if limit:
+        suite.limit = limit
+    run_eval(suite, _parse_runs(run_dirs), Path(out_dir), resume=resume, progress=not quiet,
+             log=lambda m: click.echo(m, err=True))
+    report = write_reports(Path(out_dir))
+    print_table(report, console)
+    click.echo(f"wrote {out_dir}/report.json, report.md, report.html")
+    if check and any(not c["passed"] for c in report["checks"]):
+        sys.exit(1)
+
+
+# ----------------------------------------------------------------------------- report
+@cli.group()
+def report():
+    """Re-score, show and compare evaluation reports (no model is run).
+
+    \b
+    Examples:
+      extractor report rescore reports/latest
+      extractor report show reports/baseline
+      extractor report compare reports/baseline reports/latest
+    """
+
+
+@report.command("rescore")
+@click.argument("out_dir", type=click.Path(exists=True, file_okay=False))
+def report_rescore(out_dir):
+    """Score OUT/samples.jsonl again and rewrite report.json, report.md and report.html.
+
+    \b
+    Example:
+      extractor report rescore reports/latest
+    """
+    from .report import print_table, write_reports
+
+    print_table(write_reports(Path(out_dir)), console)
+
+
+@report.command("show")
+@click.argument("path", type=click.Path(exists=True))
+def report_show(path):
+    """Print a report's table in the terminal.
+
+    \b
+    Example:
+      extractor report show reports/baseline
+    """
+    from .report import load_report, print_table
+
+    print_table(load_report(path), console)
+
+
+@report.command("compare")
+@click.argument("a", type=click.Path(exists=True))
+@click.argument("b", type=click.Path(exists=True))
+@click.option("--all", "show_all", is_flag=True, help="Show every metric, not only changes.")
+def report_compare(a, b, show_all):
+    """Print B - A for every variant and metric both reports have; exit 1 on a regression.
+
+    A regression: a rate worse by more than 0.02, or a speed figure worse by more than 25%.
+
+    \b
+    Example:
+      extractor report compare reports/baseline reports/latest
+    """
+    from .report import compare, fmt, load_report
+
+    rows = compare(load_report(a), load_report(b))
+    table = Table(title=f"{b} vs {a}")
+    for col in ("data", "variant", "metric", "A", "B", "delta", ""):
+        table.add_column(col, justify="right" if col in ("A", "B", "delta") else "left")
+    for r in rows:
+        if show_all or r["delta"] or r["regression"]:
+            table.add_row(r["data"], r["variant"], r["metric"], fmt(r["metric"], r["a"]), fmt(r["metric"], r["b"]),
+                          f"{r['delta']:+.3f}", "[red]REGRESSION[/]" if r["regression"] else "")
+    console.print(table)
+    n = sum(r["regression"] for r in rows)
+    click.echo(f"{n} regression(s) over {len(rows)} compared figures")
+    sys.exit(1 if n else 0)
 
 
 # ----------------------------------------------------------------------------- parse

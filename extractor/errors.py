@@ -31,3 +31,7 @@ class ModelNotFoundError(ExtractorError):
 
 class ConfigError(ExtractorError):
     """A configuration file or option is invalid."""
+
+
+class ExportError(ExtractorError):
+    """An adapter cannot be exported, or an exported file does not fit its base model."""

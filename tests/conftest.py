@@ -1,8 +1,12 @@
 """Shared fixtures: the embedded model, resolved and prepared once per machine."""
 
+from pathlib import Path
+
 import pytest
 
 from extractor import models
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="session")
@@ -10,3 +14,33 @@ def embedded():
     """(spec, gguf path, HF checkpoint dir) of the embedded SmolLM2-135M, real files."""
     spec = models.get(models.DEFAULT_MODEL)
     return spec, models.gguf_path(spec), models.hf_path(spec)
+
+
+# A short real training run shared by the export and end-to-end eval tests: long enough that the
+# adapter changes the model's answers (JSON that stops), short enough for `make test` (~1.5 min).
+SMALL_RUN = {"max_steps": 24, "batch_size": 8, "learning_rate": 2e-3, "lora_r": 8, "lora_alpha": 16,
+             "eval_every": 24, "checkpoint_every": 100, "threads": 2}
+
+
+@pytest.fixture(scope="session")
+def small_run(tmp_path_factory, embedded):
+    """A run directory from `extractor train` with the default config, cut short."""
+    import json
+
+    from extractor.config import load_config
+    from extractor.trainer import train
+
+    data = ROOT / "datasets" / "cantos"
+    values = {"name": "small", "train": str(data / "train.jsonl"), "valid": str(data / "valid.jsonl"), **SMALL_RUN}
+    overrides = [f"{k}={json.dumps(v)}" for k, v in values.items()]
+    cfg = load_config(ROOT / "configs" / "cantos-smollm2.toml", overrides)
+    return train(cfg, tmp_path_factory.mktemp("runs"), show_progress=False)
+
+
+@pytest.fixture(scope="session")
+def exported(small_run):
+    """The small run exported with the default --quant q8_0: (run dir, export dir)."""
+    from extractor.export import export
+
+    export(small_run, "q8_0", log=lambda m: None)
+    return small_run, small_run / "export"

@@ -1,0 +1,231 @@
+"""Running an evaluation: suite files, and a generation loop that survives interruption.
+
+Generating, scoring and rendering are separate steps with files between them. This module only
+generates: every sample's record is appended to ``OUT/samples.jsonl`` as soon as it exists (one
+whole line per write, flushed), so a killed run loses at most the batch in flight, and
+``--resume`` skips every (data, variant, id) already recorded. Scoring reads that file
+(`extractor.report`), so re-scoring never re-runs a model.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import data as data_mod
+from .errors import ConfigError
+from .metrics import HIGHER_IS_BETTER, METRIC_KEYS
+from .schema import parse
+from .variants import RunArtefacts, Settings, Skip, build, parse_name
+
+SAMPLES = "samples.jsonl"
+EVAL_JSON = "eval.json"
+
+
+@dataclass
+class Threshold:
+    """A gate: every listed variant must reach each bound on the named data file."""
+
+    data: str
+    variants: list[str]
+    bounds: dict[str, float]
+    """metric -> bound; a minimum for higher-is-better metrics, a maximum for the others."""
+
+
+@dataclass
+class Suite:
+    """An evaluation definition (evals/*.toml)."""
+
+    name: str
+    data: dict[str, Path]
+    """Label -> JSONL file (relative paths are relative to the suite file's directory's parent)."""
+    variants: list[str]
+    settings: Settings = field(default_factory=Settings)
+    base_model: str = "smollm2-135m"
+    thresholds: list[Threshold] = field(default_factory=list)
+    limit: int = 0
+    """Only the first N rows of each data file (0: all)."""
+
+
+def load_suite(path: str | Path) -> Suite:
+    """Read and validate a suite file; every mistake names the file and the key."""
+    path = Path(path)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: suite file not found (the default is evals/cantos.toml)") from None
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{path}: not valid TOML ({e})") from None
+    known = {"name", "data", "variants", "generation", "base_model", "thresholds"}
+    for key in raw:
+        if key not in known:
+            raise ConfigError(f"{path}: unknown key {key!r}; known keys: {', '.join(sorted(known))}")
+    root = path.resolve().parent.parent
+    files = {}
+    for label, rel in (raw.get("data") or {}).items():
+        p = Path(rel) if Path(rel).is_absolute() else root / rel
+        if not p.is_file():
+            raise ConfigError(f"{path}: data.{label} = {rel!r}: file not found")
+        files[label] = p
+    if not files:
+        raise ConfigError(f"{path}: no [data] files; add e.g. test = \"datasets/cantos/test.jsonl\"")
+    variants = raw.get("variants") or []
+    for v in variants:
+        try:
+            parse_name(v)
+        except ConfigError as e:
+            raise ConfigError(f"{path}: variants: {e}") from None
+    gen = raw.get("generation") or {}
+    settings = Settings()
+    for key, value in gen.items():
+        if not hasattr(settings, key):
+            raise ConfigError(f"{path}: generation.{key} is unknown; known: max_new_tokens, n_ctx, batch_size, threads")
+        if not isinstance(value, int) or value < 0:
+            raise ConfigError(f"{path}: generation.{key} = {value!r} must be a non-negative integer")
+        setattr(settings, key, value)
+    thresholds = []
+    for i, t in enumerate(raw.get("thresholds") or []):
+        where = f"{path}: thresholds[{i}]"
+        t = dict(t)
+        label, names = t.pop("data", None), t.pop("variants", None)
+        if label not in files:
+            raise ConfigError(f"{where}: data = {label!r} is not one of the [data] labels {sorted(files)}")
+        if not names:
+            raise ConfigError(f"{where}: list the variants the bounds apply to")
+        for k, v in t.items():
+            if k not in METRIC_KEYS or HIGHER_IS_BETTER.get(k) is None:
+                raise ConfigError(f"{where}: {k!r} is not a metric with a direction; use one of {', '.join(METRIC_KEYS[1:])}")
+            if not isinstance(v, (int, float)):
+                raise ConfigError(f"{where}: {k} = {v!r} must be a number")
+        thresholds.append(Threshold(label, list(names), {k: float(v) for k, v in t.items()}))
+    return Suite(raw.get("name", path.stem), files, list(variants), settings, raw.get("base_model", "smollm2-135m"), thresholds)
+
+
+def read_samples(path: Path) -> list[dict]:
+    """Every whole record; a torn last line (a kill mid-write) is dropped and cut from the file."""
+    if not path.is_file():
+        return []
+    records, good_bytes = [], 0
+    with open(path, "rb") as f:
+        for line in f:
+            try:
+                records.append(json.loads(line))
+                good_bytes += len(line)
+            except json.JSONDecodeError:
+                break
+    if good_bytes != path.stat().st_size:
+        with open(path, "r+b") as f:
+            f.truncate(good_bytes)
+    return records
+
+
+def sample_key(r: dict) -> tuple[str, str, str]:
+    return r["data"], r["variant"], r["id"]
+
+
+def record(label: str, variant: str, ex: data_mod.Example, gen) -> dict:
+    p = parse(gen.text)
+    return {
+        "data": label, "variant": variant, "id": ex.id, "tags": list(ex.tags), "input": ex.input,
+        "gold": [r.to_json() for r in ex.references], "raw": gen.text, "finish_reason": gen.finish_reason,
+        "status": p.status, "references": None if p.references is None else [r.to_json() for r in p.references],
+        "rest": p.rest, "parse_error": p.error, "prompt_tokens": gen.prompt_tokens, "gen_tokens": gen.gen_tokens,
+        "seconds": round(gen.seconds, 4), "error": gen.error,
+    }
+
+
+def run_eval(suite: Suite, runs: dict[str | None, str | Path], out: Path, resume: bool = False,
+             progress: bool = True, log=print) -> dict:
+    """Generate every missing sample into out/samples.jsonl; return eval.json's content."""
+    out.mkdir(parents=True, exist_ok=True)
+    samples_path = out / SAMPLES
+    if samples_path.exists() and not resume:
+        raise ConfigError(f"{samples_path} exists: add --resume to continue it, or pick another --out")
+    done = {sample_key(r) for r in read_samples(samples_path)}
+    artefacts = {label: RunArtefacts.load(d) for label, d in runs.items()}
+    names = [parse_name(v) for v in suite.variants]
+    datasets = {label: data_mod.load([p])[: suite.limit or None] for label, p in suite.data.items()}
+    meta_path = out / EVAL_JSON
+    meta = json.loads(meta_path.read_text()) if resume and meta_path.is_file() else {}
+    adapters = {str(k or "default"): a.adapter_sha256 for k, a in artefacts.items()}
+    for label, sha in (meta.get("adapters") or {}).items():
+        if label in adapters and adapters[label] != sha:
+            raise ConfigError(f"{out}: its samples came from another adapter for run {label!r} (retrained since?). "
+                              f"Evaluate into a new --out, or delete {samples_path} to start over.")
+    meta["adapters"] = {**(meta.get("adapters") or {}), **adapters}
+    meta.update({"suite": suite.name, "variants": [str(n) for n in names], "data": {k: str(v) for k, v in suite.data.items()},
+                 "runs": {str(k or "default"): str(v) for k, v in runs.items()}, "settings": vars(suite.settings),
+                 "thresholds": [vars(t) for t in suite.thresholds]})
+    meta.setdefault("skipped", {})
+    meta.setdefault("wall_seconds", {})
+    total = sum(len(rows) for rows in datasets.values()) * len(names)
+    bar = _Progress(total, len(done), progress)
+    with bar, open(samples_path, "a", encoding="utf-8") as sink:
+        for name in names:
+            label = str(name)
+            todo = [(d, ex) for d, rows in datasets.items() for ex in rows if (d, label, ex.id) not in done]
+            if not todo:
+                continue
+            try:
+                variant = build(name, artefacts, suite.settings, suite.base_model)
+            except Skip as s:
+                meta["skipped"][label] = str(s)
+                bar.advance(len(todo))
+                log(f"{label}: skipped ({s})")
+                continue
+            t0 = time.perf_counter()
+            step = max(1, suite.settings.batch_size)
+            try:
+                for i in range(0, len(todo), step):
+                    chunk = todo[i:i + step]
+                    bar.describe(label)
+                    gens = variant.generate([ex.input for _, ex in chunk])
+                    for (d, ex), g in zip(chunk, gens):
+                        sink.write(json.dumps(record(d, label, ex, g), ensure_ascii=False) + "\n")
+                    sink.flush()
+                    os.fsync(sink.fileno())
+                    bar.advance(len(chunk))
+            finally:
+                variant.close()
+            meta["wall_seconds"][label] = round(meta["wall_seconds"].get(label, 0) + time.perf_counter() - t0, 2)
+            _write_meta(meta_path, meta)
+    _write_meta(meta_path, meta)
+    return meta
+
+
+def _write_meta(path: Path, meta: dict) -> None:
+    from .runs import write_json
+
+    write_json(path, meta)
+
+
+class _Progress:
+    def __init__(self, total: int, done: int, enabled: bool):
+        self.enabled = enabled
+        if enabled:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+            self.bar = Progress(TextColumn("{task.description:<24}"), BarColumn(), MofNCompleteColumn(),
+                                TimeRemainingColumn(), transient=False)
+            self.task = self.bar.add_task("eval", total=total, completed=done)
+
+    def __enter__(self):
+        if self.enabled:
+            self.bar.start()
+        return self
+
+    def __exit__(self, *exc):
+        if self.enabled:
+            self.bar.stop()
+
+    def describe(self, text: str) -> None:
+        if self.enabled:
+            self.bar.update(self.task, description=text)
+
+    def advance(self, n: int) -> None:
+        if self.enabled:
+            self.bar.advance(self.task, n)

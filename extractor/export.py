@@ -1,0 +1,135 @@
+"""`extractor export RUN`: the trained adapter as every artefact a user might ship.
+
+    runs/NAME/export/
+      adapter.gguf     llama.cpp LoRA adapter for the base GGUF (runs unmerged on a CPU)
+      merged-hf/       full-precision base + adapter merged by peft (safetensors, tokenizer, template)
+      merged.gguf      base GGUF with the touched tensors merged and re-quantized to --quant
+      Modelfile        Ollama: FROM ./merged.gguf, the training chat template, stop tokens, temperature 0
+      export.json      files, sizes, wall times, the base fingerprint they were built from
+
+The directory is built aside and swapped in whole, so an interrupted export leaves the previous
+one (or none), never a half-written GGUF.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+from . import models, runs
+from .errors import ConfigError, ExportError
+from .lora_gguf import read_adapter, write_adapter_gguf
+from .quantize import QUANTS, write_merged_gguf
+
+_SYS, _PROMPT = "\x00SYSTEM\x00", "\x00PROMPT\x00"
+
+
+def run_info(run_dir: Path) -> tuple[dict, "TrainConfig"]:  # noqa: F821
+    from .config import load_config
+
+    if not (run_dir / "run.json").is_file() or not (run_dir / "config.toml").is_file():
+        raise ConfigError(f"{run_dir}: not a run directory (no run.json / config.toml). "
+                          "Pass a directory written by `extractor train`, e.g. runs/cantos-smollm2.")
+    info = json.loads((run_dir / "run.json").read_text())
+    if not (run_dir / "adapter" / "adapter_model.safetensors").is_file():
+        raise ConfigError(f"{run_dir}: no adapter yet (status {info.get('status')!r}). Finish or resume training first.")
+    return info, load_config(run_dir / "config.toml")
+
+
+def ollama_template(tokenizer, prompt_format: str) -> str:
+    """The training prompt as an Ollama Go template, rendered from the same chat template."""
+    from .batches import prompt_text
+
+    text = prompt_text(tokenizer, _PROMPT, prompt_format, _SYS)
+    if "{{" in text.replace(_PROMPT, "").replace(_SYS, ""):
+        raise ExportError("the chat template contains '{{', which an Ollama template cannot hold literally.")
+    go = text.replace(_PROMPT, "{{ .Prompt }}")
+    if _SYS in go:
+        go = go.replace(_SYS, "{{ .System }}")
+    return go + "{{ .Response }}" + (tokenizer.eos_token or "")
+
+
+def modelfile(tokenizer, cfg, spec) -> str:
+    stops = list(dict.fromkeys([*spec.stop, tokenizer.eos_token] if tokenizer.eos_token else spec.stop))
+    if cfg.prompt_format == "plain":
+        stops.append("### Question")  # the seeds' format has no turn token; cut a chained question
+    lines = ["# Ollama Modelfile written by `extractor export`.", "# ollama create cantos -f Modelfile && ollama run cantos",
+             "FROM ./merged.gguf", f'TEMPLATE """{ollama_template(tokenizer, cfg.prompt_format)}"""']
+    if cfg.prompt_format != "plain":
+        lines.append(f'SYSTEM """{cfg.system}"""')
+    lines += [f'PARAMETER stop "{s}"' for s in stops]
+    lines += ["PARAMETER temperature 0", "PARAMETER num_predict 256"]
+    return "\n".join(lines) + "\n"
+
+
+def write_merged_hf(run_dir: Path, hf_dir: str, spec, out: Path) -> None:
+    """Merge with peft into the full-precision base (never the 4-bit one) and save safetensors."""
+    import torch
+    from peft import PeftModel
+    from transformers import AutoConfig, AutoModelForCausalLM
+
+    from .trainer import load_tokenizer
+
+    dtype = getattr(AutoConfig.from_pretrained(hf_dir), "dtype", None) or torch.float32
+    if isinstance(dtype, str):
+        dtype = getattr(torch, dtype)
+    base = AutoModelForCausalLM.from_pretrained(hf_dir, dtype=dtype)
+    merged = PeftModel.from_pretrained(base, str(run_dir / "adapter")).merge_and_unload()
+    merged.save_pretrained(out, safe_serialization=True)
+    load_tokenizer(spec, hf_dir).save_pretrained(out)
+
+
+def export(run_dir: str | Path, quant: str = "q8_0", log=print) -> dict:
+    """Write runs/NAME/export/ and return its summary (also written as export.json)."""
+    run_dir = Path(run_dir)
+    if quant not in QUANTS:
+        raise ExportError(f"--quant {quant!r}: choose one of {', '.join(QUANTS)}.")
+    info, cfg = run_info(run_dir)
+    spec = models.get(cfg.model)
+    adapter = read_adapter(run_dir / "adapter")  # refusals come before any heavy work
+    base_gguf = models.gguf_path(spec)
+    hf_dir = models.hf_path(spec)
+    fp = runs.fingerprint(hf_dir, base_gguf)
+    runs.check_fingerprint(run_dir, fp)
+    from .trainer import load_tokenizer
+
+    tokenizer = load_tokenizer(spec, hf_dir)
+    started = time.perf_counter()
+    timings: dict[str, float] = {}
+    touched: dict = {}
+
+    def step(name, fn):
+        t0 = time.perf_counter()
+        log(f"writing {name} ...")
+        result = fn()
+        timings[name] = round(time.perf_counter() - t0, 2)
+        return result
+
+    def fill(tmp: Path) -> None:
+        n = step("adapter.gguf", lambda: write_adapter_gguf(adapter, base_gguf, tmp / "adapter.gguf", fp["gguf_sha256"]))
+        step("merged-hf", lambda: write_merged_hf(run_dir, hf_dir, spec, tmp / "merged-hf"))
+        touched.update(step("merged.gguf", lambda: write_merged_gguf(adapter, base_gguf, tmp / "merged.gguf", quant,
+                                                                      fp["gguf_sha256"])))
+        (tmp / "Modelfile").write_text(modelfile(tokenizer, cfg, spec))
+        files = {}
+        for p in sorted(tmp.rglob("*")):
+            if p.is_file():
+                files[str(p.relative_to(tmp))] = p.stat().st_size
+        types: dict[str, int] = {}
+        for t in touched.values():
+            types[t] = types.get(t, 0) + 1
+        summary = {
+            "run": run_dir.name, "model": cfg.model, "quant": quant, "base_gguf": str(base_gguf),
+            "base_fingerprint": fp, "adapter_sha256": models.sha256_file(run_dir / "adapter" / "adapter_model.safetensors"),
+            "adapter": {"rank": adapter.rank, "lora_alpha": adapter.config.get("lora_alpha"),
+                        "use_rslora": bool(adapter.config.get("use_rslora")), "scale": adapter.scale,
+                        "gguf_alpha": adapter.gguf_alpha, "tensors": n},
+            "merged_gguf_tensor_types": types, "files": files, "seconds": timings,
+            "wall_seconds": round(time.perf_counter() - started, 2),
+            "trained": {"best_step": info.get("best", {}).get("step"), "status": info.get("status")},
+        }
+        runs.write_json(tmp / "export.json", summary)
+
+    runs.replace_dir(run_dir / "export", fill)
+    return json.loads((run_dir / "export" / "export.json").read_text())

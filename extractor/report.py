@@ -1,0 +1,164 @@
+"""Scoring and rendering: samples.jsonl -> report.json, report.md, report.html, a terminal table.
+
+Scoring re-parses every raw output, so a better parser or a new metric applies to old runs
+without generating again (`extractor report rescore OUT`).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from .evaluate import EVAL_JSON, SAMPLES, read_samples
+from .metrics import HIGHER_IS_BETTER, METRIC_KEYS, Sample, aggregate
+from .runs import atomic_write, write_json
+from .schema import parse, references_from_json
+
+HEADLINE = ("schema_valid", "exact_match", "clean_stop", "line_f1", "no_ref_accuracy", "runaway", "chained_turn",
+            "trailing_text")
+TABLE = ("n", "schema_valid", "exact_match", "canto_f1", "line_f1", "no_ref_accuracy", "clean_stop", "trailing_text",
+         "chained_turn", "runaway", "impossible_lines", "latency_p50_s", "gen_tokens_per_s")
+
+
+def to_sample(r: dict) -> Sample:
+    gold = tuple(references_from_json({"references": r["gold"]}))
+    return Sample(gold, parse(r["raw"]), r["finish_reason"], r.get("seconds") or 0.0, r.get("gen_tokens") or 0)
+
+
+def score(out: Path) -> dict:
+    """Build report.json's content from out/samples.jsonl and out/eval.json."""
+    records = read_samples(out / SAMPLES)
+    if not records:
+        raise FileNotFoundError(f"{out / SAMPLES}: no samples; run `extractor eval ... --out {out}` first")
+    meta = json.loads((out / EVAL_JSON).read_text()) if (out / EVAL_JSON).is_file() else {}
+    groups: dict[str, dict[str, list[dict]]] = {}
+    for r in records:
+        groups.setdefault(r["data"], {}).setdefault(r["variant"], []).append(r)
+    order = meta.get("variants") or sorted({r["variant"] for r in records})
+    metrics = {d: {v: aggregate([to_sample(r) for r in by_v[v]]) for v in order if v in by_v} for d, by_v in groups.items()}
+    report = {
+        "suite": meta.get("suite"), "runs": meta.get("runs", {}), "data": meta.get("data", {}),
+        "variants": [v for v in order if any(v in m for m in metrics.values())],
+        "skipped": meta.get("skipped", {}), "settings": meta.get("settings", {}), "wall_seconds": meta.get("wall_seconds", {}),
+        "errors": sum(1 for r in records if r.get("error")), "metrics": metrics,
+    }
+    report["checks"] = check_thresholds(report, meta.get("thresholds", []))
+    return report
+
+
+def check_thresholds(report: dict, thresholds: list[dict]) -> list[dict]:
+    """One result per (threshold, variant, metric): the value, the bound, and whether it passed."""
+    results = []
+    for t in thresholds:
+        for v in t["variants"]:
+            m = report["metrics"].get(t["data"], {}).get(v)
+            for key, bound in t["bounds"].items():
+                value = None if m is None else m.get(key)
+                higher = HIGHER_IS_BETTER[key]
+                ok = value is not None and (value >= bound if higher else value <= bound)
+                results.append({"data": t["data"], "variant": v, "metric": key, "value": value,
+                                "bound": bound, "kind": "min" if higher else "max", "passed": ok})
+    return results
+
+
+def fmt(key: str, value) -> str:
+    if value is None:
+        return "-"
+    if key == "n":
+        return str(value)
+    if key.endswith("_s") or key.endswith("_per_s"):
+        return f"{value:.2f}" if value < 100 else f"{value:.0f}"
+    return f"{value:.3f}"
+
+
+def render_md(report: dict) -> str:
+    lines = [f"# Evaluation report: {report.get('suite') or 'ad hoc'}", ""]
+    runs = ", ".join(f"`{k}` = `{v}`" for k, v in report["runs"].items()) or "none"
+    lines += [f"Runs: {runs}. Settings: {json.dumps(report['settings'])}.", ""]
+    for d, by_v in report["metrics"].items():
+        lines += [f"## {d} (`{report['data'].get(d, d)}`)", "", "| variant | " + " | ".join(TABLE) + " |",
+                  "|---" * (len(TABLE) + 1) + "|"]
+        for v, m in by_v.items():
+            lines.append(f"| {v} | " + " | ".join(fmt(k, m[k]) for k in TABLE) + " |")
+        lines.append("")
+    if report["skipped"]:
+        lines += ["## Skipped", ""] + [f"- `{v}`: {why}" for v, why in report["skipped"].items()] + [""]
+    if report["checks"]:
+        failed = [c for c in report["checks"] if not c["passed"]]
+        lines += ["## Thresholds", "", f"{len(report['checks']) - len(failed)} of {len(report['checks'])} passed.", ""]
+        for c in failed:
+            lines.append(f"- FAILED {c['variant']} on {c['data']}: {c['metric']} = {fmt(c['metric'], c['value'])} "
+                         f"({c['kind']} {c['bound']})")
+        lines.append("")
+    lines += ["Metric definitions: docs/metrics.md. Rates are fractions of rows.", ""]
+    return "\n".join(lines)
+
+
+def print_table(report: dict, console=None) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = console or Console()
+    if not console.is_terminal:
+        console = Console(width=160)  # piped into a log: do not squeeze the table to 80 columns
+    cols = {"n": "n", "schema_valid": "valid", "exact_match": "exact", "line_f1": "line F1", "no_ref_accuracy": "no-ref",
+            "clean_stop": "clean stop", "trailing_text": "trailing", "chained_turn": "chained", "runaway": "runaway",
+            "latency_p50_s": "p50 s"}
+    for d, by_v in report["metrics"].items():
+        table = Table(title=f"{report.get('suite') or 'eval'}: {d}")
+        table.add_column("variant", no_wrap=True)
+        for header in cols.values():
+            table.add_column(header, justify="right")
+        for v, m in by_v.items():
+            table.add_row(v, *(fmt(k, m[k]) for k in cols))
+        console.print(table)
+    for v, why in report["skipped"].items():
+        console.print(f"[yellow]skipped[/] {v}: {why}")
+    for c in report["checks"]:
+        if not c["passed"]:
+            console.print(f"[red]threshold failed[/] {c['variant']} on {c['data']}: {c['metric']} = "
+                          f"{fmt(c['metric'], c['value'])} ({c['kind']} {c['bound']})")
+
+
+def write_reports(out: Path) -> dict:
+    """Score out/samples.jsonl and write report.json, report.md and report.html beside it."""
+    from .report_html import render_html
+
+    report = score(out)
+    write_json(out / "report.json", report)
+    atomic_write(out / "report.md", render_md(report))
+    atomic_write(out / "report.html", render_html(report, read_samples(out / SAMPLES)))
+    return report
+
+
+def load_report(path: str | Path) -> dict:
+    path = Path(path)
+    if path.is_dir():
+        path = path / "report.json"
+    return json.loads(path.read_text())
+
+
+# Tolerances for `compare`: a rate must drop by more than this to count as a regression.
+RATE_TOLERANCE = 0.02
+SPEED_TOLERANCE = 0.25
+
+
+def compare(a: dict, b: dict) -> list[dict]:
+    """Deltas B - A for every (data, variant, metric) in both reports, with a regression flag."""
+    rows = []
+    for d, by_v in b["metrics"].items():
+        for v, mb in by_v.items():
+            ma = a["metrics"].get(d, {}).get(v)
+            if ma is None:
+                continue
+            for key in METRIC_KEYS[1:]:
+                va, vb, higher = ma.get(key), mb.get(key), HIGHER_IS_BETTER[key]
+                if va is None or vb is None:
+                    continue
+                delta = vb - va
+                if key.endswith("_s") or key.endswith("_per_s"):
+                    worse = (vb < va * (1 - SPEED_TOLERANCE)) if higher else (vb > va * (1 + SPEED_TOLERANCE))
+                else:
+                    worse = (delta < -RATE_TOLERANCE) if higher else (delta > RATE_TOLERANCE)
+                rows.append({"data": d, "variant": v, "metric": key, "a": va, "b": vb, "delta": delta, "regression": worse})
+    return rows

@@ -1,0 +1,230 @@
+"""The variants an evaluation compares, each a small class behind the ``Variant`` Protocol.
+
+A variant name is ``KIND[+grammar][@RUN]``:
+
+    base-gguf      the base GGUF in llama.cpp, with an instruction that states the convention
+    adapter-hf     transformers + peft, adapter unmerged (fp32 base)
+    adapter-gguf   llama.cpp, base GGUF + export/adapter.gguf
+    merged-hf      transformers, export/merged-hf
+    merged-gguf    llama.cpp, export/merged.gguf
+    rules          extractor.rules: regular expressions and the section table, no model
+    +grammar       constrain decoding with llama.cpp's grammar built from the JSON Schema
+    @RUN           use the run labelled RUN (``--run RUN=DIR``) instead of the default run
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+from . import models
+from .errors import ConfigError
+from .generation import Generation
+from .prompts import SYSTEM, chat_prompt
+from .schema import SCHEMA, to_json_text
+
+KINDS = ("base-gguf", "adapter-hf", "adapter-gguf", "merged-hf", "merged-gguf", "rules")
+NEEDS_RUN = {"adapter-hf", "adapter-gguf", "merged-hf", "merged-gguf"}
+NEEDS_EXPORT = {"adapter-gguf": "adapter.gguf", "merged-hf": "merged-hf", "merged-gguf": "merged.gguf"}
+
+# The base model gets the convention in words plus three worked examples (written for this
+# prompt; none is a dataset row). All base-gguf prompts share this prefix, so llama.cpp
+# evaluates it once and reuses the KV cache for every sample.
+BASE_SYSTEM = SYSTEM + (
+    " Rules: roman numerals become integers (Canto XLV -> 45). Line ranges expand: IX:ll.15-18 -> "
+    "[15, 16, 17, 18]. No line given -> \"lines\": []. A number after a slash or p. is a page, not a line. "
+    "Cantos of Dante, Byron or Spenser are not references. If there is no reference, answer "
+    '{"references": []}. Answer with the JSON object and nothing else.\n'
+    "Examples:\n"
+    'Text: The usury canto, Canto XLV, is often anthologised.\n{"references": [{"canto": 45, "lines": []}]}\n'
+    'Text: See III:ll.2-4 for the Venice memory.\n{"references": [{"canto": 3, "lines": [2, 3, 4]}]}\n'
+    'Text: Dante\'s Inferno, Canto 5, tells of Paolo.\n{"references": []}'
+)
+
+
+@dataclass(frozen=True)
+class VariantName:
+    kind: str
+    grammar: bool = False
+    run: str | None = None
+
+    def __str__(self) -> str:
+        return self.kind + ("+grammar" if self.grammar else "") + (f"@{self.run}" if self.run else "")
+
+
+def parse_name(text: str) -> VariantName:
+    body, _, run = text.strip().partition("@")
+    kind, plus, suffix = body.partition("+")
+    if kind not in KINDS or (plus and suffix != "grammar"):
+        raise ConfigError(f"unknown variant {text!r}: write KIND[+grammar][@RUN] with KIND one of {', '.join(KINDS)}")
+    if kind == "rules" and plus:
+        raise ConfigError(f"variant {text!r}: rules are deterministic; +grammar applies to model variants only")
+    return VariantName(kind, bool(plus), run or None)
+
+
+class Skip(Exception):
+    """A variant that cannot run here, with the reason shown in the report."""
+
+
+@dataclass
+class RunArtefacts:
+    """A training run and what `extractor export` wrote for it."""
+
+    dir: Path
+    cfg: object = field(repr=False)
+    spec: models.ModelSpec = field(repr=False)
+
+    @classmethod
+    def load(cls, run_dir: str | Path) -> "RunArtefacts":
+        from .export import run_info
+
+        run_dir = Path(run_dir)
+        _, cfg = run_info(run_dir)
+        return cls(run_dir, cfg, models.get(cfg.model))
+
+    def artefact(self, kind: str) -> Path:
+        path = self.dir / "export" / NEEDS_EXPORT[kind]
+        if not path.exists():
+            raise ConfigError(f"{path} does not exist: variant {kind} needs `extractor export {self.dir}` first.")
+        return path
+
+    @cached_property
+    def adapter_sha256(self) -> str:
+        return models.sha256_file(self.dir / "adapter" / "adapter_model.safetensors")
+
+    @cached_property
+    def base_sha256(self) -> str | None:
+        export = self.dir / "export" / "export.json"
+        return json.loads(export.read_text())["base_fingerprint"]["gguf_sha256"] if export.is_file() else None
+
+
+@dataclass
+class Settings:
+    """Generation settings shared by every variant of an evaluation."""
+
+    max_new_tokens: int = 128
+    n_ctx: int = 2048
+    batch_size: int = 8
+    threads: int = 0
+
+
+def _tokenizer(spec: models.ModelSpec):
+    from .trainer import load_tokenizer
+
+    return load_tokenizer(spec, models.hf_path(spec))
+
+
+class RulesVariant:
+    def __init__(self, name: str):
+        self.name = name
+
+    def generate(self, inputs: list[str]) -> list[Generation]:
+        from .rules import extract
+
+        out = []
+        for text in inputs:
+            t0 = time.perf_counter()
+            answer = to_json_text(extract(text))
+            out.append(Generation(answer, "stop", seconds=time.perf_counter() - t0))
+        return out
+
+    def close(self) -> None:
+        pass
+
+
+class LlamaVariant:
+    """llama.cpp: a GGUF, optionally with a LoRA GGUF, optionally grammar-constrained."""
+
+    def __init__(self, name: str, model: Path, prompt, settings: Settings, lora: Path | None = None,
+                 grammar: bool = False, base_sha256: str | None = None):
+        self.name, self.model, self.lora, self.prompt, self.settings = name, model, lora, prompt, settings
+        self.grammar, self.base_sha256, self._llm = grammar, base_sha256, None
+
+    def generate(self, inputs: list[str]) -> list[Generation]:
+        from .llama_runtime import complete, open_llama
+
+        if self._llm is None:
+            self._llm = open_llama(self.model, self.lora, self.settings.n_ctx, self.settings.threads or None,
+                                   self.base_sha256)
+            if self.grammar:
+                from llama_cpp import LlamaGrammar
+
+                self._grammar = LlamaGrammar.from_json_schema(json.dumps(SCHEMA), verbose=False)
+        grammar = self._grammar if self.grammar else None
+        return [complete(self._llm, self.prompt(text), self.settings.max_new_tokens, grammar) for text in inputs]
+
+    def close(self) -> None:
+        if self._llm is not None:
+            self._llm.close()
+            self._llm = None
+
+
+class HFVariant:
+    """transformers: batched greedy generation with left padding."""
+
+    def __init__(self, name: str, load, tokenizer, prompt, settings: Settings):
+        self.name, self._load, self.tokenizer, self.prompt, self.settings = name, load, tokenizer, prompt, settings
+        self._model = None
+
+    def generate(self, inputs: list[str]) -> list[Generation]:
+        from .hf_generate import generate
+
+        if self._model is None:
+            import torch
+
+            if self.settings.threads:
+                torch.set_num_threads(self.settings.threads)
+            self._model = self._load().eval()
+        return generate(self._model, self.tokenizer, [self.prompt(t) for t in inputs],
+                        self.settings.max_new_tokens, self.settings.batch_size)
+
+    def close(self) -> None:
+        self._model = None
+
+
+def build(name: VariantName, runs: dict[str | None, RunArtefacts], settings: Settings, base_model: str):
+    """A ready-to-call variant, or Skip with the reason it cannot run."""
+    label = str(name)
+    if name.kind == "rules":
+        return RulesVariant(label)
+    if name.kind == "base-gguf":
+        spec = runs[None].spec if None in runs else models.get(base_model)
+        template = _tokenizer(spec).chat_template
+        return LlamaVariant(label, models.gguf_path(spec), lambda t: chat_prompt(template, t, system=BASE_SYSTEM),
+                            settings, grammar=name.grammar)
+    if name.run not in runs:
+        which = f"--run {name.run}=DIR" if name.run else "--run DIR"
+        raise ConfigError(f"variant {label} needs a training run: pass {which}.")
+    run = runs[name.run]
+    tok = _tokenizer(run.spec)
+    from .batches import prompt_text
+
+    def prompt(text: str) -> str:
+        return prompt_text(tok, text, run.cfg.prompt_format, run.cfg.system)
+
+    if name.kind.endswith("-hf") and name.grammar:
+        raise Skip("grammar-constrained decoding is only wired to llama.cpp; see the matching -gguf+grammar row")
+    if name.kind == "adapter-gguf":
+        return LlamaVariant(label, models.gguf_path(run.spec), prompt, settings, lora=run.artefact(name.kind),
+                            grammar=name.grammar, base_sha256=run.base_sha256)
+    if name.kind == "merged-gguf":
+        return LlamaVariant(label, run.artefact(name.kind), prompt, settings, grammar=name.grammar)
+
+    def load_adapter():
+        import torch
+        from peft import PeftModel
+        from transformers import AutoModelForCausalLM
+
+        base = AutoModelForCausalLM.from_pretrained(models.hf_path(run.spec), dtype=torch.float32)
+        return PeftModel.from_pretrained(base, str(run.dir / "adapter"))
+
+    def load_merged():
+        import torch
+        from transformers import AutoModelForCausalLM
+
+        return AutoModelForCausalLM.from_pretrained(run.artefact(name.kind), dtype=torch.float32)
+
+    return HFVariant(label, load_adapter if name.kind == "adapter-hf" else load_merged, tok, prompt, settings)

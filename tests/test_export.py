@@ -1,0 +1,279 @@
+"""Export on a real (short) training run: the artefacts exist, load, and compute the same function.
+
+Invariants, as torchtune checks them: adapter-hf vs merged-hf agree in logits; adapter.gguf on the
+base GGUF agrees with merged.gguf and with adapter-hf in greedy output. Plus refusals: adapters
+a LoRA GGUF cannot express, and adapters for another base, fail with a reason before llama.cpp.
+"""
+
+import json
+import math
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from extractor import data, models
+from extractor.batches import prompt_text
+from extractor.config import load_config
+from extractor.errors import ExportError
+
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+VALID = ROOT / "datasets" / "cantos" / "valid.jsonl"
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def valid_prompts(exported, embedded):
+    from extractor.trainer import load_tokenizer
+
+    run, _ = exported
+    cfg = load_config(run / "config.toml")
+    tok = load_tokenizer(embedded[0], embedded[2])
+    return tok, [prompt_text(tok, e.input, cfg.prompt_format, cfg.system) for e in data.load([VALID])]
+
+
+@pytest.fixture(scope="module")
+def greedy(exported, embedded, valid_prompts):
+    """Greedy outputs on every valid prompt: base GGUF alone, with adapter.gguf, and merged.gguf."""
+    from extractor.llama_runtime import complete, open_llama
+
+    run, out = exported
+    _, prompts = valid_prompts
+    results = {}
+    for name, kw in {"base": {"model": embedded[1]}, "adapter-gguf": {"model": embedded[1], "lora": out / "adapter.gguf"},
+                     "merged-gguf": {"model": out / "merged.gguf"}}.items():
+        llm = open_llama(**kw)
+        results[name] = [complete(llm, p, max_tokens=64).text for p in prompts]
+        llm.close()
+    return results
+
+
+def agreement(a, b):
+    return sum(x == y for x, y in zip(a, b)) / len(a)
+
+
+def test_export_writes_every_artefact(exported, embedded):
+    run, out = exported
+    summary = json.loads((out / "export.json").read_text())
+    assert {"adapter.gguf", "merged.gguf", "Modelfile", "merged-hf/model.safetensors", "merged-hf/tokenizer.json"} <= summary["files"].keys()
+    for name, size in summary["files"].items():
+        assert (out / name).stat().st_size == size > 0
+    assert summary["base_fingerprint"]["gguf_sha256"] == models.sha256_file(embedded[1])
+    assert set(summary["seconds"]) == {"adapter.gguf", "merged-hf", "merged.gguf"}
+    assert not list((out / "merged-hf").glob("*.bin")) and not list((out / "merged-hf").glob("*.pt"))
+
+
+def test_adapter_gguf_metadata_and_names(exported):
+    import gguf
+
+    _, out = exported
+    r = gguf.GGUFReader(out / "adapter.gguf")
+    f = r.fields
+    assert f["general.type"].contents() == "adapter" and f["adapter.type"].contents() == "lora"
+    assert f["adapter.lora.alpha"].contents() == pytest.approx(16.0)
+    names = {t.name for t in r.tensors}
+    assert "blk.0.attn_q.weight.lora_a" in names and "blk.29.ffn_down.weight.lora_b" in names
+    assert len(names) == 30 * 7 * 2
+
+
+def test_merged_gguf_keeps_untouched_tensors_and_metadata(exported, embedded):
+    import gguf
+
+    _, out = exported
+    base, merged = gguf.GGUFReader(embedded[1]), gguf.GGUFReader(out / "merged.gguf")
+    for key, field in base.fields.items():
+        if not key.startswith("GGUF."):
+            assert merged.fields[key].contents() == field.contents(), key
+    mt = {t.name: t for t in merged.tensors}
+    assert list(mt) == [t.name for t in base.tensors]
+    touched = 0
+    for t in base.tensors:
+        if t.name.split(".")[-2] in ("attn_q", "attn_k", "attn_v", "attn_output", "ffn_gate", "ffn_up", "ffn_down"):
+            assert mt[t.name].tensor_type == gguf.GGMLQuantizationType.Q8_0
+            touched += 1
+        else:
+            assert mt[t.name].tensor_type == t.tensor_type and np.array_equal(mt[t.name].data, t.data), t.name
+    assert touched == 210
+
+
+def test_adapter_hf_and_merged_hf_logits_agree(exported, valid_prompts):
+    """Next-token logits on every valid prompt, fp32: within 1e-3."""
+    import torch
+    from peft import PeftModel
+    from transformers import AutoModelForCausalLM
+
+    run, out = exported
+    tok, prompts = valid_prompts
+    base = AutoModelForCausalLM.from_pretrained(models.hf_path(models.get("smollm2-135m")), dtype=torch.float32)
+    adapter = PeftModel.from_pretrained(base, str(run / "adapter")).eval()
+    merged = AutoModelForCausalLM.from_pretrained(out / "merged-hf", dtype=torch.float32).eval()
+    worst = 0.0
+    with torch.no_grad():
+        for p in prompts:
+            ids = tok(p, return_tensors="pt").input_ids
+            a, m = adapter(ids).logits[0, -1], merged(ids).logits[0, -1]
+            worst = max(worst, (a - m).abs().max().item())
+    assert worst < 1e-3, worst
+
+
+def test_adapter_gguf_matches_merged_gguf(greedy):
+    assert agreement(greedy["adapter-gguf"], greedy["merged-gguf"]) >= 0.95
+
+
+def test_adapter_gguf_changes_the_base_model(greedy):
+    """If the adapter were not applied (or applied with the wrong rows), outputs would stay the base's."""
+    assert agreement(greedy["base"], greedy["adapter-gguf"]) < 0.2
+    assert sum(t.startswith('{"references"') for t in greedy["adapter-gguf"]) >= 0.9 * len(greedy["base"])
+
+
+def test_adapter_gguf_matches_adapter_hf(exported, greedy, valid_prompts):
+    """Base GGUF is Q4_1 and HF is fp32: outputs may differ where two tokens are close."""
+    import torch
+    from peft import PeftModel
+    from transformers import AutoModelForCausalLM
+
+    from extractor.hf_generate import generate
+
+    run, _ = exported
+    tok, prompts = valid_prompts
+    base = AutoModelForCausalLM.from_pretrained(models.hf_path(models.get("smollm2-135m")), dtype=torch.float32)
+    model = PeftModel.from_pretrained(base, str(run / "adapter")).eval()
+    hf = [g.text for g in generate(model, tok, prompts, max_new_tokens=64, batch_size=16)]
+    diffs = [(a, b) for a, b in zip(greedy["adapter-gguf"], hf) if a != b]
+    for a, b in diffs:
+        print(f"gguf: {a!r}\nhf:   {b!r}")
+    assert agreement(greedy["adapter-gguf"], hf) >= 0.90
+
+
+def test_modelfile_uses_the_training_template(exported, valid_prompts):
+    run, out = exported
+    tok, prompts = valid_prompts
+    text = (out / "Modelfile").read_text()
+    assert "FROM ./merged.gguf" in text and 'PARAMETER stop "<|im_end|>"' in text and "PARAMETER temperature 0" in text
+    template = text.split('TEMPLATE """')[1].split('"""')[0]
+    system = text.split('SYSTEM """')[1].split('"""')[0]
+    cfg = load_config(run / "config.toml")
+    ex = data.load([VALID])[0]
+    rendered = template.replace("{{ .System }}", system).replace("{{ .Prompt }}", ex.input)
+    assert rendered == prompts[0] + "{{ .Response }}" + tok.eos_token
+    assert system == cfg.system
+
+
+# ------------------------------------------------------------------ refusals
+def copy_adapter(run, tmp_path, **config_changes):
+    d = tmp_path / "adapter"
+    shutil.copytree(run / "adapter", d)
+    cfg = json.loads((d / "adapter_config.json").read_text())
+    cfg.update(config_changes)
+    (d / "adapter_config.json").write_text(json.dumps(cfg))
+    return d
+
+
+@pytest.mark.parametrize("change,reason", [
+    ({"use_dora": True}, "DoRA"),
+    ({"modules_to_save": ["lm_head"]}, "modules_to_save"),
+    ({"rank_pattern": {"q_proj": 4}}, "rank_pattern"),
+    ({"peft_type": "IA3"}, "not LoRA"),
+])
+def test_unconvertible_adapters_are_refused_with_the_reason(exported, tmp_path, change, reason):
+    from extractor.lora_gguf import read_adapter
+
+    with pytest.raises(ExportError, match=reason):
+        read_adapter(copy_adapter(exported[0], tmp_path, **change))
+
+
+def test_lm_head_and_embedding_targets_are_refused(exported, tmp_path):
+    from safetensors.numpy import load_file, save_file
+
+    from extractor.lora_gguf import read_adapter
+
+    d = copy_adapter(exported[0], tmp_path)
+    t = load_file(str(d / "adapter_model.safetensors"))
+    t["base_model.model.lm_head.lora_A.weight"] = np.zeros((8, 576), np.float32)
+    t["base_model.model.lm_head.lora_B.weight"] = np.zeros((49152, 8), np.float32)
+    save_file(t, str(d / "adapter_model.safetensors"))
+    with pytest.raises(ExportError, match="embeddings or lm_head"):
+        read_adapter(d)
+
+
+def test_rslora_scale_is_peft_scale_and_goes_into_the_gguf_alpha(exported, tmp_path, embedded):
+    import gguf
+    import torch
+    from peft import PeftModel
+    from transformers import AutoModelForCausalLM
+
+    from extractor.lora_gguf import read_adapter, write_adapter_gguf
+
+    d = copy_adapter(exported[0], tmp_path, use_rslora=True)
+    ad = read_adapter(d)
+    base = AutoModelForCausalLM.from_pretrained(embedded[2], dtype=torch.float32)
+    peft_scale = PeftModel.from_pretrained(base, str(d)).base_model.model.model.layers[0].self_attn.q_proj.scaling["default"]
+    assert ad.scale == pytest.approx(peft_scale) == pytest.approx(16 / math.sqrt(8))
+    write_adapter_gguf(ad, embedded[1], tmp_path / "a.gguf", "x" * 64)
+    alpha = gguf.GGUFReader(tmp_path / "a.gguf").fields["adapter.lora.alpha"].contents()
+    assert alpha / 8 == pytest.approx(peft_scale)  # llama.cpp applies alpha / r
+
+
+def test_adapter_for_another_base_fails_before_llama_cpp(exported, tmp_path, embedded):
+    """Same shapes but another file (fingerprint), and other shapes: both refused by our check."""
+    import gguf
+
+    from extractor.llama_runtime import open_llama
+
+    _, out = exported
+    with pytest.raises(ExportError, match="sha256"):
+        open_llama(out / "merged.gguf", lora=out / "adapter.gguf")
+    other = tmp_path / "other.gguf"
+    w = gguf.GGUFWriter(str(other), "llama")
+    w.add_uint32("llama.block_count", 1)
+    w.add_uint32("llama.attention.head_count", 4)
+    w.add_tensor("blk.0.attn_q.weight", np.zeros((256, 256), np.float32))
+    w.write_header_to_file(); w.write_kv_data_to_file(); w.write_tensors_to_file(); w.close()
+    with pytest.raises(ExportError, match="does not fit"):
+        open_llama(other, lora=out / "adapter.gguf")
+
+
+def test_export_of_a_run_for_another_base_is_refused(exported, tmp_path):
+    """A run whose recorded base fingerprint differs is refused before anything is written."""
+    run, _ = exported
+    fake = tmp_path / "fake"
+    shutil.copytree(run, fake, ignore=shutil.ignore_patterns("export", "checkpoint"))
+    info = json.loads((fake / "run.json").read_text())
+    info["base_fingerprint"]["gguf_sha256"] = "0" * 64
+    (fake / "run.json").write_text(json.dumps(info))
+    r = subprocess.run([sys.executable, "-m", "extractor", "export", str(fake)], capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 1 and "base model differs" in r.stderr and "Traceback" not in r.stderr
+    assert not (fake / "export").exists()
+
+
+# ------------------------------------------------------------------ quantization
+def test_ggml_quantizer_matches_gguf_py_reference():
+    """Our ctypes call into llama.cpp's quantizer gives the same Q8_0 bytes as gguf-py's reference."""
+    from gguf import GGMLQuantizationType as T
+    from gguf import quants
+
+    from extractor.quantize import quantize
+
+    w = np.random.default_rng(0).standard_normal((64, 576)).astype(np.float32)
+    ours = quantize(w, T.Q8_0)
+    assert np.array_equal(ours, quants.quantize(w, T.Q8_0))
+    k = w[:, :512]  # k-quants: rows of 256 multiples; gguf-py can only dequantize them
+    for qtype, tol in ((T.Q4_K, 0.12), (T.Q6_K, 0.03)):
+        assert np.abs(quants.dequantize(quantize(k, qtype), qtype) - k).mean() < tol
+
+
+def test_k_quant_fallbacks_follow_row_length():
+    from extractor.quantize import target_type
+
+    assert target_type("q4_k_m", "blk.0.attn_q.weight", 576).name == "Q5_0"  # 576 is not a multiple of 256
+    assert target_type("q4_k_m", "blk.0.ffn_down.weight", 1536).name == "Q6_K"
+    assert target_type("q4_k_m", "blk.0.ffn_up.weight", 4096).name == "Q4_K"
+    assert target_type("q6_k", "blk.0.attn_v.weight", 576).name == "Q8_0"
+    assert target_type("f16", "blk.0.attn_v.weight", 576).name == "F16"
+    with pytest.raises(ExportError, match="choose one of"):
+        target_type("q3", "x", 256)

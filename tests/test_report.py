@@ -1,0 +1,163 @@
+"""The eval loop, scoring and reports with a scripted generator (the one narrow fake): resume,
+per-sample failures, re-scoring without generating, thresholds, compare, the HTML drill-down."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from extractor import evaluate, report
+from extractor.evaluate import Suite, Threshold, load_suite, run_eval
+from extractor.errors import ConfigError
+from extractor.generation import Generation
+from extractor.testing import assert_thresholds, load_report
+
+ROOT = Path(__file__).resolve().parents[1]
+ROWS = [
+    {"id": "a", "input": "Canto IX, ll. 1-2", "output": {"references": [{"canto": 9, "lines": [1, 2]}]}},
+    {"id": "b", "input": "Nothing here.", "output": {"references": []}},
+    {"id": "c", "input": "The last canto of Thrones", "output": {"references": [{"canto": 109, "lines": []}]}},
+    {"id": "d", "input": "BOOM", "output": {"references": []}},
+]
+SCRIPT = {
+    "Canto IX, ll. 1-2": '{"references": [{"canto": 9, "lines": [1, 2]}]}',
+    "Nothing here.": '{"references": []}\n### Question: "And Canto II?"',
+    "The last canto of Thrones": '{"references": [{"canto": 96, "lines": []}]}',
+}
+
+
+class Scripted:
+    """Answers from SCRIPT; 'BOOM' fails the way a context overflow does; counts every call."""
+
+    calls: list[str] = []
+
+    def __init__(self, name):
+        self.name = name
+
+    def generate(self, inputs):
+        out = []
+        for text in inputs:
+            Scripted.calls.append(text)
+            if text == "BOOM":
+                out.append(Generation("", "error", seconds=0.1, error="ValueError: Requested tokens exceed context window"))
+            else:
+                out.append(Generation(SCRIPT[text], "stop", 20, 8, 0.5))
+        return out
+
+    def close(self):
+        pass
+
+
+@pytest.fixture
+def suite(tmp_path, monkeypatch):
+    f = tmp_path / "rows.jsonl"
+    f.write_text("".join(json.dumps(r) + "\n" for r in ROWS))
+    monkeypatch.setattr(evaluate, "build", lambda name, runs, settings, base: Scripted(str(name)))
+    Scripted.calls = []
+    s = Suite("t", {"rows": f}, ["merged-gguf"], thresholds=[Threshold("rows", ["merged-gguf"], {"exact_match": 0.5, "runaway": 0.0})])
+    s.settings.batch_size = 2
+    return s
+
+
+def test_samples_record_everything_and_a_failed_sample_does_not_stop_the_run(suite, tmp_path):
+    run_eval(suite, {}, tmp_path / "out", progress=False)
+    recs = evaluate.read_samples(tmp_path / "out" / "samples.jsonl")
+    assert [r["id"] for r in recs] == ["a", "b", "c", "d"]
+    boom = recs[3]
+    assert boom["finish_reason"] == "error" and "context window" in boom["error"] and boom["status"] == "no_json"
+    assert recs[1]["status"] == "chained_turn" and recs[1]["raw"].endswith('Canto II?"')
+    assert {"input", "gold", "raw", "status", "references", "seconds", "gen_tokens", "error"} <= recs[0].keys()
+
+
+def test_resume_after_a_torn_write_neither_repeats_nor_loses(suite, tmp_path):
+    out = tmp_path / "out"
+    run_eval(suite, {}, out, progress=False)
+    path = out / "samples.jsonl"
+    lines = path.read_text().splitlines(keepends=True)
+    path.write_text("".join(lines[:2]) + lines[2][:25])  # killed in the middle of the third record
+    with pytest.raises(ConfigError, match="--resume"):
+        run_eval(suite, {}, out, progress=False)
+    Scripted.calls = []
+    run_eval(suite, {}, out, resume=True, progress=False)
+    assert Scripted.calls == ["The last canto of Thrones", "BOOM"]  # only what was missing
+    assert [r["id"] for r in evaluate.read_samples(path)] == ["a", "b", "c", "d"]
+
+
+def test_rescore_needs_no_model_and_reproduces_the_report(suite, tmp_path):
+    out = tmp_path / "out"
+    run_eval(suite, {}, out, progress=False)
+    first = report.write_reports(out)
+    Scripted.calls = []
+    second = report.write_reports(out)
+    assert Scripted.calls == [] and first["metrics"] == second["metrics"]
+    m = first["metrics"]["rows"]["merged-gguf"]
+    assert m["n"] == 4 and m["exact_match"] == 0.5 and m["chained_turn"] == 0.25 and m["schema_valid"] == 0.75
+    assert first["errors"] == 1
+    checks = {c["metric"]: c["passed"] for c in first["checks"]}
+    assert checks == {"exact_match": True, "runaway": True}
+
+
+def test_report_files_and_html_drill_down(suite, tmp_path):
+    out = tmp_path / "out"
+    run_eval(suite, {}, out, progress=False)
+    report.write_reports(out)
+    md = (out / "report.md").read_text()
+    assert "| merged-gguf |" in md and "exact_match" in md
+    page = (out / "report.html").read_text()
+    assert '<mark class="invented" title="chained_turn">' in page and "### Question" in page
+    assert "<script src" not in page and "http://" not in page.replace("http://www.w3.org/2000/svg", "")
+    assert page.count('<div class="sample"') == 3  # b (chained), c (wrong canto), d (error)
+
+
+def test_testing_helpers_gate_on_thresholds(suite, tmp_path):
+    out = tmp_path / "out"
+    run_eval(suite, {}, out, progress=False)
+    report.write_reports(out)
+    r = load_report(out)
+    assert_thresholds(r, "merged-gguf", data="rows", exact_match=0.5, runaway=0.0)
+    with pytest.raises(AssertionError, match="chained_turn = 0.25 \\(max 0.1\\)"):
+        assert_thresholds(r, "merged-gguf", data="rows", chained_turn=0.1)
+    with pytest.raises(KeyError, match="no variant 'adapter-hf'"):
+        assert_thresholds(r, "adapter-hf", data="rows", exact_match=0.5)
+
+
+def test_compare_flags_regressions_and_exits_1(tmp_path):
+    base = {"metrics": {"test": {"v": {"exact_match": 0.80, "runaway": 0.00, "latency_p50_s": 1.0, "schema_valid": 1.0}}}}
+    new = {"metrics": {"test": {"v": {"exact_match": 0.79, "runaway": 0.05, "latency_p50_s": 1.1, "schema_valid": 1.0}}}}
+    rows = {r["metric"]: r for r in report.compare(base, new)}
+    assert not rows["exact_match"]["regression"]  # -0.01 is within tolerance
+    assert rows["runaway"]["regression"]          # lower is better: +0.05 is worse
+    assert not rows["latency_p50_s"]["regression"]
+    for name, rep in (("a", base), ("b", new)):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "report.json").write_text(json.dumps(rep))
+    r = subprocess.run([sys.executable, "-m", "extractor", "report", "compare", str(tmp_path / "a"), str(tmp_path / "b")],
+                       capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 1 and "REGRESSION" in r.stdout and "1 regression(s)" in r.stdout
+
+
+@pytest.mark.parametrize("text,needle", [
+    ('[data]\ntest = "nope.jsonl"\nvariants = []\n', "data.test = 'nope.jsonl': file not found"),
+    ('variants = ["merged"]\n[data]\nt = "datasets/cantos/test.jsonl"\n', "unknown variant 'merged'"),
+    ('variants = []\n[data]\nt = "datasets/cantos/test.jsonl"\n[generation]\ntemp = 1\n', "generation.temp is unknown"),
+    ('variants = []\n[data]\nt = "datasets/cantos/test.jsonl"\n[[thresholds]]\ndata = "t"\nvariants = ["rules"]\nexact = 1\n',
+     "'exact' is not a metric"),
+    ('variantz = []\n', "unknown key 'variantz'"),
+])
+def test_bad_suite_files_name_the_key(tmp_path, text, needle):
+    (tmp_path / "evals").mkdir()
+    f = tmp_path / "evals" / "s.toml"
+    f.write_text(text)
+    (tmp_path / "datasets" / "cantos").mkdir(parents=True)
+    (tmp_path / "datasets" / "cantos" / "test.jsonl").write_text((ROOT / "datasets/cantos/test.jsonl").read_text())
+    with pytest.raises(ConfigError) as e:
+        load_suite(f)
+    assert needle in str(e.value) and str(f) in str(e.value)
+
+
+def test_the_default_suite_loads():
+    s = load_suite(ROOT / "evals" / "cantos.toml")
+    assert set(s.data) == {"valid", "test"} and "merged-gguf+grammar" in s.variants and "rules" in s.variants
+    assert s.thresholds[0].bounds == {"schema_valid": 0.95, "clean_stop": 0.95, "exact_match": 0.70}
