@@ -9,6 +9,7 @@ Both load the model, generate greedily with the same settings, and are timed in 
 from __future__ import annotations
 
 import argparse
+import os
 import tempfile
 import time
 from pathlib import Path
@@ -23,10 +24,12 @@ def direct(model: Path, prompts: list[str], settings: Settings) -> float:
     from llama_cpp import Llama
 
     t0 = time.perf_counter()
-    llm = Llama(model_path=str(model), n_ctx=settings.n_ctx, n_threads=settings.threads or None, n_batch=512,
+    threads = settings.threads or max(1, min(os.cpu_count() or 1, 8))  # what the harness uses
+    llm = Llama(model_path=str(model), n_ctx=settings.n_ctx, n_threads=threads, n_threads_batch=threads, n_batch=512,
                 verbose=False, seed=0)
     for p in prompts:
-        llm.create_completion(p, max_tokens=settings.max_new_tokens, temperature=0.0, top_k=1, repeat_penalty=1.0)
+        llm.create_completion(p, max_tokens=settings.max_new_tokens, temperature=0.0, top_k=1, top_p=1.0, min_p=0.0,
+                              repeat_penalty=1.0, stop=[])
     llm.close()
     return time.perf_counter() - t0
 
