@@ -17,8 +17,7 @@ from .errors import ExportError, ModelNotFoundError
 from .generation import Generation
 
 
-def open_llama(model: Path, lora: Path | None = None, n_ctx: int = 2048, threads: int | None = None,
-               base_sha256: str | None = None, grammar_ok: bool = True):
+def open_llama(model: Path, lora: Path | None = None, n_ctx: int = 2048, threads: int | None = None):
     """A llama_cpp.Llama, with the adapter checked against the base before llama.cpp loads it."""
     from llama_cpp import Llama
 
@@ -30,7 +29,7 @@ def open_llama(model: Path, lora: Path | None = None, n_ctx: int = 2048, threads
 
         if not Path(lora).is_file():
             raise ModelNotFoundError(f"LoRA GGUF {lora} does not exist; run `extractor export RUN` first.")
-        check_adapter_gguf(model, Path(lora), base_sha256)
+        check_adapter_gguf(model, Path(lora))
     threads = threads or max(1, min(os.cpu_count() or 1, 8))
     try:
         return Llama(model_path=str(model), lora_path=str(lora) if lora else None, n_ctx=n_ctx, n_threads=threads,

@@ -179,11 +179,11 @@ def write_adapter_gguf(adapter: Adapter, base_path: Path, out: Path, base_sha256
     return len(pairs)
 
 
-def check_adapter_gguf(base_path: Path, adapter_path: Path, base_sha256: str | None = None) -> None:
+def check_adapter_gguf(base_path: Path, adapter_path: Path) -> None:
     """Refuse an adapter GGUF made for another base, before llama.cpp is asked to load it."""
     import gguf
 
-    from .models import sha256_file
+    from .models import sha256_cached
 
     try:
         areader = gguf.GGUFReader(adapter_path)
@@ -206,7 +206,7 @@ def check_adapter_gguf(base_path: Path, adapter_path: Path, base_sha256: str | N
                               f"({target}: {want}). This adapter was exported for another base model.")
     if FINGERPRINT_KEY in f:
         recorded = f[FINGERPRINT_KEY].contents()
-        actual = base_sha256 or sha256_file(base_path)
+        actual = sha256_cached(base_path)
         if recorded != actual:
             raise ExportError(f"{adapter_path}: exported for a base GGUF with sha256 {recorded[:12]}..., but "
                               f"{base_path.name} is {actual[:12]}.... Use the base the run was trained on.")

@@ -15,6 +15,7 @@ import os
 import shutil
 import tempfile
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from .errors import ModelNotFoundError
@@ -146,6 +147,17 @@ def hf_path(spec: ModelSpec, allow_download: bool = False) -> str:
             f"{spec.name}: HF checkpoint {source!r} is not on this machine. Download it where a hub is "
             f"reachable (`huggingface-cli download {source}`){hint}, or pass --model /path/to/checkpoint."
         ) from None
+
+
+def sha256_cached(path: Path) -> str:
+    """sha256_file, computed once per process for a file of unchanged size and mtime."""
+    st = Path(path).stat()
+    return _sha256_keyed(str(Path(path).resolve()), st.st_size, st.st_mtime_ns)
+
+
+@lru_cache(maxsize=16)
+def _sha256_keyed(path: str, size: int, mtime_ns: int) -> str:
+    return sha256_file(Path(path))
 
 
 def sha256_file(path: Path, chunk: int = 1 << 22) -> str:

@@ -95,11 +95,6 @@ class RunArtefacts:
     def adapter_sha256(self) -> str:
         return models.sha256_file(self.dir / "adapter" / "adapter_model.safetensors")
 
-    @cached_property
-    def base_sha256(self) -> str | None:
-        export = self.dir / "export" / "export.json"
-        return json.loads(export.read_text())["base_fingerprint"]["gguf_sha256"] if export.is_file() else None
-
 
 @dataclass
 class Settings:
@@ -110,12 +105,10 @@ class Settings:
     batch_size: int = 8
     threads: int = 0
 
-
 def _tokenizer(spec: models.ModelSpec):
     from .trainer import load_tokenizer
 
     return load_tokenizer(spec, models.hf_path(spec))
-
 
 class RulesVariant:
     def __init__(self, name: str):
@@ -134,21 +127,19 @@ class RulesVariant:
     def close(self) -> None:
         pass
 
-
 class LlamaVariant:
     """llama.cpp: a GGUF, optionally with a LoRA GGUF, optionally grammar-constrained."""
 
     def __init__(self, name: str, model: Path, prompt, settings: Settings, lora: Path | None = None,
-                 grammar: bool = False, base_sha256: str | None = None):
+                 grammar: bool = False):
         self.name, self.model, self.lora, self.prompt, self.settings = name, model, lora, prompt, settings
-        self.grammar, self.base_sha256, self._llm = grammar, base_sha256, None
+        self.grammar, self._llm = grammar, None
 
     def generate(self, inputs: list[str]) -> list[Generation]:
         from .llama_runtime import complete, open_llama
 
         if self._llm is None:
-            self._llm = open_llama(self.model, self.lora, self.settings.n_ctx, self.settings.threads or None,
-                                   self.base_sha256)
+            self._llm = open_llama(self.model, self.lora, self.settings.n_ctx, self.settings.threads or None)
             if self.grammar:
                 from llama_cpp import LlamaGrammar
 
@@ -160,7 +151,6 @@ class LlamaVariant:
         if self._llm is not None:
             self._llm.close()
             self._llm = None
-
 
 class HFVariant:
     """transformers: batched greedy generation with left padding."""
@@ -183,7 +173,6 @@ class HFVariant:
 
     def close(self) -> None:
         self._model = None
-
 
 def build(name: VariantName, runs: dict[str | None, RunArtefacts], settings: Settings, base_model: str):
     """A ready-to-call variant, or Skip with the reason it cannot run."""
@@ -209,7 +198,7 @@ def build(name: VariantName, runs: dict[str | None, RunArtefacts], settings: Set
         raise Skip("grammar-constrained decoding is only wired to llama.cpp; see the matching -gguf+grammar row")
     if name.kind == "adapter-gguf":
         return LlamaVariant(label, models.gguf_path(run.spec), prompt, settings, lora=run.artefact(name.kind),
-                            grammar=name.grammar, base_sha256=run.base_sha256)
+                            grammar=name.grammar)
     if name.kind == "merged-gguf":
         return LlamaVariant(label, run.artefact(name.kind), prompt, settings, grammar=name.grammar)
 
