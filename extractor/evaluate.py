@@ -19,6 +19,8 @@ from pathlib import Path
 from . import data as data_mod
 from .errors import ConfigError
 from .metrics import HIGHER_IS_BETTER, METRIC_KEYS
+from .progress import Bar
+from .runs import write_json
 from .schema import parse
 from .variants import RunArtefacts, Settings, Skip, build, parse_name
 
@@ -163,7 +165,7 @@ def run_eval(suite: Suite, runs: dict[str | None, str | Path], out: Path, resume
     meta.setdefault("skipped", {})
     meta.setdefault("wall_seconds", {})
     total = sum(len(rows) for rows in datasets.values()) * len(names)
-    bar = _Progress(total, len(done), progress)
+    bar = Bar("eval", total, len(done), progress)
     with bar, open(samples_path, "a", encoding="utf-8") as sink:
         for name in names:
             label = str(name)
@@ -174,7 +176,7 @@ def run_eval(suite: Suite, runs: dict[str | None, str | Path], out: Path, resume
                 variant = build(name, artefacts, suite.settings, suite.base_model)
             except Skip as s:
                 meta["skipped"][label] = str(s)
-                bar.advance(len(todo))
+                bar.update(advance=len(todo))
                 log(f"{label}: skipped ({s})")
                 continue
             t0 = time.perf_counter()
@@ -182,50 +184,17 @@ def run_eval(suite: Suite, runs: dict[str | None, str | Path], out: Path, resume
             try:
                 for i in range(0, len(todo), step):
                     chunk = todo[i:i + step]
-                    bar.describe(label)
+                    bar.update(label=label)
                     gens = variant.generate([ex.input for _, ex in chunk])
                     for (d, ex), g in zip(chunk, gens):
                         sink.write(json.dumps(record(d, label, ex, g), ensure_ascii=False) + "\n")
                     sink.flush()
                     os.fsync(sink.fileno())
-                    bar.advance(len(chunk))
+                    bar.update(advance=len(chunk))
             finally:
                 variant.close()
             meta["wall_seconds"][label] = round(meta["wall_seconds"].get(label, 0) + time.perf_counter() - t0, 2)
-            _write_meta(meta_path, meta)
-    _write_meta(meta_path, meta)
+            write_json(meta_path, meta)
+    write_json(meta_path, meta)
     return meta
 
-
-def _write_meta(path: Path, meta: dict) -> None:
-    from .runs import write_json
-
-    write_json(path, meta)
-
-
-class _Progress:
-    def __init__(self, total: int, done: int, enabled: bool):
-        self.enabled = enabled
-        if enabled:
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-            self.bar = Progress(TextColumn("{task.description:<24}"), BarColumn(), MofNCompleteColumn(),
-                                TimeRemainingColumn(), transient=False)
-            self.task = self.bar.add_task("eval", total=total, completed=done)
-
-    def __enter__(self):
-        if self.enabled:
-            self.bar.start()
-        return self
-
-    def __exit__(self, *exc):
-        if self.enabled:
-            self.bar.stop()
-
-    def describe(self, text: str) -> None:
-        if self.enabled:
-            self.bar.update(self.task, description=text)
-
-    def advance(self, n: int) -> None:
-        if self.enabled:
-            self.bar.advance(self.task, n)

@@ -25,9 +25,9 @@ def to_sample(r: dict) -> Sample:
     return Sample(gold, parse(r["raw"]), r["finish_reason"], r.get("seconds") or 0.0, r.get("gen_tokens") or 0)
 
 
-def score(out: Path) -> dict:
-    """Build report.json's content from out/samples.jsonl and out/eval.json."""
-    records = read_samples(out / SAMPLES)
+def score(out: Path, records: list[dict] | None = None) -> dict:
+    """Build report.json's content from out/samples.jsonl (or its already-read records) and out/eval.json."""
+    records = read_samples(out / SAMPLES) if records is None else records
     if not records:
         raise FileNotFoundError(f"{out / SAMPLES}: no samples; run `extractor eval ... --out {out}` first")
     meta = json.loads((out / EVAL_JSON).read_text()) if (out / EVAL_JSON).is_file() else {}
@@ -124,10 +124,11 @@ def write_reports(out: Path) -> dict:
     """Score out/samples.jsonl and write report.json, report.md and report.html beside it."""
     from .report_html import render_html
 
-    report = score(out)
+    records = read_samples(out / SAMPLES)
+    report = score(out, records)
     write_json(out / "report.json", report)
     atomic_write(out / "report.md", render_md(report))
-    atomic_write(out / "report.html", render_html(report, read_samples(out / SAMPLES)))
+    atomic_write(out / "report.html", render_html(report, records))
     return report
 
 

@@ -25,6 +25,7 @@ from . import data, models, runs
 from .batches import IGNORE, collate, encode, epoch_batches
 from .config import TrainConfig, load_config
 from .errors import ConfigError
+from .progress import Bar
 
 
 class CompletionLoss(torch.nn.Module):
@@ -206,7 +207,7 @@ def train(cfg: TrainConfig, runs_dir: str | Path = "runs", resume: bool = False,
             })
 
     write_run_json("running")
-    progress = _Progress(total_steps, state["step"], enabled=show_progress and acc.is_main_process)
+    progress = Bar("train", total_steps, state["step"], enabled=show_progress and acc.is_main_process)
     loss_module.train()
     with progress:
         while state["step"] < total_steps:
@@ -249,7 +250,7 @@ def train(cfg: TrainConfig, runs_dir: str | Path = "runs", resume: bool = False,
                 if due_eval or (step + 1) % cfg.checkpoint_every == 0:
                     runs.replace_dir(ckpt_dir, lambda d: save_checkpoint(d, model, optimizer, state, base_name))
                     write_run_json("running")
-            progress.update(record, state)
+            progress.update(completed=state["step"], info=_progress_info(record, state))
     write_run_json("finished")
     if acc.is_main_process:
         from .plot import loss_curve_svg
@@ -258,34 +259,11 @@ def train(cfg: TrainConfig, runs_dir: str | Path = "runs", resume: bool = False,
     return run_dir
 
 
-class _Progress:
-    """A rich progress bar with loss, tokens/s and ETA (silent when disabled)."""
-
-    def __init__(self, total: int, done: int, enabled: bool):
-        self.enabled = enabled
-        if enabled:
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-            self.bar = Progress(TextColumn("train"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[info]}"),
-                                TimeRemainingColumn())
-            self.task = self.bar.add_task("train", total=total, completed=done, info="")
-
-    def __enter__(self):
-        if self.enabled:
-            self.bar.__enter__()
-        return self
-
-    def __exit__(self, *exc):
-        if self.enabled:
-            self.bar.__exit__(*exc)
-
-    def update(self, record: dict, state: dict) -> None:
-        if not self.enabled:
-            return
-        info = f"loss {record['loss']:.3f}  {record['tokens_per_s']:.0f} tok/s"
-        if state["best_valid_loss"] is not None:
-            info += f"  best valid {state['best_valid_loss']:.3f} @ {state['best_step']}"
-        self.bar.update(self.task, completed=state["step"], info=info)
+def _progress_info(record: dict, state: dict) -> str:
+    info = f"loss {record['loss']:.3f}  {record['tokens_per_s']:.0f} tok/s"
+    if state["best_valid_loss"] is not None:
+        info += f"  best valid {state['best_valid_loss']:.3f} @ {state['best_step']}"
+    return info
 
 
 def resume_config(run_dir: str | Path) -> TrainConfig:
