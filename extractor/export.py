@@ -20,7 +20,7 @@ from pathlib import Path
 from . import models, runs
 from .errors import ConfigError, ExportError
 from .lora_gguf import read_adapter, write_adapter_gguf
-from .quantize import QUANTS, write_merged_gguf
+from .quantize import check_quant, write_merged_gguf
 
 _SYS, _PROMPT = "\x00SYSTEM\x00", "\x00PROMPT\x00"
 
@@ -63,13 +63,11 @@ def modelfile(tokenizer, cfg, spec) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_merged_hf(run_dir: Path, hf_dir: str, spec, out: Path) -> None:
+def write_merged_hf(run_dir: Path, hf_dir: str, tokenizer, out: Path) -> None:
     """Merge with peft into the full-precision base (never the 4-bit one) and save safetensors."""
     import torch
     from peft import PeftModel
     from transformers import AutoConfig, AutoModelForCausalLM
-
-    from .trainer import load_tokenizer
 
     dtype = getattr(AutoConfig.from_pretrained(hf_dir), "dtype", None) or torch.float32
     if isinstance(dtype, str):
@@ -77,14 +75,13 @@ def write_merged_hf(run_dir: Path, hf_dir: str, spec, out: Path) -> None:
     base = AutoModelForCausalLM.from_pretrained(hf_dir, dtype=dtype)
     merged = PeftModel.from_pretrained(base, str(run_dir / "adapter")).merge_and_unload()
     merged.save_pretrained(out, safe_serialization=True)
-    load_tokenizer(spec, hf_dir).save_pretrained(out)
+    tokenizer.save_pretrained(out)
 
 
 def export(run_dir: str | Path, quant: str = "q8_0", log=print) -> dict:
     """Write runs/NAME/export/ and return its summary (also written as export.json)."""
     run_dir = Path(run_dir)
-    if quant not in QUANTS:
-        raise ExportError(f"--quant {quant!r}: choose one of {', '.join(QUANTS)}.")
+    check_quant(quant)
     info, cfg = run_info(run_dir)
     spec = models.get(cfg.model)
     adapter = read_adapter(run_dir / "adapter")  # refusals come before any heavy work
@@ -108,7 +105,7 @@ def export(run_dir: str | Path, quant: str = "q8_0", log=print) -> dict:
 
     def fill(tmp: Path) -> None:
         n = step("adapter.gguf", lambda: write_adapter_gguf(adapter, base_gguf, tmp / "adapter.gguf", fp["gguf_sha256"]))
-        step("merged-hf", lambda: write_merged_hf(run_dir, hf_dir, spec, tmp / "merged-hf"))
+        step("merged-hf", lambda: write_merged_hf(run_dir, hf_dir, tokenizer, tmp / "merged-hf"))
         touched.update(step("merged.gguf", lambda: write_merged_gguf(adapter, base_gguf, tmp / "merged.gguf", quant,
                                                                       fp["gguf_sha256"])))
         (tmp / "Modelfile").write_text(modelfile(tokenizer, cfg, spec))

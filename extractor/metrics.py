@@ -48,11 +48,11 @@ def lines_of(refs) -> set[tuple[int, int]]:
 
 def predicted(s: Sample) -> tuple[Reference, ...]:
     """The references a sample predicts; an output that is not valid JSON predicts nothing."""
-    return tuple(s.parsed.references) if s.parsed.references is not None else ()
+    return tuple(s.parsed.references) if s.parsed.valid else ()
 
 
 def is_valid(s: Sample) -> bool:
-    return s.parsed.references is not None
+    return s.parsed.valid
 
 
 def is_exact(s: Sample) -> bool:

@@ -25,12 +25,16 @@ QUANTS = ("q8_0", "q4_k_m", "q6_k", "f16")
 _FALLBACK = {"Q4_K": "Q5_0", "Q5_K": "Q5_1", "Q6_K": "Q8_0", "Q2_K": "Q4_0", "Q3_K": "Q4_0"}
 
 
+def check_quant(quant: str) -> None:
+    if quant not in QUANTS:
+        raise ExportError(f"--quant {quant!r}: choose one of {', '.join(QUANTS)}.")
+
+
 def target_type(quant: str, tensor_name: str, n_per_row: int):
     """The ggml type one touched tensor is written in, for a ``--quant`` choice."""
     from gguf import GGML_QUANT_SIZES, GGMLQuantizationType as T
 
-    if quant not in QUANTS:
-        raise ExportError(f"--quant {quant!r}: choose one of {', '.join(QUANTS)}.")
+    check_quant(quant)
     if quant == "f16":
         return T.F16
     if quant == "q8_0":

@@ -27,7 +27,6 @@ from .prompts import SYSTEM, chat_prompt
 from .schema import SCHEMA, to_json_text
 
 KINDS = ("base-gguf", "adapter-hf", "adapter-gguf", "merged-hf", "merged-gguf", "rules")
-NEEDS_RUN = {"adapter-hf", "adapter-gguf", "merged-hf", "merged-gguf"}
 NEEDS_EXPORT = {"adapter-gguf": "adapter.gguf", "merged-hf": "merged-hf", "merged-gguf": "merged.gguf"}
 
 # The base model gets the convention in words plus three worked examples (written for this
