@@ -43,6 +43,7 @@ def cli():
       extractor export runs/cantos-smollm2
       extractor eval --run runs/cantos-smollm2 --out reports/latest
       extractor report compare reports/baseline reports/latest
+      extractor extract --run runs/cantos-smollm2 essays/ --out refs.jsonl
       extractor parse '{"references": []} ### Question: next?'
     """
 
@@ -299,6 +300,7 @@ def report():
       extractor report rescore reports/latest
       extractor report show reports/baseline
       extractor report compare reports/baseline reports/latest
+      extractor extract --run runs/cantos-smollm2 essays/ --out refs.jsonl
     """
 
 
@@ -342,6 +344,7 @@ def report_compare(a, b, show_all):
     \b
     Example:
       extractor report compare reports/baseline reports/latest
+      extractor extract --run runs/cantos-smollm2 essays/ --out refs.jsonl
     """
     from .report import compare, fmt, load_report
 
@@ -357,6 +360,110 @@ def report_compare(a, b, show_all):
     n = sum(r["regression"] for r in rows)
     click.echo(f"{n} regression(s) over {len(rows)} compared figures")
     sys.exit(1 if n else 0)
+
+
+# ----------------------------------------------------------------------------- extract
+class DefaultGroup(Group):
+    """`extractor extract INPUT...` runs extraction; `extractor extract merge ...` is its one subcommand."""
+
+    def parse_args(self, ctx, args):
+        if not args or args[0] not in self.commands:
+            args = ["run", *args]  # also sends --help to the extraction command, whose help names merge
+        return super().parse_args(ctx, args)
+
+    def resolve_command(self, ctx, args):
+        name, cmd, rest = super().resolve_command(ctx, args)
+        # Usage lines read `extractor extract [OPTIONS] INPUTS...`, not `... extract run ...`.
+        return (None if name == "run" else name), cmd, rest
+
+
+@cli.group("extract", cls=DefaultGroup)
+def extract():
+    """Extract references from text files, JSONL files, directories or stdin (see `extract --help`)."""
+
+
+class _Unnamed(click.Command):
+    def format_usage(self, ctx, formatter):
+        formatter.write_usage(ctx.command_path.strip(), " ".join(self.collect_usage_pieces(ctx)))
+
+
+@extract.command("run", hidden=True, cls=_Unnamed)
+@click.argument("inputs", nargs=-1, required=True)
+@click.option("--run", "run_dir", type=click.Path(file_okay=False), help="Training run (after `extractor export`).")
+@click.option("--variant", default="merged-gguf", show_default=True,
+              help="merged-gguf, adapter-gguf, merged-hf, adapter-hf, base-gguf or rules.")
+@click.option("--grammar", is_flag=True, help="Constrain decoding with the JSON Schema's grammar (llama.cpp).")
+@click.option("--resolve-lines", "resolve", is_flag=True,
+              help="Add absolute numbers for lines counted from the end, and flag impossible lines (Cantos I-XXX).")
+@click.option("--out", type=click.Path(dir_okay=False), help="Output JSONL file (default: stdout).")
+@click.option("--resume", is_flag=True, help="Continue --out after an interruption: no passage repeated or lost.")
+@click.option("--shard", metavar="K/N", help="Process the K-th of N deterministic slices of the passages.")
+@click.option("--field", "field_name", help="JSONL field holding the text (default: text, else input).")
+@click.option("--stdin-format", type=click.Choice(["txt", "jsonl"]), default="txt", show_default=True,
+              help="What `-` (stdin) holds.")
+@click.option("--max-new-tokens", type=int, default=128, show_default=True)
+@click.option("--n-ctx", type=int, default=2048, show_default=True, help="Context size; longer passages are split.")
+@click.option("--batch-size", type=int, default=8, show_default=True)
+@click.option("--threads", type=int, default=0, help="CPU threads (0: all cores up to 8).")
+@click.option("--quiet", is_flag=True, help="No progress bar or summary.")
+def extract_run(inputs, run_dir, variant, grammar, resolve, out, resume, shard, field_name, stdin_format,
+                max_new_tokens, n_ctx, batch_size, threads, quiet):
+    """Extract Cantos references from INPUT... into JSONL, one record per passage.
+
+    INPUT is a .txt file (cut into paragraphs, long paragraphs into sentences), a .jsonl file
+    (one document per row: field `text` or `input`, or --field), a directory (read
+    recursively, sorted; hidden entries are not read) or `-` for stdin. Each record holds
+    source, line, passage, start/end offsets, text, references and status: ok, no_json,
+    invalid, or `skipped: reason` (binary, empty or unreadable input, bad JSONL row, passage
+    too long for the context). Exit status: 0, or 3 when anything was skipped.
+
+    Records are written as they are produced; after a kill, --resume continues the same
+    --out. For a cluster, run one process per --shard K/N and join them in input order with
+    `extractor extract merge SHARD_OUT... --out FILE`.
+
+    \b
+    Examples:
+      extractor extract --run runs/cantos-smollm2 essays/ --out refs.jsonl
+      extractor extract --run runs/cantos-smollm2 essays/ --out refs.jsonl --resume
+      extractor extract --variant rules notes.txt
+      cat notes.txt | extractor extract --run runs/cantos-smollm2 --resolve-lines -
+      extractor extract --run runs/cantos-smollm2 corpus.jsonl --field body --shard 2/4 --out part2.jsonl
+      extractor extract merge part1.jsonl part2.jsonl part3.jsonl part4.jsonl --out all.jsonl
+    """
+    from .corpus import EXIT_SKIPPED, Shard, run_extract
+    from .extraction import Extractor
+    from .variants import Settings
+
+    settings = Settings(max_new_tokens=max_new_tokens, n_ctx=n_ctx, batch_size=batch_size, threads=threads)
+    the_shard = Shard.parse(shard)
+    with Extractor.load(run_dir, variant, grammar=grammar, settings=settings) as ex:
+        summary = run_extract(ex, list(inputs), Path(out) if out else None, run=run_dir, shard=the_shard,
+                              resume=resume, resolve=resolve, field_name=field_name, stdin_format=stdin_format,
+                              batch_size=batch_size, progress=not quiet and out is not None,
+                              log=lambda m: click.echo(m, err=True))
+    if not quiet:
+        click.echo(summary.line(), err=True)
+    if summary.skipped:
+        sys.exit(EXIT_SKIPPED)
+
+
+@extract.command("merge")
+@click.argument("shards", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--out", type=click.Path(dir_okay=False), help="Merged JSONL file (default: stdout).")
+def extract_merge(shards, out):
+    """Join the outputs of `extractor extract --shard K/N` (all N of them) in input order.
+
+    Refuses shards that are missing, unfinished (continue them with --resume) or from
+    different runs, and checks that no passage is missing or repeated.
+
+    \b
+    Examples:
+      extractor extract merge part1.jsonl part2.jsonl --out all.jsonl
+      extractor extract merge parts/*.jsonl > all.jsonl
+    """
+    from .corpus import merge
+
+    merge([Path(s) for s in shards], Path(out) if out else None, log=lambda m: click.echo(m, err=True))
 
 
 # ----------------------------------------------------------------------------- parse

@@ -35,3 +35,7 @@ class ConfigError(ExtractorError):
 
 class ExportError(ExtractorError):
     """An adapter cannot be exported, or an exported file does not fit its base model."""
+
+
+class ExtractionError(ExtractorError):
+    """A passage could not be extracted (the model's output was not a valid answer, or it did not fit)."""

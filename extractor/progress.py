@@ -1,4 +1,4 @@
-"""One progress bar for long jobs (training, evaluation): bar, done/total, a status text, ETA."""
+"""One progress bar for long jobs (training, evaluation, extraction): bar, done/total, a status text, ETA."""
 
 from __future__ import annotations
 
@@ -6,12 +6,14 @@ from __future__ import annotations
 class Bar:
     """A rich progress bar that does nothing when disabled (--quiet, non-main processes)."""
 
-    def __init__(self, label: str, total: int, done: int = 0, enabled: bool = True):
+    def __init__(self, label: str, total: int | None, done: int = 0, enabled: bool = True, unit: str = "items"):
         self.enabled = enabled
         if enabled:
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+            from rich.progress import (BarColumn, DownloadColumn, MofNCompleteColumn, Progress, TextColumn,
+                                       TimeRemainingColumn)
 
-            self.bar = Progress(TextColumn("{task.description:<24}"), BarColumn(), MofNCompleteColumn(),
+            count = DownloadColumn() if unit == "bytes" else MofNCompleteColumn()
+            self.bar = Progress(TextColumn("{task.description:<24}"), BarColumn(), count,
                                 TextColumn("{task.fields[info]}"), TimeRemainingColumn())
             self.task = self.bar.add_task(label, total=total, completed=done, info="")
 

@@ -134,8 +134,8 @@ class LlamaVariant:
         self.name, self.model, self.lora, self.prompt, self.settings = name, model, lora, prompt, settings
         self.grammar, self._llm = grammar, None
 
-    def generate(self, inputs: list[str]) -> list[Generation]:
-        from .llama_runtime import complete, open_llama
+    def _open(self):
+        from .llama_runtime import open_llama
 
         if self._llm is None:
             self._llm = open_llama(self.model, self.lora, self.settings.n_ctx, self.settings.threads or None)
@@ -143,8 +143,18 @@ class LlamaVariant:
                 from llama_cpp import LlamaGrammar
 
                 self._grammar = LlamaGrammar.from_json_schema(json.dumps(SCHEMA), verbose=False)
+        return self._llm
+
+    def generate(self, inputs: list[str]) -> list[Generation]:
+        from .llama_runtime import complete
+
+        llm = self._open()
         grammar = self._grammar if self.grammar else None
-        return [complete(self._llm, self.prompt(text), self.settings.max_new_tokens, grammar) for text in inputs]
+        return [complete(llm, self.prompt(text), self.settings.max_new_tokens, grammar) for text in inputs]
+
+    def count_tokens(self, text: str) -> int:
+        """Prompt tokens for one input, as llama.cpp tokenizes it (BOS counted)."""
+        return len(self._open().tokenize(self.prompt(text).encode("utf-8"), special=True))
 
     def close(self) -> None:
         if self._llm is not None:
@@ -169,6 +179,10 @@ class HFVariant:
             self._model = self._load().eval()
         return generate(self._model, self.tokenizer, [self.prompt(t) for t in inputs],
                         self.settings.max_new_tokens, self.settings.batch_size)
+
+    def count_tokens(self, text: str) -> int:
+        """Prompt tokens for one input."""
+        return len(self.tokenizer(self.prompt(text), add_special_tokens=False).input_ids)
 
     def close(self) -> None:
         self._model = None

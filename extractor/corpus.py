@@ -1,0 +1,432 @@
+"""`extractor extract`: a corpus through one Extractor - streamed, resumable, shardable.
+
+The output is JSONL, one record per passage in input order (``seq`` ascending); see
+docs/extraction.md for the fields. Each record is one ``write`` of a whole line to a file opened
+for appending, so a kill leaves whole lines (at worst a torn last line after a crash of the
+machine, which ``--resume`` cuts off). ``OUT.meta.json`` beside the output holds the options that
+must not change on ``--resume`` and, once the run ends, ``finished: true`` - what ``extract
+merge`` checks before joining shards.
+
+Passages are numbered over the whole input (``seq``); shard K of N keeps the passages with
+``seq % N == K - 1``, so every shard reads all inputs but runs the model on 1/N of them, and
+``merge`` interleaves the shards back by ``seq``. Identical passages are run once: answers are
+kept by a hash of the passage text (the last CACHE_SIZE distinct passages, so memory stays
+bounded).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import heapq
+import json
+import os
+import sys
+import time
+from collections import Counter, OrderedDict
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from itertools import islice
+from pathlib import Path
+
+from .errors import ConfigError
+from .extraction import Extractor, Result, reference_record
+from .passages import Passage, Reader
+from .runs import atomic_write
+
+CACHE_SIZE = 50_000
+EXIT_SKIPPED = 3
+"""Exit status of a finished run in which some input or passage was skipped."""
+
+
+@dataclass(frozen=True)
+class Shard:
+    k: int = 1
+    n: int = 1
+
+    @classmethod
+    def parse(cls, text: str | None) -> "Shard":
+        if not text:
+            return cls()
+        try:
+            k, n = (int(x) for x in text.split("/"))
+        except ValueError:
+            k = n = 0
+        if not 1 <= k <= n:
+            raise ConfigError(f"--shard {text!r}: write K/N with 1 <= K <= N, e.g. --shard 2/8")
+        return cls(k, n)
+
+    def owns(self, seq: int) -> bool:
+        return seq % self.n == self.k - 1
+
+    def __str__(self) -> str:
+        return f"{self.k}/{self.n}"
+
+
+@dataclass
+class Summary:
+    """What one `extractor extract` did; printed at the end and stored in OUT.meta.json."""
+
+    written: int = 0
+    """Records written by this invocation."""
+    resumed: int = 0
+    """Records already in the output when --resume started."""
+    computed: int = 0
+    """Passages the variant ran on."""
+    reused: int = 0
+    """Passages answered from an identical earlier passage."""
+    statuses: Counter = field(default_factory=Counter)
+    replaced_bytes: int = 0
+    hidden: int = 0
+    seconds: float = 0.0
+
+    @property
+    def skipped(self) -> int:
+        return sum(n for s, n in self.statuses.items() if s.startswith("skipped"))
+
+    def line(self) -> str:
+        by = {}
+        for s, n in self.statuses.items():
+            key = "skipped" if s.startswith("skipped") else s
+            by[key] = by.get(key, 0) + n
+        parts = ", ".join(f"{k} {v}" for k, v in sorted(by.items()))
+        rate = self.computed / self.seconds if self.seconds else 0.0
+        text = (f"{self.written} passages ({parts or 'none'}); {self.computed} run, {self.reused} identical reused; "
+                f"{self.seconds:.1f} s, {rate:.2f} passages/s")
+        if self.resumed:
+            text += f"; {self.resumed} already done (resumed)"
+        if self.replaced_bytes:
+            text += f"; {self.replaced_bytes} undecodable bytes replaced"
+        if self.hidden:
+            text += f"; {self.hidden} hidden files/directories not read"
+        return text
+
+
+# ----------------------------------------------------------------------------- output
+class Output:
+    """Appends whole lines to a file (or stdout), flushed as they are written."""
+
+    def __init__(self, path: Path | None):
+        self.path = path
+        self.fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644) if path else None
+
+    def write(self, records: list[dict]) -> None:
+        data = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records).encode("utf-8")
+        if self.fd is None:
+            sys.stdout.buffer.write(data)
+            sys.stdout.buffer.flush()
+            return
+        # One write per line: a kill between two writes leaves whole records only.
+        for line in data.splitlines(keepends=True):
+            view = memoryview(line)
+            while view:
+                view = view[os.write(self.fd, view):]
+
+    def sync(self) -> None:
+        if self.fd is not None:
+            os.fsync(self.fd)
+
+    def close(self) -> None:
+        if self.fd is not None:
+            os.fsync(self.fd)
+            os.close(self.fd)
+            self.fd = None
+
+
+def meta_path(out: Path) -> Path:
+    return out.with_name(out.name + ".meta.json")
+
+
+def cut_torn_tail(path: Path) -> int:
+    """Remove a partial last line (no newline); returns the bytes removed."""
+    size = path.stat().st_size
+    if size == 0:
+        return 0
+    with open(path, "rb+") as f:
+        pos, chunk = size, 1 << 16
+        while pos > 0:
+            start = max(0, pos - chunk)
+            f.seek(start)
+            block = f.read(pos - start)
+            nl = block.rfind(b"\n")
+            if nl >= 0:
+                keep = start + nl + 1
+                break
+            pos = start
+        else:
+            keep = 0
+        if keep < size:
+            f.truncate(keep)
+    return size - keep
+
+
+def read_records(path: Path) -> Iterator[dict]:
+    """The records of an output file; a line that is not a record is an error naming it."""
+    with open(path, encoding="utf-8") as f:
+        for number, line in enumerate(f, 1):
+            if not line.endswith("\n"):
+                raise ConfigError(f"{path}:{number}: the last record is incomplete (the run was killed); "
+                                  f"finish it with `extractor extract ... --out {path} --resume`.")
+            try:
+                rec = json.loads(line)
+            except json.JSONDecodeError as e:
+                raise ConfigError(f"{path}:{number}: not a JSON record ({e.msg}); was the file edited?") from None
+            if not isinstance(rec, dict) or not isinstance(rec.get("seq"), int):
+                raise ConfigError(f"{path}:{number}: not an extraction record (no 'seq'); was the file edited?")
+            yield rec
+
+
+# ----------------------------------------------------------------------------- run
+def _key(text: str) -> bytes:
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).digest()
+
+
+class _Answers:
+    """The last CACHE_SIZE distinct passages' results, by a hash of their text."""
+
+    def __init__(self, size: int = CACHE_SIZE):
+        self.size, self.items = size, OrderedDict()
+
+    def get(self, text: str) -> Result | None:
+        k = _key(text)
+        if k in self.items:
+            self.items.move_to_end(k)
+            return self.items[k]
+        return None
+
+    def put(self, text: str, result: Result) -> None:
+        self.items[_key(text)] = result
+        if len(self.items) > self.size:
+            self.items.popitem(last=False)
+
+
+def record(p: Passage, r: Result | None, resolve: bool) -> dict:
+    rec = {"seq": p.seq, "source": p.source, "line": p.line, "passage": p.index, "start": p.start, "end": p.end,
+           "text": p.text}
+    if p.skip or r is None:
+        rec.update(status=f"skipped: {p.skip}", references=[])
+    else:
+        rec["status"] = r.status
+        rec["references"] = [reference_record(x, resolve) for x in r.references]
+        if r.status != "ok":
+            rec["raw"] = r.raw
+        if r.continuation:
+            rec["continuation"] = r.continuation
+    if p.replaced:
+        rec["replaced"] = p.replaced
+    return rec
+
+
+def _result_from_record(rec: dict) -> Result | None:
+    from .schema import Reference
+
+    if rec["status"].startswith("skipped"):
+        return None
+    refs = [Reference(r["canto"], tuple(r["lines"])) for r in rec.get("references", [])]
+    return Result(rec["status"], refs, rec.get("raw", ""), rec.get("continuation"))
+
+
+def _meta(ex: Extractor, run: str | None, inputs: list[str], shard: Shard, field_name: str | None,
+          resolve: bool) -> dict:
+    adapter = None
+    if run and (Path(run) / "adapter" / "adapter_model.safetensors").exists():
+        from . import models
+
+        adapter = models.sha256_cached(Path(run) / "adapter" / "adapter_model.safetensors")
+    return {"variant": ex.name, "run": str(run) if run else None, "adapter_sha256": adapter, "inputs": inputs,
+            "shard": str(shard), "field": field_name, "resolve_lines": resolve,
+            "max_new_tokens": ex.settings.max_new_tokens, "n_ctx": ex.settings.n_ctx}
+
+
+def _check_resume(out: Path, meta: dict) -> dict | None:
+    """The output's last record after cutting a torn tail; refuses when the options changed."""
+    mp = meta_path(out)
+    if not out.exists():
+        return None
+    if mp.exists():
+        old = json.loads(mp.read_text())
+        changed = [k for k in meta if old.get(k) != meta[k]]
+        if changed:
+            diff = "; ".join(f"{k}: {old.get(k)!r} -> {meta[k]!r}" for k in changed)
+            raise ConfigError(f"--resume {out}: it was written with other options ({diff}). "
+                              f"Resume with the same options, or write to a new --out.")
+    cut_torn_tail(out)
+    last = None
+    for last in read_records(out):
+        pass
+    return last
+
+
+def run_extract(ex: Extractor, inputs: list[str], out: Path | None, *, run: str | None = None,
+                shard: Shard = Shard(), resume: bool = False, resolve: bool = False, field_name: str | None = None,
+                stdin_format: str = "txt", batch_size: int = 8, progress: bool = True,
+                log: Callable[[str], None] = print) -> Summary:
+    """Extract every passage of ``inputs`` into ``out`` (stdout when None); see the module doc."""
+    from .progress import Bar
+
+    if resume and out is None:
+        raise ConfigError("--resume needs --out FILE: stdout cannot be continued.")
+    if resume and "-" in inputs:
+        raise ConfigError("--resume cannot re-read stdin; save it to a file and pass the file.")
+    meta = _meta(ex, run, inputs, shard, field_name, resolve)
+    summary, answers, last = Summary(), _Answers(), None
+    if out is not None:
+        if resume:
+            last = _check_resume(out, meta)
+            if last is not None:
+                for rec in read_records(out):
+                    summary.resumed += 1
+                    r = _result_from_record(rec)
+                    if r is not None:
+                        answers.put(rec["text"], r)
+        elif out.exists() and out.stat().st_size:
+            raise ConfigError(f"{out} already holds records: pass --resume to continue it, or remove it.")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(meta_path(out), json.dumps({**meta, "finished": False}, indent=2))
+    reader = Reader(ex.fits, field_name, stdin_format)
+    sizes = {p: (Path(p).stat().st_size if p != "-" and Path(p).is_file() else 0) for p in reader.files(inputs)}
+    total = None if "-" in inputs else sum(sizes.values())
+    done_seq = last["seq"] if last else -1
+    t0, writer = time.perf_counter(), Output(out)
+    passages = (p for p in reader.read(inputs) if shard.owns(p.seq))
+    position = _Position(sizes)
+    try:
+        with Bar(f"extract {ex.name}", total, enabled=progress, unit="bytes") as bar:
+            while window := list(islice(passages, batch_size)):
+                todo = []
+                for p in window:
+                    if p.seq == done_seq:
+                        _same_passage(out, last, p)
+                    if p.seq > done_seq:
+                        todo.append(p)
+                records = _extract_window(ex, todo, answers, resolve, summary)
+                writer.write(records)
+                writer.sync()
+                summary.written += len(records)
+                for rec in records:
+                    summary.statuses[rec["status"]] += 1
+                elapsed = time.perf_counter() - t0
+                rate = summary.computed / elapsed if elapsed else 0.0
+                bar.update(completed=position.at(window[-1]), info=f"{summary.written + summary.resumed} passages, "
+                                                                   f"{rate:.2f}/s")
+        if done_seq >= 0 and reader.seq <= done_seq:
+            raise ConfigError(f"--resume {out}: the inputs now hold fewer passages ({reader.seq}) than were already "
+                              f"written (up to seq {done_seq}); did the inputs change? Write to a new --out.")
+    finally:
+        writer.close()
+    summary.replaced_bytes, summary.hidden = reader.replaced_bytes, len(reader.hidden)
+    summary.seconds = time.perf_counter() - t0
+    if out is not None:
+        done = {"finished": True, "passages_total": reader.seq, "records": summary.written + summary.resumed}
+        atomic_write(meta_path(out), json.dumps({**meta, **done}, indent=2))
+    return summary
+
+
+class _Position:
+    """Approximate bytes read so far: the files before the current one, plus the offset in it."""
+
+    def __init__(self, sizes: dict[str, int]):
+        self.sizes, self.before, self.current = sizes, 0, None
+
+    def at(self, p: Passage) -> int:
+        if p.source != self.current:
+            if self.current is not None:
+                self.before += self.sizes.get(self.current, 0)
+            self.current = p.source
+        return self.before + min(p.end, self.sizes.get(p.source, 0))
+
+
+def _same_passage(out: Path | None, last: dict, p: Passage) -> None:
+    if (last["source"], last["passage"], last["text"]) != (p.source, p.index, p.text):
+        raise ConfigError(f"--resume {out}: its last record (seq {last['seq']}, {last['source']} passage "
+                          f"{last['passage']}) is not what the inputs give now ({p.source} passage {p.index}); "
+                          "did the inputs change? Write to a new --out.")
+
+
+def _extract_window(ex: Extractor, window: list[Passage], answers: _Answers, resolve: bool,
+                    summary: Summary) -> list[dict]:
+    results: dict[int, Result | None] = {}
+    pending: dict[bytes, list[Passage]] = {}
+    for p in window:
+        if p.skip:
+            results[p.seq] = None
+        elif (cached := answers.get(p.text)) is not None:
+            results[p.seq] = cached
+            summary.reused += 1
+        else:
+            group = pending.setdefault(_key(p.text), [])
+            if group:
+                summary.reused += 1
+            group.append(p)
+    firsts = [group[0] for group in pending.values()]
+    for group, r in zip(pending.values(), ex.extract_batch([p.text for p in firsts])):
+        summary.computed += 1
+        if not r.status.startswith("skipped"):
+            answers.put(group[0].text, r)
+        for p in group:
+            results[p.seq] = r
+    out = []
+    for p in window:
+        r = results[p.seq]
+        if r is not None and r.status.startswith("skipped"):
+            p.skip, r = r.status.removeprefix("skipped: "), None
+        out.append(record(p, r, resolve))
+    return out
+
+
+# ----------------------------------------------------------------------------- merge
+def merge(shards: Iterable[Path], out: Path | None, log: Callable[[str], None] = print) -> int:
+    """Join shard outputs into one file in input order; refuses missing, unfinished or mixed shards."""
+    shards = [Path(s) for s in shards]
+    metas = []
+    for s in shards:
+        mp = meta_path(s)
+        if not s.exists() or not mp.exists():
+            raise ConfigError(f"{s}: no such shard output (or its {mp.name} is missing).")
+        meta = json.loads(mp.read_text())
+        if not meta.get("finished"):
+            raise ConfigError(f"{s}: this shard has not finished; continue it with `extractor extract ... "
+                              f"--shard {meta.get('shard')} --out {s} --resume`, then merge.")
+        metas.append(meta)
+    same = {k: {json.dumps(m.get(k)) for m in metas} for k in ("variant", "run", "adapter_sha256", "inputs", "field",
+                                                                "resolve_lines", "passages_total")}
+    mixed = [k for k, values in same.items() if len(values) > 1]
+    if mixed:
+        raise ConfigError(f"the shard outputs were made with different {', '.join(mixed)}; merge shards of one run.")
+    ns = {Shard.parse(m["shard"]).n for m in metas}
+    ks = sorted(Shard.parse(m["shard"]).k for m in metas)
+    n = ns.pop() if len(ns) == 1 else None
+    if n is None or ks != list(range(1, n + 1)):
+        have = ", ".join(m["shard"] for m in metas)
+        raise ConfigError(f"merge needs every shard K/N of one N exactly once; got {have}.")
+    total = metas[0]["passages_total"]
+    tmp = out.with_name(f".{out.name}.merging") if out else None
+    if tmp:
+        tmp.unlink(missing_ok=True)  # left by a merge that was killed
+    writer, expected = Output(tmp), 0
+    try:
+        batch = []
+        for rec in heapq.merge(*(read_records(s) for s in shards), key=lambda r: r["seq"]):
+            if rec["seq"] != expected:
+                what = "twice" if rec["seq"] < expected else f"missing (shard {expected % n + 1}/{n})"
+                raise ConfigError(f"seq {min(rec['seq'], expected)} is {what}; re-run that shard with --resume.")
+            expected += 1
+            batch.append(rec)
+            if len(batch) >= 256:
+                writer.write(batch)
+                batch = []
+        writer.write(batch)
+        if expected != total:
+            raise ConfigError(f"the shards hold {expected} records but the inputs have {total} passages; "
+                              "re-run the shards with --resume.")
+    except BaseException:
+        writer.close()
+        if tmp:
+            tmp.unlink(missing_ok=True)
+        raise
+    writer.close()
+    if tmp:
+        os.replace(tmp, out)
+        meta = {**metas[0], "shard": "1/1", "merged_from": [str(s) for s in shards]}
+        atomic_write(meta_path(out), json.dumps(meta, indent=2))
+    log(f"merged {len(shards)} shards: {expected} records" + (f" -> {out}" if out else ""))
+    return expected

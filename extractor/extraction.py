@@ -1,0 +1,141 @@
+"""The Python API of batch extraction: load one artefact of a run once, then extract references.
+
+    from extractor import Extractor
+
+    ex = Extractor.load("runs/cantos-smollm2", variant="merged-gguf")
+    ex.extract("Sigismundo's epopte is presented in IX:ll.15-28")
+    # -> [Reference(canto=9, lines=(15, 16, ..., 28))]
+    ex.extract_batch(["first passage", "second passage"])   # -> [Result, Result] with statuses
+
+`extractor extract` (extractor/corpus.py) drives the same object over files and directories.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from . import models
+from .cantos import CANTO_LENGTHS, is_impossible_line, resolve_line
+from .errors import ConfigError, ExtractionError
+from .generation import Generation
+from .passages import split_text
+from .schema import Reference, parse
+from .variants import RunArtefacts, Settings, Skip, build, parse_name
+
+CHARS_PER_TOKEN_CAP = 16
+"""No tokenizer we know packs more characters than this into a token on average: longer texts
+are known not to fit without tokenizing them."""
+
+
+@dataclass
+class Result:
+    """What extraction made of one passage."""
+
+    status: str
+    """``ok``; ``no_json`` (no JSON at the start of the output); ``invalid`` (JSON that fails the
+    schema, or that never ends); ``skipped: <reason>`` (the runtime failed on the passage)."""
+    references: list[Reference] = field(default_factory=list)
+    """The answer when ``status == "ok"``, in the order the model gave it; else empty."""
+    raw: str = ""
+    """The model's whole output."""
+    continuation: str | None = None
+    """``trailing_text`` or ``chained_turn`` when the model went on writing after a valid answer."""
+    seconds: float = 0.0
+
+
+def result_of(gen: Generation) -> Result:
+    """Classify one generation; pure, so re-classifying never re-runs a model."""
+    if gen.error:
+        return Result(f"skipped: {gen.error}", raw=gen.text, seconds=gen.seconds)
+    parsed = parse(gen.text)
+    if parsed.valid:
+        cont = None if parsed.status == "clean" else parsed.status
+        return Result("ok", list(parsed.references), gen.text, cont, gen.seconds)
+    status = "no_json" if parsed.status == "no_json" else "invalid"
+    return Result(status, raw=gen.text, seconds=gen.seconds)
+
+
+def reference_record(ref: Reference, resolve: bool = False) -> dict:
+    """A reference as JSON; with ``resolve``, absolute line numbers and impossible ones flagged.
+
+    ``resolved_lines`` matches ``lines`` item for item: negative lines (counted from the end)
+    become absolute where the canto's length is known (Cantos I-XXX); a line that cannot exist,
+    or a negative one in a canto of unknown length, is ``null``. ``impossible_lines`` lists the
+    given lines beyond the canto's length.
+    """
+    out = ref.to_json()
+    if resolve:
+        impossible = [n for n in ref.lines if is_impossible_line(ref.canto, n)]
+        out["length"] = CANTO_LENGTHS.get(ref.canto)
+        out["resolved_lines"] = [None if n in impossible else resolve_line(ref.canto, n) for n in ref.lines]
+        out["impossible_lines"] = impossible
+    return out
+
+
+class Extractor:
+    """One variant (an artefact in a runtime, or the rules), loaded once, used for many passages."""
+
+    def __init__(self, variant, settings: Settings):
+        self.variant, self.settings = variant, settings
+        self.name: str = variant.name
+
+    @classmethod
+    def load(cls, run: str | Path | None = None, variant: str = "merged-gguf", *, grammar: bool = False,
+             settings: Settings | None = None, base_model: str = models.DEFAULT_MODEL) -> "Extractor":
+        """Load ``variant`` of the run in ``run`` (after `extractor export`); ``rules`` needs no run."""
+        name = parse_name(variant)
+        if name.run:
+            raise ConfigError(f"variant {variant!r}: extraction uses one run; drop '@{name.run}' and pass that run.")
+        if grammar and name.kind != "rules":
+            name = replace(name, grammar=True)
+        if run is None and name.kind not in ("rules", "base-gguf"):
+            raise ConfigError(f"variant {name} needs a training run: pass --run runs/NAME (after `extractor export`).")
+        runs = {None: RunArtefacts.load(run)} if run is not None else {}
+        try:
+            v = build(name, runs, settings or Settings(), base_model)
+        except Skip as e:
+            raise ConfigError(f"variant {name} cannot extract: {e}") from None
+        return cls(v, settings or Settings())
+
+    def fits(self, text: str) -> bool:
+        """Whether one passage, in its prompt, leaves room for the answer in the context."""
+        count = getattr(self.variant, "count_tokens", None)
+        if count is None:
+            return True  # the rules have no context window
+        budget = self.settings.n_ctx - self.settings.max_new_tokens
+        return len(text) <= budget * CHARS_PER_TOKEN_CAP and count(text) <= budget
+
+    def extract_batch(self, texts: list[str]) -> list[Result]:
+        """One Result per passage, in order. Passages must fit (see ``fits``); the runtime's own
+        failures (a context overflow, a decode error) come back as ``skipped:`` results."""
+        if not texts:
+            return []
+        return [result_of(g) for g in self.variant.generate(list(texts))]
+
+    def extract(self, text: str) -> list[Reference]:
+        """All references in ``text`` (split into passages when it is long), in order.
+
+        Raises ExtractionError when a passage does not fit or the model's output is not a valid
+        answer; use ``extract_batch`` to get those as statuses instead.
+        """
+        spans = split_text(text, self.fits)
+        for start, end, skip in spans:
+            if skip:
+                raise ExtractionError(f"characters {start}-{end}: {skip}")
+        results = self.extract_batch([text[s:e] for s, e, _ in spans])
+        refs: list[Reference] = []
+        for (start, end, _), r in zip(spans, results):
+            if r.status != "ok":
+                raise ExtractionError(f"characters {start}-{end}: {r.status}; the output was {r.raw[:120]!r}")
+            refs.extend(r.references)
+        return refs
+
+    def close(self) -> None:
+        self.variant.close()
+
+    def __enter__(self) -> "Extractor":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
