@@ -1,0 +1,93 @@
+"""Batch-extraction throughput: `extractor extract` vs llama-cpp-python directly, on the same passages.
+
+Builds N distinct passages (default 1000) from the project's own data (each row's input, then
+pairs of inputs joined, so no passage repeats and the identical-passage cache gives no help),
+writes them as one text file of paragraphs, then in one run:
+  1. `extractor extract --run RUN --variant merged-gguf FILE --out OUT` as a subprocess (the CLI
+     as a user runs it: start-up, splitting, parsing and writing records included);
+  2. the same prompts through llama-cpp-python in this process (model load included).
+Prints passages/s for both, their ratio (target: extract/direct >= 0.9) and peak memory (RSS).
+
+    .venv/bin/python bench/extract_throughput.py --run runs/cantos-smollm2 [--passages 1000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from extractor import data
+from extractor.batches import prompt_text
+from extractor.variants import RunArtefacts, Settings, _tokenizer
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def passages(n: int) -> list[str]:
+    rows = data.load(sorted(str(p) for p in (ROOT / "datasets" / "cantos").glob("*.jsonl")))
+    texts = list(dict.fromkeys(" ".join(r.input.split()) for r in rows))
+    out, i = list(texts), 0
+    while len(out) < n:
+        out.append(f"{texts[i % len(texts)]} {texts[(7 * i + 3) % len(texts)]}")
+        i += 1
+    return list(dict.fromkeys(out))[:n]
+
+
+def direct(model: Path, prompts: list[str], settings: Settings) -> float:
+    from llama_cpp import Llama
+
+    t0 = time.perf_counter()
+    threads = settings.threads or max(1, min(os.cpu_count() or 1, 8))  # what extractor uses
+    llm = Llama(model_path=str(model), n_ctx=settings.n_ctx, n_threads=threads, n_threads_batch=threads, n_batch=512,
+                verbose=False, seed=0)
+    for p in prompts:
+        llm.create_completion(p, max_tokens=settings.max_new_tokens, temperature=0.0, top_k=1, top_p=1.0, min_p=0.0,
+                              repeat_penalty=1.0, stop=[])
+    llm.close()
+    return time.perf_counter() - t0
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--run", default="runs/cantos-smollm2")
+    ap.add_argument("--passages", type=int, default=1000)
+    args = ap.parse_args()
+    run = RunArtefacts.load(args.run)
+    settings = Settings()
+    texts = passages(args.passages)
+    with tempfile.TemporaryDirectory() as tmp:
+        corpus, out = Path(tmp) / "corpus.txt", Path(tmp) / "out.jsonl"
+        corpus.write_text("\n\n".join(texts) + "\n")
+        t0 = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "extractor", "extract", "--run", args.run, "--variant", "merged-gguf",
+                        str(corpus), "--out", str(out), "--quiet"], check=True)
+        t_extract = time.perf_counter() - t0
+        peak_extract = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        records = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [r["text"] for r in records] == texts, "extract did not keep one passage per paragraph"
+    statuses = {s: sum(r["status"] == s for r in records) for s in sorted({r["status"] for r in records})}
+
+    tok = _tokenizer(run.spec)
+    prompts = [prompt_text(tok, t, run.cfg.prompt_format, run.cfg.system) for t in texts]
+    t_direct = direct(run.artefact("merged-gguf"), prompts, settings)
+    peak_direct = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+    n = len(texts)
+    print(f"passages: {n} distinct, from datasets/cantos; variant merged-gguf ({run.artefact('merged-gguf')})")
+    print(f"statuses: {statuses}")
+    print(f"extractor extract (CLI):  {t_extract:7.1f} s  {n / t_extract:6.2f} passages/s  peak RSS {peak_extract:6.0f} MiB")
+    print(f"llama-cpp-python direct:  {t_direct:7.1f} s  {n / t_direct:6.2f} passages/s  peak RSS {peak_direct:6.0f} MiB"
+          " (this process, tokenizer included)")
+    ratio = t_direct / t_extract
+    print(f"extract/direct throughput ratio: {ratio:.3f}  (target >= 0.9)")
+
+
+if __name__ == "__main__":
+    main()
