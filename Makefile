@@ -16,7 +16,7 @@ LLAMA_TAG := $(shell printf '%s %s' '$(LLAMA_CPP_VERSION)' '$(LLAMA_CMAKE_ARGS)'
 LLAMA_WHEEL_DIR := $(WHEELS)/llama-cpp-python-$(LLAMA_CPP_VERSION)-$(LLAMA_TAG)
 STAMP := $(VENV)/.installed
 
-.PHONY: install test test-fast report baseline data-check eval-regress browser-test bench bench-eval clean
+.PHONY: install test test-fast report baseline data-check eval-regress browser-test bench bench-eval bench-extract clean
 
 install: $(STAMP)
 
@@ -96,6 +96,9 @@ bench: $(STAMP)
 
 bench-eval: $(STAMP)
 	$(BIN)/python bench/eval_throughput.py --run $(RUN)
+
+bench-extract: $(STAMP)
+	$(BIN)/python bench/extract_throughput.py --run $(RUN)
 
 clean:
 	rm -rf $(VENV) build *.egg-info

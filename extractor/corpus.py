@@ -112,8 +112,13 @@ class Output:
     def write(self, records: list[dict]) -> None:
         data = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records).encode("utf-8")
         if self.fd is None:
-            sys.stdout.buffer.write(data)
-            sys.stdout.buffer.flush()
+            try:
+                sys.stdout.buffer.write(data)
+                sys.stdout.buffer.flush()
+            except BrokenPipeError:
+                # The reader went away (`| head`): stop cleanly instead of a traceback at exit.
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+                raise ConfigError("stdout was closed before the run ended; use --out FILE to keep every record.")
             return
         # One write per line: a kill between two writes leaves whole records only.
         for line in data.splitlines(keepends=True):
