@@ -125,6 +125,14 @@ def read_samples(path: Path) -> list[dict]:
     return records
 
 
+def _shown(path: Path) -> str:
+    # Reports are shared: a data file under the working directory is named relative to it.
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
 def sample_key(r: dict) -> tuple[str, str, str]:
     return r["data"], r["variant"], r["id"]
 
@@ -159,7 +167,7 @@ def run_eval(suite: Suite, runs: dict[str | None, str | Path], out: Path, resume
             raise ConfigError(f"{out}: its samples came from another adapter for run {label!r} (retrained since?). "
                               f"Evaluate into a new --out, or delete {samples_path} to start over.")
     meta["adapters"] = {**(meta.get("adapters") or {}), **adapters}
-    meta.update({"suite": suite.name, "variants": [str(n) for n in names], "data": {k: str(v) for k, v in suite.data.items()},
+    meta.update({"suite": suite.name, "variants": [str(n) for n in names], "data": {k: _shown(v) for k, v in suite.data.items()},
                  "runs": {str(k or "default"): str(v) for k, v in runs.items()}, "settings": vars(suite.settings),
                  "thresholds": [vars(t) for t in suite.thresholds]})
     meta.setdefault("skipped", {})
