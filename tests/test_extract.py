@@ -164,28 +164,41 @@ def test_api_and_cli_with_the_merged_gguf(exported, tmp_path):
     run, _ = exported
     from extractor.variants import Settings
 
+    # What the 48-step test model answers is not the point (it is often `[]`): the API, the CLI
+    # and the splitter must agree with one another and with llama.cpp itself.
+    texts = ["Tell me about lines 70\u201375 of Canto 39.", "I am stuck on ll. 54-68 of Canto LXII - any pointers?",
+             "Her grandfather sailed to Canton in the tea trade."]
     settings = Settings(n_ctx=256, max_new_tokens=64)
     with Extractor.load(run, "merged-gguf", settings=settings) as ex:
-        refs = ex.extract("Sigismundo's epopte is presented in Canto IX.")
-        assert [r.canto for r in refs] == [9]
-        results = ex.extract_batch(["Canto XLV is about usury.", "Nothing to see."])
-        assert [r.status for r in results] == ["ok", "ok"] and results[1].references == []
+        results = ex.extract_batch(texts)
+        assert all(r.status in ("ok", "no_json", "invalid") for r in results)
+        # What the API returns is what llama.cpp generates for the run's prompt, parsed.
+        from extractor.llama_runtime import complete, open_llama
+
+        llm = open_llama(run / "export" / "merged.gguf", n_ctx=256)
+        assert [r.raw for r in results] == [complete(llm, ex.variant.prompt(t), 64).text for t in texts]
+        llm.close()
+        for text, r in zip(texts, results):
+            if r.status == "ok":
+                assert ex.extract(text) == r.references
         long_sentence = "Canto IX " + "and so on " * 150 + "."
-        assert not ex.fits(long_sentence) and ex.fits("Canto IX.")
+        assert not ex.fits(long_sentence) and ex.fits(texts[0])
         with pytest.raises(Exception, match="does not fit"):
             ex.extract(long_sentence)
     # The CLI with the same small context: a long paragraph is split into sentences and an
     # overlong sentence is skipped with the reason; the answers equal the API's.
     doc = tmp_path / "essay.txt"
     para = " ".join(f"Canto {n} matters here." for n in ("XLV", "IX", "LXXXI") * 25)
-    doc.write_text(f"Sigismundo's epopte is presented in Canto IX.\n\n{para}\n\n{long_sentence}\n")
+    doc.write_text("\n\n".join(texts) + f"\n\n{para}\n\n{long_sentence}\n")
     out = tmp_path / "out.jsonl"
     r = invoke("--run", run, "--variant", "merged-gguf", "--n-ctx", 256, "--max-new-tokens", 64, doc,
                "--out", out, "--quiet")
     recs = records(out)
     assert r.exit_code == EXIT_SKIPPED
-    assert recs[0]["references"] == [{"canto": 9, "lines": []}]
-    middle = [rec for rec in recs if rec["line"] == 3]
+    for rec, res in zip(recs, results):
+        assert rec["status"] == res.status
+        assert rec["references"] == [x.to_json() for x in res.references]
+    middle = [rec for rec in recs if rec["line"] == 7]
     assert len(middle) > 1 and " ".join(rec["text"] for rec in middle) == para
     assert recs[-1]["status"].startswith("skipped: sentence of") and "does not fit" in recs[-1]["status"]
     assert all(rec["status"] in ("ok", "no_json", "invalid") for rec in recs[:-1])
