@@ -437,7 +437,7 @@ def extract_run(inputs, run_dir, variant, grammar, resolve, out, resume, shard, 
     settings = Settings(max_new_tokens=max_new_tokens, n_ctx=n_ctx, batch_size=batch_size, threads=threads)
     the_shard = Shard.parse(shard)
     with Extractor.load(run_dir, variant, grammar=grammar, settings=settings) as ex:
-        summary = run_extract(ex, list(inputs), Path(out) if out else None, run=run_dir, shard=the_shard,
+        summary = run_extract(ex, list(inputs), Path(out) if out else None, shard=the_shard,
                               resume=resume, resolve=resolve, field_name=field_name, stdin_format=stdin_format,
                               batch_size=batch_size, progress=not quiet and out is not None,
                               log=lambda m: click.echo(m, err=True))

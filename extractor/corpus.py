@@ -32,6 +32,7 @@ from .errors import ConfigError
 from .extraction import Extractor, Result, reference_record
 from .passages import Passage, Reader
 from .runs import atomic_write
+from .schema import Reference
 
 CACHE_SIZE = 50_000
 EXIT_SKIPPED = 3
@@ -222,31 +223,26 @@ def record(p: Passage, r: Result | None, resolve: bool) -> dict:
 
 
 def _result_from_record(rec: dict) -> Result | None:
-    from .schema import Reference
-
     if rec["status"].startswith("skipped"):
         return None
     refs = [Reference(r["canto"], tuple(r["lines"])) for r in rec.get("references", [])]
     return Result(rec["status"], refs, rec.get("raw", ""), rec.get("continuation"))
 
 
-def _meta(ex: Extractor, run: str | None, inputs: list[str], shard: Shard, field_name: str | None,
-          resolve: bool) -> dict:
-    adapter = None
-    if run and (Path(run) / "adapter" / "adapter_model.safetensors").exists():
-        from . import models
-
-        adapter = models.sha256_cached(Path(run) / "adapter" / "adapter_model.safetensors")
-    return {"variant": ex.name, "run": str(run) if run else None, "adapter_sha256": adapter, "inputs": inputs,
+def _meta(ex: Extractor, inputs: list[str], shard: Shard, field_name: str | None, resolve: bool) -> dict:
+    run = ex.run
+    return {"variant": ex.name, "run": str(run.dir) if run else None,
+            "adapter_sha256": run.adapter_sha256 if run else None, "inputs": inputs,
             "shard": str(shard), "field": field_name, "resolve_lines": resolve,
             "max_new_tokens": ex.settings.max_new_tokens, "n_ctx": ex.settings.n_ctx}
 
 
-def _check_resume(out: Path, meta: dict) -> dict | None:
-    """The output's last record after cutting a torn tail; refuses when the options changed."""
+def _resume(out: Path, meta: dict, answers: _Answers) -> tuple[dict | None, int]:
+    """(last record, records) of the output after cutting a torn tail, its answers put in ``answers``;
+    refuses when the options changed."""
     mp = meta_path(out)
     if not out.exists():
-        return None
+        return None, 0
     if mp.exists():
         old = json.loads(mp.read_text())
         changed = [k for k in meta if old.get(k) != meta[k]]
@@ -255,16 +251,18 @@ def _check_resume(out: Path, meta: dict) -> dict | None:
             raise ConfigError(f"--resume {out}: it was written with other options ({diff}). "
                               f"Resume with the same options, or write to a new --out.")
     cut_torn_tail(out)
-    last = None
+    last, count = None, 0
     for last in read_records(out):
-        pass
-    return last
+        count += 1
+        r = _result_from_record(last)
+        if r is not None:
+            answers.put(last["text"], r)
+    return last, count
 
 
-def run_extract(ex: Extractor, inputs: list[str], out: Path | None, *, run: str | None = None,
-                shard: Shard = Shard(), resume: bool = False, resolve: bool = False, field_name: str | None = None,
-                stdin_format: str = "txt", batch_size: int = 8, progress: bool = True,
-                log: Callable[[str], None] = print) -> Summary:
+def run_extract(ex: Extractor, inputs: list[str], out: Path | None, *, shard: Shard = Shard(), resume: bool = False,
+                resolve: bool = False, field_name: str | None = None, stdin_format: str = "txt",
+                batch_size: int = 8, progress: bool = True, log: Callable[[str], None] = print) -> Summary:
     """Extract every passage of ``inputs`` into ``out`` (stdout when None); see the module doc."""
     from .progress import Bar
 
@@ -272,23 +270,19 @@ def run_extract(ex: Extractor, inputs: list[str], out: Path | None, *, run: str 
         raise ConfigError("--resume needs --out FILE: stdout cannot be continued.")
     if resume and "-" in inputs:
         raise ConfigError("--resume cannot re-read stdin; save it to a file and pass the file.")
-    meta = _meta(ex, run, inputs, shard, field_name, resolve)
+    meta = _meta(ex, inputs, shard, field_name, resolve)
     summary, answers, last = Summary(), _Answers(), None
     if out is not None:
         if resume:
-            last = _check_resume(out, meta)
-            if last is not None:
-                for rec in read_records(out):
-                    summary.resumed += 1
-                    r = _result_from_record(rec)
-                    if r is not None:
-                        answers.put(rec["text"], r)
+            last, summary.resumed = _resume(out, meta, answers)
         elif out.exists() and out.stat().st_size:
             raise ConfigError(f"{out} already holds records: pass --resume to continue it, or remove it.")
         out.parent.mkdir(parents=True, exist_ok=True)
         atomic_write(meta_path(out), json.dumps({**meta, "finished": False}, indent=2))
     reader = Reader(ex.fits, field_name, stdin_format)
-    sizes = {p: (Path(p).stat().st_size if p != "-" and Path(p).is_file() else 0) for p in reader.files(inputs)}
+    # Sizing the bar walks the inputs once more; a quiet run does not need it.
+    sizes = {p: (Path(p).stat().st_size if p != "-" and Path(p).is_file() else 0)
+             for p in (reader.files(inputs) if progress else ())}
     total = None if "-" in inputs else sum(sizes.values())
     done_seq = last["seq"] if last else -1
     t0, writer = time.perf_counter(), Output(out)

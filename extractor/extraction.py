@@ -76,8 +76,8 @@ def reference_record(ref: Reference, resolve: bool = False) -> dict:
 class Extractor:
     """One variant (an artefact in a runtime, or the rules), loaded once, used for many passages."""
 
-    def __init__(self, variant, settings: Settings):
-        self.variant, self.settings = variant, settings
+    def __init__(self, variant, settings: Settings, run: RunArtefacts | None = None):
+        self.variant, self.settings, self.run = variant, settings, run
         self.name: str = variant.name
 
     @classmethod
@@ -91,12 +91,13 @@ class Extractor:
             name = replace(name, grammar=True)
         if run is None and name.kind not in ("rules", "base-gguf"):
             raise ConfigError(f"variant {name} needs a training run: pass --run runs/NAME (after `extractor export`).")
-        runs = {None: RunArtefacts.load(run)} if run is not None else {}
+        artefacts = RunArtefacts.load(run) if run is not None else None
+        settings = settings or Settings()
         try:
-            v = build(name, runs, settings or Settings(), base_model)
+            v = build(name, {None: artefacts} if artefacts else {}, settings, base_model)
         except Skip as e:
             raise ConfigError(f"variant {name} cannot extract: {e}") from None
-        return cls(v, settings or Settings())
+        return cls(v, settings, artefacts)
 
     def fits(self, text: str) -> bool:
         """Whether one passage, in its prompt, leaves room for the answer in the context."""

@@ -171,7 +171,7 @@ def _decoded_lines(stream) -> Iterator[str]:
     for raw in stream:
         text = decoder.decode(raw)
         if first and text.startswith("\ufeff"):
-            text, first = text[1:], False  # a byte-order mark is not text
+            text = text[1:]  # a byte-order mark is not text
         first = False
         if text:
             yield text
