@@ -9,7 +9,6 @@ Both load the model, generate greedily with the same settings, and are timed in 
 from __future__ import annotations
 
 import argparse
-import os
 import tempfile
 import time
 from pathlib import Path
@@ -17,14 +16,16 @@ from pathlib import Path
 from extractor import data
 from extractor.batches import prompt_text
 from extractor.evaluate import Suite, run_eval
+from extractor.llama_runtime import default_threads
 from extractor.variants import RunArtefacts, Settings, _tokenizer
 
 
 def direct(model: Path, prompts: list[str], settings: Settings) -> float:
+    """Seconds for llama-cpp-python alone to load ``model`` and complete ``prompts`` greedily."""
     from llama_cpp import Llama
 
     t0 = time.perf_counter()
-    threads = settings.threads or max(1, min(os.cpu_count() or 1, 8))  # what the harness uses
+    threads = settings.threads or default_threads()  # what the harness uses
     llm = Llama(model_path=str(model), n_ctx=settings.n_ctx, n_threads=threads, n_threads_batch=threads, n_batch=512,
                 verbose=False, seed=0)
     for p in prompts:

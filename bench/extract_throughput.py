@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import resource
 import subprocess
 import sys
@@ -26,6 +25,9 @@ from pathlib import Path
 from extractor import data
 from extractor.batches import prompt_text
 from extractor.variants import RunArtefacts, Settings, _tokenizer
+
+sys.path.insert(0, str(Path(__file__).parent))
+from eval_throughput import direct  # noqa: E402 - the same llama-cpp-python baseline as the eval bench
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -38,20 +40,6 @@ def passages(n: int) -> list[str]:
         out.append(f"{texts[i % len(texts)]} {texts[(7 * i + 3) % len(texts)]}")
         i += 1
     return list(dict.fromkeys(out))[:n]
-
-
-def direct(model: Path, prompts: list[str], settings: Settings) -> float:
-    from llama_cpp import Llama
-
-    t0 = time.perf_counter()
-    threads = settings.threads or max(1, min(os.cpu_count() or 1, 8))  # what extractor uses
-    llm = Llama(model_path=str(model), n_ctx=settings.n_ctx, n_threads=threads, n_threads_batch=threads, n_batch=512,
-                verbose=False, seed=0)
-    for p in prompts:
-        llm.create_completion(p, max_tokens=settings.max_new_tokens, temperature=0.0, top_k=1, top_p=1.0, min_p=0.0,
-                              repeat_penalty=1.0, stop=[])
-    llm.close()
-    return time.perf_counter() - t0
 
 
 def main() -> None:

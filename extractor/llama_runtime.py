@@ -17,6 +17,11 @@ from .errors import ExportError, ModelNotFoundError
 from .generation import Generation
 
 
+def default_threads() -> int:
+    """CPU threads when none are asked for: every core, up to 8 (more rarely helps llama.cpp)."""
+    return max(1, min(os.cpu_count() or 1, 8))
+
+
 def open_llama(model: Path, lora: Path | None = None, n_ctx: int = 2048, threads: int | None = None):
     """A llama_cpp.Llama, with the adapter checked against the base before llama.cpp loads it."""
     from llama_cpp import Llama
@@ -30,7 +35,7 @@ def open_llama(model: Path, lora: Path | None = None, n_ctx: int = 2048, threads
         if not Path(lora).is_file():
             raise ModelNotFoundError(f"LoRA GGUF {lora} does not exist; run `extractor export RUN` first.")
         check_adapter_gguf(model, Path(lora))
-    threads = threads or max(1, min(os.cpu_count() or 1, 8))
+    threads = threads or default_threads()
     try:
         return Llama(model_path=str(model), lora_path=str(lora) if lora else None, n_ctx=n_ctx, n_threads=threads,
                      n_threads_batch=threads, n_batch=512, verbose=False, seed=0)
