@@ -71,6 +71,8 @@ class Summary:
     """Records written by this invocation."""
     resumed: int = 0
     """Records already in the output when --resume started."""
+    resumed_skipped: int = 0
+    """Of those, records whose status is ``skipped: ...`` (they count for the exit status too)."""
     computed: int = 0
     """Passages the variant ran on."""
     reused: int = 0
@@ -82,7 +84,8 @@ class Summary:
 
     @property
     def skipped(self) -> int:
-        return sum(n for s, n in self.statuses.items() if s.startswith("skipped"))
+        """Skipped records in the whole output, those of an earlier interrupted run included."""
+        return self.resumed_skipped + sum(n for s, n in self.statuses.items() if s.startswith("skipped"))
 
     def line(self) -> str:
         by = {}
@@ -237,12 +240,12 @@ def _meta(ex: Extractor, inputs: list[str], shard: Shard, field_name: str | None
             "max_new_tokens": ex.settings.max_new_tokens, "n_ctx": ex.settings.n_ctx}
 
 
-def _resume(out: Path, meta: dict, answers: _Answers) -> tuple[dict | None, int]:
-    """(last record, records) of the output after cutting a torn tail, its answers put in ``answers``;
-    refuses when the options changed."""
+def _resume(out: Path, meta: dict, answers: _Answers, summary: Summary) -> dict | None:
+    """The output's last record after cutting a torn tail; its answers go to ``answers`` and its
+    counts to ``summary``. Refuses when the options changed."""
     mp = meta_path(out)
     if not out.exists():
-        return None, 0
+        return None
     if mp.exists():
         old = json.loads(mp.read_text())
         changed = [k for k in meta if old.get(k) != meta[k]]
@@ -251,13 +254,15 @@ def _resume(out: Path, meta: dict, answers: _Answers) -> tuple[dict | None, int]
             raise ConfigError(f"--resume {out}: it was written with other options ({diff}). "
                               f"Resume with the same options, or write to a new --out.")
     cut_torn_tail(out)
-    last, count = None, 0
+    last = None
     for last in read_records(out):
-        count += 1
+        summary.resumed += 1
         r = _result_from_record(last)
-        if r is not None:
+        if r is None:
+            summary.resumed_skipped += 1
+        else:
             answers.put(last["text"], r)
-    return last, count
+    return last
 
 
 def run_extract(ex: Extractor, inputs: list[str], out: Path | None, *, shard: Shard = Shard(), resume: bool = False,
@@ -274,7 +279,7 @@ def run_extract(ex: Extractor, inputs: list[str], out: Path | None, *, shard: Sh
     summary, answers, last = Summary(), _Answers(), None
     if out is not None:
         if resume:
-            last, summary.resumed = _resume(out, meta, answers)
+            last = _resume(out, meta, answers, summary)
         elif out.exists() and out.stat().st_size:
             raise ConfigError(f"{out} already holds records: pass --resume to continue it, or remove it.")
         out.parent.mkdir(parents=True, exist_ok=True)

@@ -53,6 +53,9 @@ def test_every_passage_of_every_input_has_a_record_and_skips_set_the_exit_status
     text = Path(first["source"]).read_text()
     assert all(text[r["start"]:r["end"]] == r["text"] for r in recs[1:4])
     assert first["references"] == [{"canto": 1, "lines": []}]
+    # Resuming a finished output that holds skipped records still says so.
+    r = invoke("--variant", "rules", src, "--out", out, "--resume", "--quiet")
+    assert r.exit_code == EXIT_SKIPPED and len(records(out)) == 7
     # Without the binary file nothing is skipped: exit 0; stdout when there is no --out.
     (src / "bad.bin").unlink()
     r = invoke("--variant", "rules", src, "--quiet")
