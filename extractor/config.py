@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError
+from .hardware import PRECISIONS
 
 
 @dataclass
@@ -64,9 +65,15 @@ class TrainConfig:
     """Trade compute for memory (useful for 7B on a GPU; slower on CPU)."""
     threads: int = 0
     """torch CPU threads; 0 keeps torch's default."""
+    precision: str = "auto"
+    """`fp32`, `bf16` or `auto`. bf16 keeps the frozen base weights in bf16, so the base's forward
+    and backward run in bf16; the LoRA path, LoRA weights, optimizer state and the loss stay fp32,
+    and the saved adapter is fp32 (no autocast: it trained worse for no real gain). `auto`: bf16 on
+    a GPU with bf16 or a CPU with AMX-BF16 / AVX512-BF16 (where it is faster), else fp32. QLoRA
+    (`4bit`) computes in the same dtype. run.json records the precision used and why."""
 
     def validate(self) -> None:
-        choices = {"prompt_format": ("chat", "plain"), "quantization": ("none", "4bit")}
+        choices = {"prompt_format": ("chat", "plain"), "quantization": ("none", "4bit"), "precision": PRECISIONS}
         for key, allowed in choices.items():
             if getattr(self, key) not in allowed:
                 raise ConfigError(f"{key} = {getattr(self, key)!r}: must be one of {', '.join(allowed)}")

@@ -25,6 +25,7 @@ from . import data, models, runs
 from .batches import IGNORE, collate, encode, epoch_batches
 from .config import TrainConfig, load_config
 from .errors import ConfigError
+from .hardware import resolve_precision
 from .progress import Bar
 
 
@@ -32,23 +33,57 @@ class CompletionLoss(torch.nn.Module):
     """Summed cross-entropy over labelled positions only, and the number of those positions.
 
     Wrapping the model in a module (rather than calling its decoder from outside) keeps
-    DDP's gradient hooks in the path when `accelerate launch` wraps this module.
+    DDP's gradient hooks in the path when `accelerate launch` wraps this module. Whatever the
+    base weights' dtype, the loss is reduced in fp32.
+
+    Every row of a batch starts with the same tokens (the chat template and the system
+    instruction), so that shared prefix goes through the model once, as a batch of one, and its
+    keys and values are broadcast to every row; the gradient that reaches them is the sum over
+    the rows, exactly what running the prefix in every row would give. With SmolLM2 and the
+    default instruction that is 19 of ~80 tokens per row (+25% tokens/s).
     """
 
-    def __init__(self, peft_model):
+    def __init__(self, peft_model, share_prefix: bool = True):
         super().__init__()
         self.peft_model = peft_model
+        self.share_prefix = share_prefix
 
     def forward(self, input_ids, attention_mask, labels):
         causal_lm = self.peft_model.get_base_model()
-        if bool(attention_mask.all()):
-            attention_mask = None  # no padding in this batch: the plain causal attention path is faster
-        hidden = causal_lm.get_decoder()(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
-        targets = labels[:, 1:]
+        decoder = causal_lm.get_decoder()
+        n = shared_prefix(input_ids, labels) if self.share_prefix else 0
+        mask = None if bool(attention_mask.all()) else attention_mask  # no padding: the plain causal path
+        if n:
+            prefix = decoder(input_ids=input_ids[:1, :n], use_cache=True).past_key_values
+            rows = input_ids.shape[0]
+            for layer in prefix.layers:
+                layer.keys = layer.keys.expand(rows, -1, -1, -1)
+                layer.values = layer.values.expand(rows, -1, -1, -1)
+            positions = torch.arange(n, input_ids.shape[1], device=input_ids.device).expand(rows, -1)
+            hidden = decoder(input_ids=input_ids[:, n:], attention_mask=mask, past_key_values=prefix,
+                             position_ids=positions, use_cache=True).last_hidden_state
+        else:
+            hidden = decoder(input_ids=input_ids, attention_mask=mask, use_cache=False).last_hidden_state
+        targets = labels[:, n + 1:]
         where = targets != IGNORE
         logits = causal_lm.get_output_embeddings()(hidden[:, :-1][where])
         loss = F.cross_entropy(logits.float(), targets[where], reduction="sum")
         return loss, where.sum()
+
+
+MIN_SHARED_PREFIX = 4
+"""A shorter common prefix is not worth a second pass through the model."""
+
+
+def shared_prefix(input_ids: torch.Tensor, labels: torch.Tensor) -> int:
+    """Length of the token prefix every row shares and no label falls in (0: nothing to share)."""
+    if input_ids.shape[0] < 2:
+        return 0
+    same = (input_ids == input_ids[:1]).all(0).long().cumprod(0).sum()
+    # hidden states are needed from the position before the first labelled token on
+    first_label = (labels != IGNORE).long().argmax(1).min()
+    n = int(torch.minimum(same, first_label - 1))
+    return n if n >= MIN_SHARED_PREFIX else 0
 
 
 def lr_at(step: int, total: int, cfg: TrainConfig) -> float:
@@ -70,27 +105,38 @@ def load_tokenizer(spec: models.ModelSpec, hf_dir: str):
     return tok
 
 
-def load_trainable(hf_dir: str, cfg: TrainConfig, spec: models.ModelSpec, device: torch.device):
-    """The base model (fp32 / bf16, or NF4 for QLoRA) with a fresh LoRA adapter on top."""
+def load_trainable(hf_dir: str, cfg: TrainConfig, spec: models.ModelSpec, device: torch.device, precision: str = "fp32"):
+    """The base model (fp32 / bf16, or NF4 for QLoRA) with a fresh fp32 LoRA adapter on top."""
     from peft import LoraConfig, get_peft_model, prepare_model_for_kbit_training
     from transformers import AutoModelForCausalLM, BitsAndBytesConfig
 
-    compute = torch.bfloat16 if device.type == "cuda" else torch.float32
+    compute = torch.bfloat16 if precision == "bf16" else torch.float32
+    # On a CPU, eager attention (bmm + softmax) trains faster than SDPA's flash kernel, whose
+    # bf16 backward is slow for short rows (measured: 305 vs 265 tokens/s on SmolLM2, batch 8).
+    attn = "eager" if device.type == "cpu" else "sdpa"
     if cfg.quantization == "4bit":
         bnb = BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True,
                                  bnb_4bit_compute_dtype=compute)
-        model = AutoModelForCausalLM.from_pretrained(hf_dir, quantization_config=bnb, dtype=compute,
+        model = AutoModelForCausalLM.from_pretrained(hf_dir, quantization_config=bnb, dtype=compute, attn_implementation=attn,
                                                      device_map={"": device.index or 0} if device.type == "cuda" else {"": "cpu"})
         model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=cfg.gradient_checkpointing)
     else:
-        model = AutoModelForCausalLM.from_pretrained(hf_dir, dtype=compute).to(device)
+        model = AutoModelForCausalLM.from_pretrained(hf_dir, dtype=compute, attn_implementation=attn).to(device)
         if cfg.gradient_checkpointing:
             model.gradient_checkpointing_enable()
             model.enable_input_require_grads()
+    model.config.use_cache = False  # training never reuses a KV cache; building one costs copies
     lora = LoraConfig(r=cfg.lora_r, lora_alpha=cfg.lora_alpha, lora_dropout=cfg.lora_dropout,
                       target_modules=list(cfg.target_modules or spec.lora_targets), use_rslora=cfg.use_rslora,
                       bias="none", task_type="CAUSAL_LM")
-    return get_peft_model(model, lora)
+    # peft keeps the adapter weights in fp32 over a bf16 base (autocast_adapter_dtype) and runs the
+    # LoRA path in fp32: measured over one epoch, bf16 autocast on top was 6% faster but trained
+    # worse (validation loss +0.003 against fp32, where this way matched fp32 within 0.0002).
+    model = get_peft_model(model, lora, autocast_adapter_dtype=True)
+    for p in model.parameters():
+        if p.requires_grad and p.dtype != torch.float32:
+            p.data = p.data.float()
+    return model
 
 
 def save_adapter(peft_model, out: Path, base_name: str) -> None:
@@ -157,7 +203,9 @@ def train(cfg: TrainConfig, runs_dir: str | Path = "runs", resume: bool = False,
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     torch.manual_seed(cfg.seed)
-    acc = Accelerator(cpu=not torch.cuda.is_available())
+    # Mixed precision is this trainer's business (the base's dtype), never accelerate's autocast.
+    acc = Accelerator(cpu=not torch.cuda.is_available(), mixed_precision="no")
+    precision, precision_why = resolve_precision(cfg.precision, acc.device.type)
     spec = models.get(cfg.model)
     hf_dir = models.hf_path(spec)
     try:
@@ -171,10 +219,11 @@ def train(cfg: TrainConfig, runs_dir: str | Path = "runs", resume: bool = False,
     train_rows = encode(tok, data.load([cfg.train]), cfg.prompt_format, cfg.system, cfg.max_length)
     valid_rows = encode(tok, data.load([cfg.valid]), cfg.prompt_format, cfg.system, cfg.max_length)
 
-    model = load_trainable(hf_dir, cfg, spec, acc.device)
+    torch.manual_seed(cfg.seed)  # the adapter's initialisation depends on nothing above
+    model = load_trainable(hf_dir, cfg, spec, acc.device, precision)
     params = [p for p in model.parameters() if p.requires_grad]
-    optimizer = torch.optim.AdamW(params, lr=cfg.learning_rate, weight_decay=0.0)
-    loss_module, optimizer = acc.prepare(CompletionLoss(model), optimizer)
+    optimizer = torch.optim.AdamW(params, lr=cfg.learning_rate, weight_decay=0.0, fused=True)  # one kernel, ~4x faster step
+    loss_module, optimizer = acc.prepare(CompletionLoss(model, share_prefix=not cfg.gradient_checkpointing), optimizer)
     base_name = spec.name if spec.name in models.PRESETS else Path(spec.name).name
 
     lengths = [len(r.input_ids) for r in train_rows]
@@ -200,6 +249,8 @@ def train(cfg: TrainConfig, runs_dir: str | Path = "runs", resume: bool = False,
         if acc.is_main_process:
             runs.write_json(run_dir / "run.json", {
                 "name": cfg.name, "model": spec.name, "base_fingerprint": fp, "status": status,
+                "precision": {"configured": cfg.precision, "used": precision, "why": precision_why,
+                              "threads": torch.get_num_threads()},
                 "best": {"step": state["best_step"], "valid_loss": state["best_valid_loss"]},
                 "steps_done": state["step"], "total_steps": total_steps, "train_seconds": round(state["train_seconds"], 1),
                 "tokens_per_s": round(state["tokens"] / max(1e-9, state["train_seconds"]), 1),
