@@ -16,6 +16,8 @@ SECTIONS: dict[str, tuple[int, int]] = {
     "A Draft of XXX Cantos": (1, 30),
     "Malatesta Cantos": (8, 11),
     "Hell Cantos": (14, 15),
+    "Eleven New Cantos": (31, 41),
+    "The Fifth Decad of Cantos": (42, 51),
     "China Cantos": (52, 61),
     "Adams Cantos": (62, 71),
     "Italian Cantos": (72, 73),
