@@ -6,7 +6,8 @@ writes them as one text file of paragraphs, then in one run:
   1. `extractor extract --run RUN --variant merged-gguf FILE --out OUT` as a subprocess (the CLI
      as a user runs it: start-up, splitting, parsing and writing records included);
   2. the same prompts through llama-cpp-python in this process (model load included).
-Prints passages/s for both, their ratio (target: extract/direct >= 0.9) and peak memory (RSS).
+Prints passages/s for both, their ratio (target: extract/direct >= 2.5: extract decodes 16 passages
+per llama.cpp call), their greedy agreement and peak memory (RSS).
 
     .venv/bin/python bench/extract_throughput.py --run runs/cantos-smollm2 [--passages 1000]
 """
@@ -64,7 +65,7 @@ def main() -> None:
 
     tok = _tokenizer(run.spec)
     prompts = [prompt_text(tok, t, run.cfg.prompt_format, run.cfg.system) for t in texts]
-    t_direct = direct(run.artefact("merged-gguf"), prompts, settings)
+    t_direct, direct_texts = direct(run.artefact("merged-gguf"), prompts, settings)
     peak_direct = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
     n = len(texts)
@@ -74,7 +75,14 @@ def main() -> None:
     print(f"llama-cpp-python direct:  {t_direct:7.1f} s  {n / t_direct:6.2f} passages/s  peak RSS {peak_direct:6.0f} MiB"
           " (this process, tokenizer included)")
     ratio = t_direct / t_extract
-    print(f"extract/direct throughput ratio: {ratio:.3f}  (target >= 0.9)")
+    print(f"extract/direct throughput ratio: {ratio:.3f}  (target >= 2.5)")
+    from extractor.extraction import result_of
+    from extractor.generation import Generation
+
+    answers = [result_of(Generation(t, "stop")) for t in direct_texts]
+    same = sum(r["status"] == a.status and r["references"] == [x.to_json() for x in a.references]
+               for r, a in zip(records, answers))
+    print(f"same status and references as direct: {same}/{n} = {same / n:.3f}")
 
 
 if __name__ == "__main__":

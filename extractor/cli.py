@@ -403,7 +403,8 @@ class _Unnamed(click.Command):
               help="What `-` (stdin) holds.")
 @click.option("--max-new-tokens", type=int, default=128, show_default=True)
 @click.option("--n-ctx", type=int, default=2048, show_default=True, help="Context size; longer passages are split.")
-@click.option("--batch-size", type=int, default=8, show_default=True)
+@click.option("--batch-size", type=int, default=16, show_default=True,
+              help="Passages decoded together (llama.cpp sequences per call; transformers batch).")
 @click.option("--threads", type=int, default=0, help="CPU threads (0: all cores up to 8).")
 @click.option("--quiet", is_flag=True, help="No progress bar or summary.")
 def extract_run(inputs, run_dir, variant, grammar, resolve, out, resume, shard, field_name, stdin_format,

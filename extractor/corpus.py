@@ -267,7 +267,7 @@ def _resume(out: Path, meta: dict, answers: _Answers, summary: Summary) -> dict 
 
 def run_extract(ex: Extractor, inputs: list[str], out: Path | None, *, shard: Shard = Shard(), resume: bool = False,
                 resolve: bool = False, field_name: str | None = None, stdin_format: str = "txt",
-                batch_size: int = 8, progress: bool = True, log: Callable[[str], None] = print) -> Summary:
+                batch_size: int = 16, progress: bool = True, log: Callable[[str], None] = print) -> Summary:
     """Extract every passage of ``inputs`` into ``out`` (stdout when None); see the module doc."""
     from .progress import Bar
 
@@ -295,7 +295,9 @@ def run_extract(ex: Extractor, inputs: list[str], out: Path | None, *, shard: Sh
     position = _Position(sizes)
     try:
         with Bar(f"extract {ex.name}", total, enabled=progress, unit="bytes") as bar:
-            while window := list(islice(passages, batch_size)):
+            # Windows of several batches: llama.cpp refills a finished sequence's slot with the
+            # next passage of the window; records are written in input order after each window.
+            while window := list(islice(passages, batch_size * 4)):
                 todo = []
                 for p in window:
                     if p.seq == done_seq:

@@ -188,17 +188,22 @@ def run_eval(suite: Suite, runs: dict[str | None, str | Path], out: Path, resume
                 log(f"{label}: skipped ({s})")
                 continue
             t0 = time.perf_counter()
-            step = max(1, suite.settings.batch_size)
+            # A streaming variant (llama.cpp, continuous batching) gets many prompts at once and
+            # each record is written as its sequence finishes; the others go batch by batch.
+            stream = getattr(variant, "stream", None)
+            step = max(1, suite.settings.batch_size) * (8 if stream else 1)
             try:
                 for i in range(0, len(todo), step):
                     chunk = todo[i:i + step]
                     bar.update(label=label)
-                    gens = variant.generate([ex.input for _, ex in chunk])
-                    for (d, ex), g in zip(chunk, gens):
+                    inputs = [ex.input for _, ex in chunk]
+                    results = stream(inputs) if stream else enumerate(variant.generate(inputs))
+                    for j, g in results:
+                        d, ex = chunk[j]
                         sink.write(json.dumps(record(d, label, ex, g), ensure_ascii=False) + "\n")
-                    sink.flush()
-                    os.fsync(sink.fileno())
-                    bar.update(advance=len(chunk))
+                        sink.flush()
+                        os.fsync(sink.fileno())
+                        bar.update(advance=1)
             finally:
                 variant.close()
             meta["wall_seconds"][label] = round(meta["wall_seconds"].get(label, 0) + time.perf_counter() - t0, 2)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Protocol
 
 
@@ -19,9 +19,12 @@ class Generation:
     gen_tokens: int = 0
     """Tokens generated, the end-of-turn token included when there was one."""
     seconds: float = 0.0
-    """Wall time for this prompt (for batched runtimes: the batch's time shared evenly)."""
+    """Wall time for this prompt (for batched runtimes: its share of each batch's time, by tokens,
+    so the seconds of a batch's prompts add up to the batch's wall time)."""
     error: str | None = None
     """Why the sample failed (context overflow, decode error); the run goes on."""
+    tokens: tuple[int, ...] | None = field(default=None, repr=False)
+    """The generated token ids, end-of-turn excluded, where the runtime exposes them (llama.cpp batched)."""
 
     def to_dict(self) -> dict:
         return asdict(self)

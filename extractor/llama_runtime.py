@@ -22,10 +22,9 @@ def default_threads() -> int:
     return max(1, min(os.cpu_count() or 1, 8))
 
 
-def open_llama(model: Path, lora: Path | None = None, n_ctx: int = 2048, threads: int | None = None):
-    """A llama_cpp.Llama, with the adapter checked against the base before llama.cpp loads it."""
-    from llama_cpp import Llama
-
+def check_files(model: Path, lora: Path | None = None) -> None:
+    """The GGUF exists, and the LoRA GGUF (if any) exists and was made for this base, before
+    llama.cpp sees them (its own failures are an abort or a bare message)."""
     model = Path(model)
     if not model.is_file():
         raise ModelNotFoundError(f"GGUF file {model} does not exist; run `extractor export RUN` first.")
@@ -35,6 +34,14 @@ def open_llama(model: Path, lora: Path | None = None, n_ctx: int = 2048, threads
         if not Path(lora).is_file():
             raise ModelNotFoundError(f"LoRA GGUF {lora} does not exist; run `extractor export RUN` first.")
         check_adapter_gguf(model, Path(lora))
+
+
+def open_llama(model: Path, lora: Path | None = None, n_ctx: int = 2048, threads: int | None = None):
+    """A llama_cpp.Llama, with the adapter checked against the base before llama.cpp loads it."""
+    from llama_cpp import Llama
+
+    model = Path(model)
+    check_files(model, lora)
     threads = threads or default_threads()
     try:
         return Llama(model_path=str(model), lora_path=str(lora) if lora else None, n_ctx=n_ctx, n_threads=threads,

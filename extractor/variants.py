@@ -100,9 +100,14 @@ class Settings:
     """Generation settings shared by every variant of an evaluation."""
 
     max_new_tokens: int = 128
+    """Generation budget per prompt (greedy; a prompt that reaches it is a `length` finish)."""
     n_ctx: int = 2048
-    batch_size: int = 8
+    """Context window: prompt plus budget must fit."""
+    batch_size: int = 16
+    """Prompts decoded together (llama.cpp sequences per call, transformers batch rows), and the
+    number of records written per flush."""
     threads: int = 0
+    """CPU threads; 0 = every core, up to 8."""
 
 def _tokenizer(spec: models.ModelSpec):
     from .trainer import load_tokenizer
@@ -127,18 +132,24 @@ class RulesVariant:
         pass
 
 class LlamaVariant:
-    """llama.cpp: a GGUF, optionally with a LoRA GGUF, optionally grammar-constrained."""
+    """llama.cpp: a GGUF, optionally with a LoRA GGUF, optionally grammar-constrained.
+
+    Prompts are decoded together, up to ``settings.batch_size`` sequences per llama.cpp call, with
+    the shared prompt prefix evaluated once (see extractor.llama_batch)."""
 
     def __init__(self, name: str, model: Path, prompt, settings: Settings, lora: Path | None = None,
                  grammar: bool = False):
         self.name, self.model, self.lora, self.prompt, self.settings = name, model, lora, prompt, settings
-        self.grammar, self._llm = grammar, None
+        self.grammar, self._llm, self._grammar = grammar, None, None
 
     def _open(self):
-        from .llama_runtime import open_llama
+        from .llama_batch import BatchedLlama
+        from .llama_runtime import check_files, default_threads
 
         if self._llm is None:
-            self._llm = open_llama(self.model, self.lora, self.settings.n_ctx, self.settings.threads or None)
+            check_files(self.model, self.lora)
+            self._llm = BatchedLlama(self.model, self.lora, slots=self.settings.batch_size, n_ctx=self.settings.n_ctx,
+                                     threads=self.settings.threads or default_threads())
             if self.grammar:
                 from llama_cpp import LlamaGrammar
 
@@ -146,15 +157,18 @@ class LlamaVariant:
         return self._llm
 
     def generate(self, inputs: list[str]) -> list[Generation]:
-        from .llama_runtime import complete
-
         llm = self._open()
-        grammar = self._grammar if self.grammar else None
-        return [complete(llm, self.prompt(text), self.settings.max_new_tokens, grammar) for text in inputs]
+        return llm.generate([self.prompt(text) for text in inputs], self.settings.max_new_tokens, self._grammar)
+
+    def stream(self, inputs: list[str]):
+        """``(index, Generation)`` as each prompt finishes: a finished sequence's slot takes the
+        next prompt at once, so callers pass many inputs and write each result when it comes."""
+        llm = self._open()
+        yield from llm.stream([self.prompt(text) for text in inputs], self.settings.max_new_tokens, self._grammar)
 
     def count_tokens(self, text: str) -> int:
         """Prompt tokens for one input, as llama.cpp tokenizes it (BOS counted)."""
-        return len(self._open().tokenize(self.prompt(text).encode("utf-8"), special=True))
+        return len(self._open().tokenize(self.prompt(text)))
 
     def close(self) -> None:
         if self._llm is not None:

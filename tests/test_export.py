@@ -37,11 +37,49 @@ def valid_prompts(exported, embedded):
     return tok, [prompt_text(tok, e.input, cfg.prompt_format, cfg.system) for e in data.load([VALID])]
 
 
+def greedy_trace(llm, prompt: str, max_tokens: int = 64, k: int = 8):
+    """Greedy decoding token by token, as create_completion(temperature=0) does: the tokens, their
+    text, and at every step the k highest logits ({token: logit}) so a divergence can be judged."""
+    import llama_cpp
+
+    vocab = llama_cpp.llama_model_get_vocab(llm.model)
+    n_vocab = llm.n_vocab()
+    llm.reset()
+    llm.eval(llm.tokenize(prompt.encode("utf-8"), special=True))
+    tokens, tops = [], []
+    for _ in range(max_tokens):
+        logits = np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(llm.ctx, -1), shape=(n_vocab,))
+        top = np.argpartition(-logits, k)[:k]
+        tops.append({int(t): float(logits[t]) for t in top})
+        token = int(np.argmax(logits))
+        if llama_cpp.llama_vocab_is_eog(vocab, token):
+            break
+        tokens.append(token)
+        llm.eval([token])
+    return tokens, llm.detokenize(tokens).decode("utf-8", errors="replace"), tops
+
+
+def divergence_gaps(trace_a, trace_b):
+    """For each prompt whose greedy outputs differ, the logit margin by which each side preferred its
+    own token at the first differing step (where both have read the same tokens). A token outside
+    the other side's top k counts with that side's k-th logit, i.e. at least that far behind."""
+    gaps = []
+    for (ta, _, pa), (tb, _, pb) in zip(trace_a, trace_b):
+        step = next((i for i, (x, y) in enumerate(zip(ta + [-1], tb + [-1])) if x != y), None)
+        if step is None or step >= min(len(pa), len(pb)):
+            continue
+        a, b = max(pa[step], key=pa[step].get), max(pb[step], key=pb[step].get)
+        gap_a = pa[step][a] - pa[step].get(b, min(pa[step].values()))
+        gap_b = pb[step][b] - pb[step].get(a, min(pb[step].values()))
+        gaps.append(max(gap_a, gap_b))
+    return gaps
+
+
 @pytest.fixture(scope="module")
-def greedy(exported, embedded, valid_prompts, tmp_path_factory):
-    """Greedy outputs on every valid prompt: base GGUF alone, with adapter.gguf, merged.gguf (the
+def traces(exported, embedded, valid_prompts, tmp_path_factory):
+    """Greedy traces on every valid prompt: base GGUF alone, with adapter.gguf, merged.gguf (the
     exported q8_0) and the same merge written as f16."""
-    from extractor.llama_runtime import complete, open_llama
+    from extractor.llama_runtime import open_llama
     from extractor.lora_gguf import read_adapter
     from extractor.quantize import write_merged_gguf
 
@@ -53,9 +91,27 @@ def greedy(exported, embedded, valid_prompts, tmp_path_factory):
     for name, kw in {"base": {"model": embedded[1]}, "adapter-gguf": {"model": embedded[1], "lora": out / "adapter.gguf"},
                      "merged-gguf": {"model": out / "merged.gguf"}, "merged-f16": {"model": f16}}.items():
         llm = open_llama(**kw)
-        results[name] = [complete(llm, p, max_tokens=64).text for p in prompts]
+        results[name] = [greedy_trace(llm, p) for p in prompts]
         llm.close()
     return results
+
+
+@pytest.fixture(scope="module")
+def greedy(traces):
+    """The greedy texts of `traces`."""
+    return {name: [text for _, text, _ in trace] for name, trace in traces.items()}
+
+
+def test_greedy_trace_is_what_create_completion_returns(exported, embedded, valid_prompts, greedy):
+    """The token-by-token loop these tests judge by is llama.cpp's own greedy completion."""
+    from extractor.llama_runtime import complete, open_llama
+
+    _, out = exported
+    _, prompts = valid_prompts
+    llm = open_llama(embedded[1], lora=out / "adapter.gguf")
+    texts = [complete(llm, p, max_tokens=64).text for p in prompts[:12]]
+    llm.close()
+    assert texts == greedy["adapter-gguf"][:12]
 
 
 def agreement(a, b):
@@ -126,13 +182,24 @@ def test_adapter_hf_and_merged_hf_logits_agree(exported, valid_prompts):
     assert worst < 1e-3, worst
 
 
-def test_adapter_gguf_matches_merged_gguf(greedy):
-    """f16 merge: >= 95% identical. The q8_0 merge also re-quantizes the base's Q4_1 weights, which
-    moves near-ties of this short run (0.91 measured); it gets a looser sanity bound."""
-    print("agreement f16", agreement(greedy["adapter-gguf"], greedy["merged-f16"]),
-          "q8_0", agreement(greedy["adapter-gguf"], greedy["merged-gguf"]))
-    assert agreement(greedy["adapter-gguf"], greedy["merged-f16"]) >= 0.95
-    assert agreement(greedy["adapter-gguf"], greedy["merged-gguf"]) >= 0.85
+# The largest logit margin at which two runtimes of the same function may still choose differently.
+# The f16 merge rounds each merged weight (relative error ~5e-4); the q8_0 merge re-quantizes the
+# base's Q4_1 weights too. A wrongly applied adapter (wrong rows, scale or transpose) moves logits
+# by whole units and diverges at clear choices, far above these margins.
+NEAR_TIE = {"merged-f16": 0.5, "merged-gguf": 1.0}
+
+
+@pytest.mark.parametrize("merged", ["merged-f16", "merged-gguf"])
+def test_adapter_gguf_matches_merged_gguf(traces, greedy, merged):
+    """Runtime LoRA on the base GGUF and the merged GGUF compute the same function: their greedy
+    outputs differ only where a short run is unsure, i.e. at a near-tie of the two tokens. (Exact
+    agreement is not the invariant: a 48-step model has near-ties that flip with rounding; 0.93
+    was measured on a bf16-trained run, 0.95-0.98 on fp32 ones.)"""
+    gaps = divergence_gaps(traces["adapter-gguf"], traces[merged])
+    print(merged, "agreement", agreement(greedy["adapter-gguf"], greedy[merged]), "divergence margins",
+          sorted(round(g, 3) for g in gaps))
+    assert agreement(greedy["adapter-gguf"], greedy[merged]) >= 0.85
+    assert max(gaps, default=0.0) < NEAR_TIE[merged]
 
 
 def test_adapter_gguf_changes_the_base_model(greedy):
@@ -287,3 +354,35 @@ def test_k_quant_fallbacks_follow_row_length():
     assert target_type("f16", "blk.0.attn_v.weight", 576).name == "F16"
     with pytest.raises(ExportError, match="choose one of"):
         target_type("q3", "x", 256)
+
+
+# ------------------------------------------------------------------ batched decoding
+@pytest.mark.parametrize("name", ["merged-gguf", "adapter-gguf"])
+def test_batched_decoding_matches_sequential(exported, embedded, valid_prompts, traces, name):
+    """extractor.llama_batch (16 sequences per llama_decode, shared prefix, continuous batching) gives
+    llama.cpp's sequential greedy output: where a batched matmul rounds a near-tie the other way, the
+    two may part, and only there. Token counts and finish reasons are those of the output."""
+    from extractor.llama_batch import BatchedLlama
+
+    _, out = exported
+    tok, prompts = valid_prompts
+    kw = {"model": out / "merged.gguf"} if name == "merged-gguf" else {"model": embedded[1], "lora": out / "adapter.gguf"}
+    llm = BatchedLlama(**kw, slots=16, threads=2)
+    batched = llm.generate(prompts, 64)
+    llm.close()
+    sequential = traces[name]
+    same = [g.text == text for g, (_, text, _) in zip(batched, sequential)]
+    gaps = []
+    for g, (tokens, text, tops) in zip(batched, sequential):
+        assert g.error is None and g.prompt_tokens > 0
+        assert g.gen_tokens == len(g.tokens) + (g.finish_reason == "stop")
+        assert g.finish_reason == ("length" if len(g.tokens) == 64 else "stop")
+        step = next((i for i, (x, y) in enumerate(zip(list(g.tokens) + [-1], tokens + [-1])) if x != y), None)
+        if step is not None and step < len(tops):
+            mine = g.tokens[step] if step < len(g.tokens) else tok.eos_token_id  # batched stopped there
+            chosen = max(tops[step], key=tops[step].get)
+            # the sequential side's margin for its own token over the batched one
+            gaps.append(tops[step][chosen] - tops[step].get(mine, min(tops[step].values())))
+    print(name, "agreement", sum(same) / len(same), "divergence margins", sorted(round(x, 3) for x in gaps))
+    assert sum(same) / len(same) >= 0.9
+    assert max(gaps, default=0.0) < NEAR_TIE["merged-f16"]

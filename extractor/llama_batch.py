@@ -1,0 +1,290 @@
+"""Batched greedy generation in llama.cpp: many sequences per `llama_decode`, continuously refilled.
+
+llama-cpp-python's `create_completion` runs one prompt at a time, so every generated token reads
+all the weights for one row; a small model on a CPU is then bound by memory traffic and call
+overhead, not arithmetic. Here up to ``slots`` sequences share each decode call:
+
+- one context with a unified KV cache and one sequence id per slot (plus one for the prefix);
+- the prefix every prompt of a call shares (chat template, system instruction, few-shot
+  examples) is evaluated once into its own sequence and copied into each slot's cache, where
+  the cells are shared, not duplicated;
+- each step decodes one token of every running sequence together with prompt tokens of newly
+  admitted ones (continuous batching: a finished slot takes the next prompt at once);
+- greedy choice per sequence (the first highest logit, as llama.cpp's greedy sampler), with an
+  optional grammar per sequence; generation stops at an end-of-generation token or the limit,
+  never at a stop string.
+
+The outputs are what `create_completion(temperature=0)` returns for the same prompts, token for
+token, except where batched matmuls round differently at a near-tie (measured by
+tests/test_llama_batch.py). A prompt whose tokens plus budget exceed ``n_ctx`` is an error
+record, as create_completion's context error. A sequence is admitted only when the cache has
+room for its prompt and its whole budget, so it never overflows mid-generation. The cache is
+kept small (``kv_cells``): with a unified cache every token's attention spans the cells in use
+by all sequences, so a sparse, oversized cache costs time.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .errors import ExportError, ModelNotFoundError
+from .generation import Generation
+
+_TOKEN_DATA = np.dtype([("id", np.int32), ("logit", np.float32), ("p", np.float32)])
+
+
+@dataclass
+class _Seq:
+    index: int
+    """Position of the prompt in the call's list."""
+    tokens: list[int]
+    """Prompt tokens."""
+    budget: int
+    """Tokens this sequence may generate."""
+    slot: int = -1
+    fed: int = 0
+    """Prompt tokens already in the KV cache (the shared prefix counts)."""
+    out: list[int] = field(default_factory=list)
+    grammar: object = None
+    seconds: float = 0.0
+    """This sequence's share of the decode calls it took part in (by tokens), plus the prefix's share."""
+    pending: int | None = None
+    """The token chosen last step, to be decoded this step."""
+
+
+class BatchedLlama:
+    """A GGUF (plus an optional LoRA GGUF) in one llama.cpp context built for batched decoding."""
+
+    def __init__(self, model: Path, lora: Path | None = None, *, slots: int = 16, n_ctx: int = 2048,
+                 kv_cells: int = 0, threads: int = 1, n_batch: int = 512):
+        import llama_cpp
+        from llama_cpp import _internals, _logger
+
+        _logger.set_verbose(False)  # llama.cpp's own log lines are not about the user's run
+        self._lib = llama_cpp
+        model = Path(model)
+        if not model.is_file():
+            raise ModelNotFoundError(f"GGUF file {model} does not exist; run `extractor export RUN` first.")
+        self.slots, self.n_ctx, self.n_batch = max(1, slots), n_ctx, n_batch
+        mparams = llama_cpp.llama_model_default_params()
+        try:
+            self._model = _internals.LlamaModel(path_model=str(model), params=mparams, verbose=False)
+        except ValueError as e:
+            raise ExportError(f"llama.cpp could not load {model}: {e}") from None
+        cparams = llama_cpp.llama_context_default_params()
+        self.kv_cells = max(n_ctx, kv_cells or self.slots * 256)
+        cparams.n_ctx = self.kv_cells
+        cparams.n_batch = cparams.n_ubatch = n_batch
+        cparams.n_seq_max = self.slots + 1  # one sequence per slot, one for the shared prefix
+        cparams.kv_unified = True
+        cparams.n_threads = cparams.n_threads_batch = threads
+        cparams.no_perf = True
+        self._ctx = _internals.LlamaContext(model=self._model, params=cparams, verbose=False)
+        self._adapter = None
+        if lora is not None:
+            self._adapter = llama_cpp.llama_adapter_lora_init(self._model.model, str(lora).encode("utf-8"))
+            if not self._adapter:
+                raise ExportError(f"llama.cpp could not load the LoRA adapter {lora}")
+            adapters = (llama_cpp.llama_adapter_lora_p_ctypes * 1)(self._adapter)
+            if llama_cpp.llama_set_adapters_lora(self._ctx.ctx, adapters, 1, (ctypes.c_float * 1)(1.0)):
+                raise ExportError(f"llama.cpp could not apply the LoRA adapter {lora}")
+        self._vocab = self._model.vocab
+        self.n_vocab = llama_cpp.llama_vocab_n_tokens(self._vocab)
+        self._batch = llama_cpp.llama_batch_init(n_batch, 0, 1)
+        self._mem = self._ctx.memory
+        self._prefix: list[int] = []
+        self._candidates = np.zeros(self.n_vocab, dtype=_TOKEN_DATA)
+        self._candidates["id"] = np.arange(self.n_vocab, dtype=np.int32)
+        self._one = np.zeros(1, dtype=_TOKEN_DATA)
+
+    # ------------------------------------------------------------------ public
+    def tokenize(self, text: str) -> list[int]:
+        """Prompt tokens as create_completion makes them (BOS where the model wants one, special tokens parsed)."""
+        return self._model.tokenize(text.encode("utf-8"), add_bos=True, special=True)
+
+    def generate(self, prompts: list[str], max_new_tokens: int, grammar=None) -> list[Generation]:
+        """Greedy completions of ``prompts``, in order; a prompt that cannot run is an `error` Generation."""
+        out: list[Generation | None] = [None] * len(prompts)
+        for i, g in self.stream(prompts, max_new_tokens, grammar):
+            out[i] = g
+        return out  # type: ignore[return-value]
+
+    def stream(self, prompts: list[str], max_new_tokens: int, grammar=None):
+        """``(index, Generation)`` for every prompt, as each finishes (not in order)."""
+        seqs: list[_Seq] = []
+        for i, p in enumerate(prompts):
+            tokens = self.tokenize(p)
+            budget = min(max_new_tokens, self.n_ctx - len(tokens))
+            if not tokens:
+                yield i, Generation("", "error", error="ValueError: empty prompt")
+            elif budget <= 0:
+                yield i, Generation("", "error", prompt_tokens=len(tokens), error=(
+                    f"ValueError: Requested tokens ({len(tokens)}) exceed context window of {self.n_ctx}"))
+            else:
+                seqs.append(_Seq(i, tokens, budget))
+        if seqs:
+            t0 = time.perf_counter()
+            self._set_prefix(seqs)
+            share = (time.perf_counter() - t0) / len(seqs)
+            for s in seqs:
+                s.seconds = share
+            for s, g in self._run(seqs, grammar):
+                yield s.index, g
+
+    def close(self) -> None:
+        if self._batch is not None:
+            self._lib.llama_batch_free(self._batch)
+            self._batch = None
+        self._ctx.close()
+        if self._adapter is not None:
+            self._lib.llama_adapter_lora_free(self._adapter)
+            self._adapter = None
+        self._model.close()
+
+    # ------------------------------------------------------------------ internals
+    def _set_prefix(self, seqs: list[_Seq]) -> None:
+        """Evaluate the tokens every prompt shares (but its last) once, into sequence ``slots``."""
+        first = seqs[0].tokens
+        n = min(len(s.tokens) for s in seqs) - 1
+        for s in seqs[1:]:
+            n = next((i for i in range(n) if s.tokens[i] != first[i]), n)
+        prefix = first[:n]
+        keep = next((i for i, (a, b) in enumerate(zip(prefix, self._prefix)) if a != b), min(len(prefix), len(self._prefix)))
+        if keep < len(self._prefix):
+            self._lib.llama_memory_seq_rm(self._mem, self.slots, keep, -1)
+            self._prefix = self._prefix[:keep]
+        for chunk in range(keep, len(prefix), self.n_batch):
+            part = prefix[chunk:chunk + self.n_batch]
+            self._fill([(t, chunk + j, self.slots, False) for j, t in enumerate(part)])
+            self._decode()
+        self._prefix = prefix
+
+    def _run(self, seqs: list[_Seq], grammar):
+        lib = self._lib
+        queue = list(seqs)
+        free = list(range(self.slots))
+        running: list[_Seq] = []
+        reserved = len(self._prefix)
+
+        def need(s: _Seq) -> int:
+            return len(s.tokens) - len(self._prefix) + s.budget
+
+        while queue or running:
+            # admit while a slot is free and the cache has room for the prompt and its whole budget
+            while queue and free and (reserved + need(queue[0]) <= self.kv_cells or not running):
+                s = queue.pop(0)
+                s.slot, s.fed = free.pop(0), len(self._prefix)
+                reserved += need(s)
+                if self._prefix:
+                    lib.llama_memory_seq_cp(self._mem, self.slots, s.slot, 0, len(self._prefix))
+                if grammar is not None:
+                    s.grammar = lib.llama_sampler_init_grammar(self._vocab, grammar._grammar.encode("utf-8"),
+                                                               grammar._root.encode("utf-8"))
+                running.append(s)
+            entries, wants = [], []
+            for s in running:  # one token of every generating sequence first
+                if s.pending is not None:
+                    wants.append((s, len(entries)))
+                    entries.append((s.pending, len(s.tokens) + len(s.out) - 1, s.slot, True))
+            room = self.n_batch - len(entries)
+            for s in running:  # then prompt tokens, as many as fit
+                if s.pending is None and room > 0 and s.fed < len(s.tokens):
+                    take = s.tokens[s.fed:s.fed + room]
+                    last = s.fed + len(take) == len(s.tokens)
+                    for j, t in enumerate(take):
+                        logits = last and j == len(take) - 1
+                        if logits:
+                            wants.append((s, len(entries)))
+                        entries.append((t, s.fed + j, s.slot, logits))
+                    s.fed += len(take)
+                    room -= len(take)
+            self._fill(entries)
+            t0 = time.perf_counter()
+            try:
+                self._decode()
+            except RuntimeError as e:
+                for s in running:
+                    lib.llama_memory_seq_rm(self._mem, s.slot, -1, -1)
+                    free.append(s.slot)
+                    reserved -= need(s)
+                    yield s, self._finish(s, "error", error=f"RuntimeError: {e}")
+                running = []
+                free.sort()
+                continue
+            per_token = (time.perf_counter() - t0) / len(entries)
+            counts = Counter(e[2] for e in entries)
+            for s in running:
+                s.seconds += per_token * counts[s.slot]
+            for s, pos in wants:
+                token = self._choose(pos, s.grammar)
+                s.pending = None
+                if lib.llama_vocab_is_eog(self._vocab, token):
+                    reason = "stop"
+                else:
+                    s.out.append(token)
+                    reason = "length" if len(s.out) >= s.budget else None
+                    if reason is None:
+                        s.pending = token
+                if reason:
+                    running.remove(s)
+                    free.append(s.slot)
+                    free.sort()
+                    reserved -= need(s)
+                    lib.llama_memory_seq_rm(self._mem, s.slot, -1, -1)
+                    yield s, self._finish(s, reason)
+
+    def _finish(self, s: _Seq, reason: str, error: str | None = None) -> Generation:
+        if s.grammar is not None:
+            self._lib.llama_sampler_free(s.grammar)
+            s.grammar = None
+        text = self._model.detokenize(s.out, special=False).decode("utf-8", errors="ignore")
+        gen = len(s.out) + (1 if reason == "stop" else 0)  # the end-of-generation token counts
+        return Generation(text, reason, len(s.tokens), gen, s.seconds, error, tuple(s.out))
+
+    def _choose(self, pos: int, grammar) -> int:
+        """Greedy token from the logits of batch position ``pos``, within the grammar if any."""
+        lib = self._lib
+        ptr = lib.llama_get_logits_ith(self._ctx.ctx, pos)
+        logits = np.ctypeslib.as_array(ptr, shape=(self.n_vocab,))
+        token = int(logits.argmax())
+        if grammar is None:
+            return token
+        # The greedy token is usually allowed: check it alone before masking the whole vocabulary.
+        self._one[0] = (token, logits[token], 0.0)
+        if self._apply(grammar, self._one)[0]["logit"] != -np.inf:
+            lib.llama_sampler_accept(grammar, token)
+            return token
+        self._candidates["logit"] = logits
+        self._candidates["p"] = 0.0
+        masked = self._apply(grammar, self._candidates)
+        token = int(masked["logit"].argmax())
+        lib.llama_sampler_accept(grammar, token)
+        return token
+
+    def _apply(self, grammar, arr: np.ndarray) -> np.ndarray:
+        lib = self._lib
+        data = lib.llama_token_data_array(
+            data=arr.ctypes.data_as(lib.llama_token_data_p), size=len(arr), selected=-1, sorted=False)
+        lib.llama_sampler_apply(grammar, ctypes.byref(data))
+        return arr
+
+    def _fill(self, entries: list[tuple[int, int, int, bool]]) -> None:
+        b = self._batch
+        for i, (token, pos, seq, logits) in enumerate(entries):
+            b.token[i] = token
+            b.pos[i] = pos
+            b.n_seq_id[i] = 1
+            b.seq_id[i][0] = seq
+            b.logits[i] = logits
+        b.n_tokens = len(entries)
+
+    def _decode(self) -> None:
+        rc = self._lib.llama_decode(self._ctx.ctx, self._batch)
+        if rc != 0:
+            raise RuntimeError(f"llama_decode returned {rc}")
