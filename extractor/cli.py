@@ -487,4 +487,7 @@ def parse_cmd(text):
 
 
 def main() -> None:
+    from . import quiet
+
+    quiet.libraries()
     cli(prog_name="extractor")

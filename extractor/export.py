@@ -80,6 +80,9 @@ def write_merged_hf(run_dir: Path, hf_dir: str, tokenizer, out: Path) -> None:
 
 def export(run_dir: str | Path, quant: str = "q8_0", log=print) -> dict:
     """Write runs/NAME/export/ and return its summary (also written as export.json)."""
+    from . import quiet
+
+    quiet.libraries()
     run_dir = Path(run_dir)
     check_quant(quant)
     info, cfg = run_info(run_dir)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from . import verdict
 from .evaluate import EVAL_JSON, SAMPLES, read_samples
 from .metrics import HIGHER_IS_BETTER, METRIC_KEYS, Sample, aggregate
 from .runs import atomic_write, write_json
@@ -43,7 +44,38 @@ def score(out: Path, records: list[dict] | None = None) -> dict:
         "errors": sum(1 for r in records if r.get("error")), "metrics": metrics,
     }
     report["checks"] = check_thresholds(report, meta.get("thresholds", []))
+    report["timing"] = timing(report)
+    samples = verdict.outcomes(records, to_sample)
+    report["verdict"] = {"rule": verdict.RULE, **verdict.decide(metrics, samples)}
+    report["intervals"] = verdict.intervals(samples)
+    report["by_tag"] = verdict.by_tag(records, samples)
     return report
+
+
+def timing(report: dict) -> dict:
+    """Seconds per step of the job: training and export of every run (from its run.json and
+    export.json, where present) and the evaluation of every variant."""
+    out: dict = {"train": {}, "export": {}, "eval": dict(report.get("wall_seconds", {}))}
+    for label, run_dir in report.get("runs", {}).items():
+        for step, name, key in (("train", "run.json", "train_seconds"), ("export", "export/export.json", "wall_seconds")):
+            try:
+                value = json.loads((Path(run_dir) / name).read_text()).get(key)
+            except (OSError, ValueError):
+                continue
+            if value is not None:
+                out[step][label] = value
+    total = sum(v for part in out.values() for v in part.values())
+    out["total_seconds"] = round(total, 1)
+    return out
+
+
+def timing_line(report: dict) -> str | None:
+    t = report.get("timing")
+    if not t or not t.get("total_seconds"):
+        return None
+    parts = [f"{step} {label} {v:.0f} s" for step in ("train", "export") for label, v in t[step].items()]
+    parts += [f"{v} {s:.0f} s" for v, s in t["eval"].items()]
+    return f"Time: {t['total_seconds'] / 60:.1f} min in all (" + ", ".join(parts) + ")."
 
 
 def check_thresholds(report: dict, thresholds: list[dict]) -> list[dict]:
@@ -75,12 +107,24 @@ def render_md(report: dict) -> str:
     lines = [f"# Evaluation report: {report.get('suite') or 'ad hoc'}", ""]
     runs = ", ".join(f"`{k}` = `{v}`" for k, v in report["runs"].items()) or "none"
     lines += [f"Runs: {runs}. Settings: {json.dumps(report['settings'])}.", ""]
+    lines += verdict_lines(report)
     for d, by_v in report["metrics"].items():
+        ci = report.get("intervals", {}).get(d, {})
         lines += [f"## {d} (`{report['data'].get(d, d)}`)", "", "| variant | " + " | ".join(TABLE) + " |",
                   "|---" * (len(TABLE) + 1) + "|"]
         for v, m in by_v.items():
-            lines.append(f"| {v} | " + " | ".join(fmt(k, m[k]) for k in TABLE) + " |")
-        lines.append("")
+            lines.append(f"| {v} | " + " | ".join(fmt_ci(k, m[k], ci.get(v, {}).get(k)) for k in TABLE) + " |")
+        lines += ["", "Exact match and clean stop with their 95% Wilson intervals.", ""]
+        tags = report.get("by_tag", {}).get(d)
+        if tags:
+            names = list(by_v)
+            lines += [f"### {d}: exact match per tag", "", "| tag | rows | " + " | ".join(names) + " |",
+                      "|---" * (len(names) + 2) + "|"]
+            for t, per_v in tags.items():
+                n = max(x["n"] for x in per_v.values())
+                lines.append(f"| {t} | {n} | " + " | ".join(fmt("exact_match", per_v[v]["exact_match"]) if v in per_v else "-"
+                                                          for v in names) + " |")
+            lines.append("")
     if report["skipped"]:
         lines += ["## Skipped", ""] + [f"- `{v}`: {why}" for v, why in report["skipped"].items()] + [""]
     if report["checks"]:
@@ -90,8 +134,32 @@ def render_md(report: dict) -> str:
             lines.append(f"- FAILED {c['variant']} on {c['data']}: {c['metric']} = {fmt(c['metric'], c['value'])} "
                          f"({c['kind']} {c['bound']})")
         lines.append("")
+    if timing_line(report):
+        lines += [timing_line(report), ""]
     lines += ["Metric definitions: docs/metrics.md. Rates are fractions of rows.", ""]
     return "\n".join(lines)
+
+
+def fmt_ci(key: str, value, interval) -> str:
+    """A rate with its interval where one was computed: 0.838 [0.79, 0.88]."""
+    if not interval or value is None:
+        return fmt(key, value)
+    return f"{fmt(key, value)} [{interval[0]:.2f}, {interval[1]:.2f}]"
+
+
+def verdict_lines(report: dict) -> list[str]:
+    """The verdict as markdown: per data file, what to ship and why; then the rule."""
+    v = report.get("verdict")
+    if not v:
+        return []
+    lines = ["## Verdict: which artefact to ship", ""]
+    for d, what in v.items():
+        if d == "rule":
+            continue
+        head = f"**{d}: ship `{what['ship']}`**" if what["ship"] else f"**{d}: nothing to ship**"
+        lines.append(f"- {head}. " + " ".join(what["reasons"]))
+    lines += ["", f"Rule: {v['rule']}", ""]
+    return lines
 
 
 def print_table(report: dict, console=None) -> None:
@@ -112,6 +180,10 @@ def print_table(report: dict, console=None) -> None:
         for v, m in by_v.items():
             table.add_row(v, *(fmt(k, m[k]) for k in cols))
         console.print(table)
+    if timing_line(report):
+        console.print(timing_line(report), highlight=False)
+    for line in verdict_lines(report)[2:-2]:
+        console.print(line.replace("**", "").replace("`", ""), highlight=False)
     for v, why in report["skipped"].items():
         console.print(f"[yellow]skipped[/] {v}: {why}")
     for c in report["checks"]:

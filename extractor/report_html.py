@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 import json
 
-from .report import HEADLINE, TABLE, fmt
+from .report import HEADLINE, TABLE, fmt, fmt_ci
 from .schema import parse
 
 _CSS = """
@@ -60,6 +60,32 @@ def _bar_chart(title: str, values: list[tuple[str, float | None]]) -> str:
     return "".join(parts)
 
 
+def _verdict(report: dict) -> str:
+    v = report.get("verdict")
+    if not v:
+        return ""
+    items = []
+    for d, what in v.items():
+        if d == "rule":
+            continue
+        head = f"{d}: ship <b>{html.escape(what['ship'])}</b>" if what["ship"] else f"{d}: nothing to ship"
+        items.append(f"<li>{head}. " + " ".join(html.escape(r) for r in what["reasons"]) + "</li>")
+    return (f'<section id="verdict"><h2>Verdict: which artefact to ship</h2><ul>{"".join(items)}</ul>'
+            f'<p class="meta">Rule: {html.escape(v["rule"])}</p></section>')
+
+
+def _tag_table(data: str, variants: list[str], tags: dict | None) -> str:
+    if not tags:
+        return ""
+    head = "".join(f"<th>{html.escape(v)}</th>" for v in variants)
+    rows = "".join(
+        f"<tr><td>{html.escape(t)}</td><td>{max(x['n'] for x in per_v.values())}</td>" + "".join(
+            f"<td>{fmt('exact_match', per_v[v]['exact_match']) if v in per_v else '-'}</td>" for v in variants) + "</tr>"
+        for t, per_v in tags.items())
+    return (f'<h3>{html.escape(data)}: exact match per tag</h3><div style="overflow-x:auto">'
+            f'<table class="tags"><thead><tr><th>tag</th><th>rows</th>{head}</tr></thead><tbody>{rows}</tbody></table></div>')
+
+
 def _highlight(raw: str) -> str:
     """Raw output with whatever follows the JSON answer marked as invented."""
     p = parse(raw)
@@ -90,15 +116,19 @@ def render_html(report: dict, records: list[dict]) -> str:
     body = [f"<h1>{html.escape(title)}</h1>",
             f'<p class="meta">Runs: {html.escape(json.dumps(report["runs"]))}; settings: '
             f'{html.escape(json.dumps(report["settings"]))}</p>']
+    body.append(_verdict(report))
     for d, by_v in report["metrics"].items():
         body.append(f"<h2>{html.escape(d)}</h2>")
+        ci = report.get("intervals", {}).get(d, {})
         head = "".join(f"<th>{html.escape(k)}</th>" for k in TABLE)
-        rows = "".join(f"<tr><td>{html.escape(v)}</td>" + "".join(f"<td>{fmt(k, m[k])}</td>" for k in TABLE) + "</tr>"
+        rows = "".join(f"<tr><td>{html.escape(v)}</td>" + "".join(f"<td>{fmt_ci(k, m[k], ci.get(v, {}).get(k))}</td>"
+                                                                   for k in TABLE) + "</tr>"
                        for v, m in by_v.items())
         body.append(f'<table class="comparison" data-data="{html.escape(d)}"><thead><tr><th>variant</th>{head}</tr>'
                     f"</thead><tbody>{rows}</tbody></table>")
         charts = "".join(_bar_chart(k, [(v, m[k]) for v, m in by_v.items()]) for k in HEADLINE)
         body.append(f'<div class="charts">{charts}</div>')
+        body.append(_tag_table(d, list(by_v), report.get("by_tag", {}).get(d)))
     if report["skipped"]:
         body.append("<h2>Skipped variants</h2><ul>" + "".join(
             f"<li><b>{html.escape(v)}</b>: {html.escape(w)}</li>" for v, w in report["skipped"].items()) + "</ul>")

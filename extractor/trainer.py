@@ -194,6 +194,9 @@ def validation_loss(loss_module, rows, cfg: TrainConfig, pad_id: int, device) ->
 
 def train(cfg: TrainConfig, runs_dir: str | Path = "runs", resume: bool = False, show_progress: bool = True) -> Path:
     """Run (or resume) training; return the run directory."""
+    from . import quiet
+
+    quiet.libraries()
     from accelerate import Accelerator
 
     run_dir = Path(runs_dir) / cfg.name

@@ -186,6 +186,9 @@ class HFVariant:
         from .hf_generate import generate
 
         if self._model is None:
+            from . import quiet
+
+            quiet.libraries()
             import torch
 
             if self.settings.threads:

@@ -1,0 +1,136 @@
+"""Which artefact to ship, per data file, with the uncertainty behind the choice.
+
+Pure functions of the scored samples (no model runs), used by extractor.report:
+
+- ``wilson(k, n)``: a 95% Wilson score interval for a rate of k successes in n rows;
+- ``mcnemar(a, b)``: the exact two-sided McNemar p-value for two variants' paired outcomes on
+  the same rows (only rows where they disagree count);
+- ``by_tag(records)``: exact match per tag per variant, so a data gap shows without reading samples;
+- ``decide(report, records)``: the verdict, under the rule stated in ``RULE``.
+"""
+
+from __future__ import annotations
+
+import math
+
+from .metrics import Sample, is_exact, stopped_cleanly
+
+RULE = ("Ship the artefact that (1) stops cleanly and answers schema-valid JSON on at least 95% of rows, "
+        "(2) is not significantly less exact than the most exact such artefact (exact McNemar test on "
+        "the same rows, p < 0.05), and (3) of those, is the fastest (examples/s). The rules are a "
+        "baseline, not an artefact.")
+GATES = {"schema_valid": 0.95, "clean_stop": 0.95}
+ALPHA = 0.05
+Z95 = 1.959963984540054
+
+
+def wilson(k: int, n: int, z: float = Z95) -> tuple[float, float] | None:
+    """95% Wilson score interval for k of n (None for n = 0)."""
+    if n <= 0:
+        return None
+    p = k / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def mcnemar(a: list[bool], b: list[bool]) -> float:
+    """Exact two-sided McNemar p-value for paired outcomes (1.0 when they never disagree)."""
+    only_a = sum(x and not y for x, y in zip(a, b))
+    only_b = sum(y and not x for x, y in zip(a, b))
+    n = only_a + only_b
+    if n == 0:
+        return 1.0
+    tail = sum(math.comb(n, i) for i in range(min(only_a, only_b) + 1)) / 2 ** n
+    return min(1.0, 2 * tail)
+
+
+def outcomes(records: list[dict], to_sample) -> dict[str, dict[str, dict[str, Sample]]]:
+    """{data: {variant: {row id: Sample}}}."""
+    out: dict[str, dict[str, dict[str, Sample]]] = {}
+    for r in records:
+        out.setdefault(r["data"], {}).setdefault(r["variant"], {})[r["id"]] = to_sample(r)
+    return out
+
+
+def intervals(samples: dict[str, dict[str, dict[str, Sample]]]) -> dict:
+    """{data: {variant: {"exact_match": [lo, hi], "clean_stop": [lo, hi]}}}, 95% Wilson."""
+    out: dict = {}
+    for d, by_v in samples.items():
+        for v, rows in by_v.items():
+            n = len(rows)
+            out.setdefault(d, {})[v] = {
+                "exact_match": list(wilson(sum(is_exact(s) for s in rows.values()), n) or ()),
+                "clean_stop": list(wilson(sum(stopped_cleanly(s) for s in rows.values()), n) or ()),
+            }
+    return out
+
+
+def by_tag(records: list[dict], samples: dict[str, dict[str, dict[str, Sample]]]) -> dict:
+    """{data: {tag: {variant: {"n": rows, "exact_match": rate}}}} for data files whose rows have tags."""
+    tags: dict[str, dict[str, set[str]]] = {}
+    for r in records:
+        for t in r.get("tags") or ():
+            tags.setdefault(r["data"], {}).setdefault(t, set()).add(r["id"])
+    out: dict = {}
+    for d, per_tag in tags.items():
+        for t in sorted(per_tag, key=lambda t: (-len(per_tag[t]), t)):
+            for v, rows in samples[d].items():
+                hits = [is_exact(rows[i]) for i in per_tag[t] if i in rows]
+                if hits:
+                    out.setdefault(d, {}).setdefault(t, {})[v] = {"n": len(hits), "exact_match": sum(hits) / len(hits)}
+    return out
+
+
+def _paired(a: dict[str, Sample], b: dict[str, Sample]) -> tuple[list[bool], list[bool]]:
+    ids = sorted(a.keys() & b.keys())
+    return [is_exact(a[i]) for i in ids], [is_exact(b[i]) for i in ids]
+
+
+def decide(metrics: dict, samples: dict[str, dict[str, dict[str, Sample]]]) -> dict:
+    """{data: {"ship": variant | None, "reasons": [sentence, ...], "failing": {variant: why}}}."""
+    out = {}
+    for d, by_v in metrics.items():
+        models = {v: m for v, m in by_v.items() if not v.startswith("rules")}
+        failing = {}
+        for v, m in models.items():
+            why = [f"{k} {m[k]:.3f} < {bound}" for k, bound in GATES.items() if m.get(k) is None or m[k] < bound]
+            if why:
+                failing[v] = ", ".join(why)
+        ok = [v for v in models if v not in failing]
+        if not models:
+            out[d] = {"ship": None, "reasons": ["no model artefact was evaluated (the rules are a baseline)."],
+                      "failing": {}}
+            continue
+        if not ok:
+            out[d] = {"ship": None, "reasons": ["no artefact passes the gates: " + "; ".join(
+                f"{v}: {w}" for v, w in failing.items())], "failing": failing}
+            continue
+        best = max(ok, key=lambda v: models[v]["exact_match"] or 0.0)
+        close = {}
+        for v in ok:
+            p = 1.0 if v == best else mcnemar(*_paired(samples[d][best], samples[d][v]))
+            if v == best or p >= ALPHA or (models[v]["exact_match"] or 0) >= (models[best]["exact_match"] or 0):
+                close[v] = p
+        ship = max(close, key=lambda v: models[v].get("examples_per_s") or 0.0)
+        m = models[ship]
+        speed = ""
+        if ship != best and models[best].get("examples_per_s") and m.get("examples_per_s"):
+            speed = f", {m['examples_per_s'] / models[best]['examples_per_s']:.1f}x as fast as {best}"
+        exact = (f"exact {m['exact_match']:.3f}, the best" if ship == best else
+                 f"exact {m['exact_match']:.3f}, not significantly below {best}'s {models[best]['exact_match']:.3f} "
+                 f"(McNemar p={close[ship]:.2f})")
+        reasons = [f"{ship}: {exact}; stops cleanly on {m['clean_stop']:.1%}, schema-valid {m['schema_valid']:.1%}{speed}."]
+        for v in ok:
+            if v not in close:
+                reasons.append(f"{v}: significantly less exact than {best} ({models[v]['exact_match']:.3f}, "
+                               f"McNemar p={mcnemar(*_paired(samples[d][best], samples[d][v])):.3f}).")
+        rules = next((v for v in by_v if v.startswith("rules")), None)
+        if rules:
+            p = mcnemar(*_paired(samples[d][ship], samples[d][rules]))
+            cmp = "above" if m["exact_match"] > by_v[rules]["exact_match"] else "below"
+            sig = "significant" if p < ALPHA else "not significant"
+            reasons.append(f"Against the rules baseline ({by_v[rules]['exact_match']:.3f} exact): {ship} is {cmp} "
+                           f"({sig}, McNemar p={p:.3f}).")
+        out[d] = {"ship": ship, "reasons": reasons, "failing": failing}
+    return out
