@@ -2,7 +2,8 @@
 
 It is the "do we need an LLM at all?" row of every report. It follows docs/labeling.md for the
 forms it knows (Canto XLV, IX:ll.15-28, LXXXI/538, the forty-fifth canto, the first Pisan Canto,
-the last five lines of ..., the following three lines) and misses what it does not.
+the last five lines of ..., the following three lines, Cantos XVII–XIX, cantos 40–42, 45) and misses
+what it does not.
 """
 
 from __future__ import annotations
@@ -73,6 +74,34 @@ _FOLLOW = re.compile(
     rf"^[^.;]*?\b(?:the\s+following\s+(?P<a>{_NUM})\s+lines|the\s+next\s+(?P<b>{_NUM})\s+lines"
     rf"|the\s+(?P<c>{_NUM})\s+lines\s+(?:that\s+follow|after\s+it))"
 )
+
+
+# A list of cantos after "Cantos" with at least one range or two items: "Cantos XVII–XIX",
+# "cantos 40–42, 45", "Cantos LXXX to LXXXII", "Cantos XIV, XV and XVI", "Cantos 21, 24 and 36".
+_ITEM = rf"(?:{_ROMAN}|\d+)(?![\w:/])(?:\s*(?:[-–]|to|through)\s*(?:{_ROMAN}|\d+)(?![\w:/]))?"
+_CANTO_LIST = re.compile(rf"\b[Cc]antos\s+(?P<items>{_ITEM}(?:(?:\s*,\s*(?:and\s+)?|\s+and\s+|\s*&\s*){_ITEM})*)"
+                         rf"(?!\s*[:/]|\s*,?\s*ll?\.|\s*,?\s*lines?\b)")
+
+
+def _canto_list(items: str) -> list[int] | None:
+    """The cantos of a list, ranges expanded in text order; None if it is one canto or not a list."""
+    out: list[int] = []
+    parts = re.split(r"\s*,\s*(?:and\s+)?|\s+and\s+|\s*&\s*", items.strip())
+    for part in parts:
+        ends = re.split(r"\s*(?:[-–]|to|through)\s*", part)
+        try:
+            nums = [int(x) if x.isdigit() else from_roman(x) for x in ends]
+        except ValueError:
+            return None
+        if len(nums) == 2:
+            if not nums[0] < nums[1] <= nums[0] + 40:
+                return None
+            out.extend(range(nums[0], nums[1] + 1))
+        else:
+            out.append(nums[0])
+    if len(out) < 2 or not all(FIRST_CANTO <= n <= LAST_CANTO for n in out):
+        return None
+    return out
 
 
 def _num(word: str) -> int:
@@ -147,6 +176,11 @@ def extract(text: str) -> list[Reference]:
             if not any(a <= m.start() < b for a, b in taken):
                 found.extend((m.start() + i, Reference(c)) for i, c in enumerate(range(lo, hi + 1)))
                 taken.append(m.span())
+    for m in _CANTO_LIST.finditer(text):
+        cantos = _canto_list(m.group("items"))
+        if cantos and not any(a <= m.start() < b for a, b in taken):
+            found.extend((m.start() + i / 1000, Reference(c)) for i, c in enumerate(cantos))
+            taken.append(m.span())
     for m in _MENTION.finditer(text):
         if any(a <= m.start() < b for a, b in taken):
             continue
