@@ -33,7 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import ExportError, ModelNotFoundError
+from .errors import ExportError
 from .generation import Generation
 
 _TOKEN_DATA = np.dtype([("id", np.int32), ("logit", np.float32), ("p", np.float32)])
@@ -67,10 +67,11 @@ class BatchedLlama:
         from llama_cpp import _internals, _logger
 
         _logger.set_verbose(False)  # llama.cpp's own log lines are not about the user's run
+        from .llama_runtime import check_files
+
         self._lib = llama_cpp
         model = Path(model)
-        if not model.is_file():
-            raise ModelNotFoundError(f"GGUF file {model} does not exist; run `extractor export RUN` first.")
+        check_files(model, lora)  # missing files, or an adapter made for another base: our message, not an abort
         self.slots, self.n_ctx, self.n_batch = max(1, slots), n_ctx, n_batch
         mparams = llama_cpp.llama_model_default_params()
         try:

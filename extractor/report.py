@@ -46,7 +46,7 @@ def score(out: Path, records: list[dict] | None = None) -> dict:
     report["checks"] = check_thresholds(report, meta.get("thresholds", []))
     report["timing"] = timing(report)
     samples = verdict.outcomes(records, to_sample)
-    report["verdict"] = {"rule": verdict.RULE, **verdict.decide(metrics, samples)}
+    report["verdict"] = {"rule": verdict.RULE, "data": verdict.decide(metrics, samples)}
     report["intervals"] = verdict.intervals(samples)
     report["by_tag"] = verdict.by_tag(records, samples)
     return report
@@ -153,9 +153,7 @@ def verdict_lines(report: dict) -> list[str]:
     if not v:
         return []
     lines = ["## Verdict: which artefact to ship", ""]
-    for d, what in v.items():
-        if d == "rule":
-            continue
+    for d, what in v["data"].items():
         head = f"**{d}: ship `{what['ship']}`**" if what["ship"] else f"**{d}: nothing to ship**"
         lines.append(f"- {head}. " + " ".join(what["reasons"]))
     lines += ["", f"Rule: {v['rule']}", ""]
@@ -182,8 +180,9 @@ def print_table(report: dict, console=None) -> None:
         console.print(table)
     if timing_line(report):
         console.print(timing_line(report), highlight=False)
-    for line in verdict_lines(report)[2:-2]:
-        console.print(line.replace("**", "").replace("`", ""), highlight=False)
+    for d, what in report.get("verdict", {}).get("data", {}).items():
+        console.print(f"{d}: " + (f"ship {what['ship']}. " if what["ship"] else "nothing to ship. ")
+                      + " ".join(what["reasons"]), highlight=False)
     for v, why in report["skipped"].items():
         console.print(f"[yellow]skipped[/] {v}: {why}")
     for c in report["checks"]:

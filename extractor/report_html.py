@@ -65,9 +65,7 @@ def _verdict(report: dict) -> str:
     if not v:
         return ""
     items = []
-    for d, what in v.items():
-        if d == "rule":
-            continue
+    for d, what in v["data"].items():
         head = f"{d}: ship <b>{html.escape(what['ship'])}</b>" if what["ship"] else f"{d}: nothing to ship"
         items.append(f"<li>{head}. " + " ".join(html.escape(r) for r in what["reasons"]) + "</li>")
     return (f'<section id="verdict"><h2>Verdict: which artefact to ship</h2><ul>{"".join(items)}</ul>'

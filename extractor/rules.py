@@ -78,17 +78,18 @@ _FOLLOW = re.compile(
 
 # A list of cantos after "Cantos" with at least one range or two items: "Cantos XVII–XIX",
 # "cantos 40–42, 45", "Cantos LXXX to LXXXII", "Cantos XIV, XV and XVI", "Cantos 21, 24 and 36".
-_ITEM = rf"(?:{_ROMAN}|\d+)(?![\w:/])(?:\s*(?:[-–]|to|through)\s*(?:{_ROMAN}|\d+)(?![\w:/]))?"
-_CANTO_LIST = re.compile(rf"\b[Cc]antos\s+(?P<items>{_ITEM}(?:(?:\s*,\s*(?:and\s+)?|\s+and\s+|\s*&\s*){_ITEM})*)"
+_RANGE_SEP = r"\s*(?:[-–]|to|through)\s*"
+_LIST_SEP = r"\s*,\s*(?:and\s+)?|\s+and\s+|\s*&\s*"
+_ITEM = rf"(?:{_ROMAN}|\d+)(?![\w:/])(?:{_RANGE_SEP}(?:{_ROMAN}|\d+)(?![\w:/]))?"
+_CANTO_LIST = re.compile(rf"\b[Cc]antos\s+(?P<items>{_ITEM}(?:(?:{_LIST_SEP}){_ITEM})*)"
                          rf"(?!\s*[:/]|\s*,?\s*ll?\.|\s*,?\s*lines?\b)")
 
 
 def _canto_list(items: str) -> list[int] | None:
     """The cantos of a list, ranges expanded in text order; None if it is one canto or not a list."""
     out: list[int] = []
-    parts = re.split(r"\s*,\s*(?:and\s+)?|\s+and\s+|\s*&\s*", items.strip())
-    for part in parts:
-        ends = re.split(r"\s*(?:[-–]|to|through)\s*", part)
+    for part in re.split(_LIST_SEP, items.strip()):
+        ends = re.split(_RANGE_SEP, part)
         try:
             nums = [int(x) if x.isdigit() else from_roman(x) for x in ends]
         except ValueError:

@@ -144,10 +144,9 @@ class LlamaVariant:
 
     def _open(self):
         from .llama_batch import BatchedLlama
-        from .llama_runtime import check_files, default_threads
+        from .llama_runtime import default_threads
 
         if self._llm is None:
-            check_files(self.model, self.lora)
             self._llm = BatchedLlama(self.model, self.lora, slots=self.settings.batch_size, n_ctx=self.settings.n_ctx,
                                      threads=self.settings.threads or default_threads())
             if self.grammar:

@@ -107,11 +107,9 @@ def decide(metrics: dict, samples: dict[str, dict[str, dict[str, Sample]]]) -> d
                 f"{v}: {w}" for v, w in failing.items())], "failing": failing}
             continue
         best = max(ok, key=lambda v: models[v]["exact_match"] or 0.0)
-        close = {}
-        for v in ok:
-            p = 1.0 if v == best else mcnemar(*_paired(samples[d][best], samples[d][v]))
-            if v == best or p >= ALPHA or (models[v]["exact_match"] or 0) >= (models[best]["exact_match"] or 0):
-                close[v] = p
+        p_best = {v: 1.0 if v == best else mcnemar(*_paired(samples[d][best], samples[d][v])) for v in ok}
+        close = {v: p for v, p in p_best.items()
+                 if p >= ALPHA or (models[v]["exact_match"] or 0) >= (models[best]["exact_match"] or 0)}
         ship = max(close, key=lambda v: models[v].get("examples_per_s") or 0.0)
         m = models[ship]
         speed = ""
@@ -124,7 +122,7 @@ def decide(metrics: dict, samples: dict[str, dict[str, dict[str, Sample]]]) -> d
         for v in ok:
             if v not in close:
                 reasons.append(f"{v}: significantly less exact than {best} ({models[v]['exact_match']:.3f}, "
-                               f"McNemar p={mcnemar(*_paired(samples[d][best], samples[d][v])):.3f}).")
+                               f"McNemar p={p_best[v]:.3f}).")
         rules = next((v for v in by_v if v.startswith("rules")), None)
         if rules:
             p = mcnemar(*_paired(samples[d][ship], samples[d][rules]))

@@ -59,13 +59,18 @@ def greedy_trace(llm, prompt: str, max_tokens: int = 64, k: int = 8):
     return tokens, llm.detokenize(tokens).decode("utf-8", errors="replace"), tops
 
 
+def first_difference(a, b) -> int | None:
+    """The first step at which two token sequences differ (one ending counts), or None."""
+    return next((i for i, (x, y) in enumerate(zip(list(a) + [-1], list(b) + [-1])) if x != y), None)
+
+
 def divergence_gaps(trace_a, trace_b):
     """For each prompt whose greedy outputs differ, the logit margin by which each side preferred its
     own token at the first differing step (where both have read the same tokens). A token outside
     the other side's top k counts with that side's k-th logit, i.e. at least that far behind."""
     gaps = []
     for (ta, _, pa), (tb, _, pb) in zip(trace_a, trace_b):
-        step = next((i for i, (x, y) in enumerate(zip(ta + [-1], tb + [-1])) if x != y), None)
+        step = first_difference(ta, tb)
         if step is None or step >= min(len(pa), len(pb)):
             continue
         a, b = max(pa[step], key=pa[step].get), max(pb[step], key=pb[step].get)
@@ -377,7 +382,7 @@ def test_batched_decoding_matches_sequential(exported, embedded, valid_prompts, 
         assert g.error is None and g.prompt_tokens > 0
         assert g.gen_tokens == len(g.tokens) + (g.finish_reason == "stop")
         assert g.finish_reason == ("length" if len(g.tokens) == 64 else "stop")
-        step = next((i for i, (x, y) in enumerate(zip(list(g.tokens) + [-1], tokens + [-1])) if x != y), None)
+        step = first_difference(g.tokens, tokens)
         if step is not None and step < len(tops):
             mine = g.tokens[step] if step < len(g.tokens) else tok.eos_token_id  # batched stopped there
             chosen = max(tops[step], key=tops[step].get)
