@@ -48,6 +48,13 @@ def cli():
     """
 
 
+def _warn_if_busy() -> None:
+    """Name any other heavy job of this project already running on these cores."""
+    from .contention import warn
+
+    warn(lambda m: click.echo(m, err=True))
+
+
 # ----------------------------------------------------------------------------- data
 @cli.group()
 def data():
@@ -183,6 +190,7 @@ def train_cmd(config, overrides, resume_dir, runs_dir, quiet):
     from .config import load_config
     from .trainer import resume_config, train
 
+    _warn_if_busy()
     if resume_dir:
         if config or overrides:
             raise ExtractorError("--resume continues a run as it was configured; drop CONFIG and --set")
@@ -281,6 +289,7 @@ def eval_cmd(suite_path, run_dirs, out_dir, data_files, variants, limit, resume,
         suite.thresholds = [t for t in suite.thresholds if t.variants]
     if limit:
         suite.limit = limit
+    _warn_if_busy()
     run_eval(suite, _parse_runs(run_dirs), Path(out_dir), resume=resume, progress=not quiet,
              log=lambda m: click.echo(m, err=True))
     report = write_reports(Path(out_dir))
@@ -300,7 +309,6 @@ def report():
       extractor report rescore reports/latest
       extractor report show reports/baseline
       extractor report compare reports/baseline reports/latest
-      extractor extract --run runs/cantos-smollm2 essays/ --out refs.jsonl
     """
 
 
@@ -333,33 +341,39 @@ def report_show(path):
 
 
 @report.command("compare")
-@click.argument("a", type=click.Path(exists=True))
-@click.argument("b", type=click.Path(exists=True))
-@click.option("--all", "show_all", is_flag=True, help="Show every metric, not only changes.")
-def report_compare(a, b, show_all):
-    """Print B - A for every variant and metric both reports have; exit 1 on a regression.
+@click.argument("a", type=click.Path())
+@click.argument("b", type=click.Path())
+@click.option("--all", "show_all", is_flag=True, help="Show every tested figure (unchanged ones too) and the speed figures.")
+@click.option("--alpha", type=click.FloatRange(0, 1, min_open=True, max_open=True), default=0.05, show_default=True,
+              help="Significance level, after Holm's adjustment over all the tests.")
+def report_compare(a, b, show_all, alpha):
+    """Compare report B with report A on the same samples; exit 1 only on a significant regression.
 
-    A regression: a rate worse by more than 0.02, or a speed figure worse by more than 25%.
+    A and B are report directories holding samples.jsonl (what `extractor eval --out DIR` writes).
+    Rows are paired by (data file, variant, id). Schema-valid, exact match, clean stop and runaway
+    are tested with the exact McNemar test; canto and line F1 with a paired bootstrap (fixed seed,
+    so every run gives the same p-values). p-values are Holm-adjusted over all the tests. A figure
+    is a REGRESSION only when it is worse and significant; a worse figure that is not significant
+    is reported as such and does not fail. Speed is shown (--all), never gated.
+
+    Exit status: 0 no significant regression, 1 at least one, 2 bad input (a missing samples.jsonl).
 
     \b
-    Example:
+    Examples:
       extractor report compare reports/baseline reports/latest
-      extractor extract --run runs/cantos-smollm2 essays/ --out refs.jsonl
+      extractor report compare reports/baseline reports/latest --all
+      extractor report compare reports/baseline reports/latest --alpha 0.01 || echo "regressed"
+    \b
+    Output lines look like:
+      test / merged-gguf: exact_match 0.730 -> 0.700 (-0.030, 89 rows), McNemar p=0.41: not significant
+      test / merged-gguf: exact_match 0.730 -> 0.550 (-0.180, 89 rows), McNemar p=0.003: REGRESSION
     """
-    from .report import compare, fmt, load_report
+    from .report_compare import compare, load_samples, render
 
-    rows = compare(load_report(a), load_report(b))
-    table = Table(title=f"{b} vs {a}")
-    for col in ("data", "variant", "metric", "A", "B", "delta", ""):
-        table.add_column(col, justify="right" if col in ("A", "B", "delta") else "left")
-    for r in rows:
-        if show_all or r["delta"] or r["regression"]:
-            table.add_row(r["data"], r["variant"], r["metric"], fmt(r["metric"], r["a"]), fmt(r["metric"], r["b"]),
-                          f"{r['delta']:+.3f}", "[red]REGRESSION[/]" if r["regression"] else "")
-    console.print(table)
-    n = sum(r["regression"] for r in rows)
-    click.echo(f"{n} regression(s) over {len(rows)} compared figures")
-    sys.exit(1 if n else 0)
+    result = compare(load_samples(a), load_samples(b), alpha=alpha)
+    for line in render(result, a, b, show_all):
+        click.echo(line)
+    sys.exit(1 if result.regressions else 0)
 
 
 # ----------------------------------------------------------------------------- extract
@@ -437,6 +451,8 @@ def extract_run(inputs, run_dir, variant, grammar, resolve, out, resume, shard, 
 
     settings = Settings(max_new_tokens=max_new_tokens, n_ctx=n_ctx, batch_size=batch_size, threads=threads)
     the_shard = Shard.parse(shard)
+    if variant != "rules":
+        _warn_if_busy()
     with Extractor.load(run_dir, variant, grammar=grammar, settings=settings) as ex:
         summary = run_extract(ex, list(inputs), Path(out) if out else None, shard=the_shard,
                               resume=resume, resolve=resolve, field_name=field_name, stdin_format=stdin_format,

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from . import data as data_mod
 from .errors import ConfigError
+from .hardware import PRECISIONS
 from .metrics import HIGHER_IS_BETTER, METRIC_KEYS
 from .progress import Bar
 from .runs import write_json
@@ -85,8 +86,11 @@ def load_suite(path: str | Path) -> Suite:
     settings = Settings()
     for key, value in gen.items():
         if not hasattr(settings, key):
-            raise ConfigError(f"{path}: generation.{key} is unknown; known: max_new_tokens, n_ctx, batch_size, threads")
-        if not isinstance(value, int) or value < 0:
+            raise ConfigError(f"{path}: generation.{key} is unknown; known: {', '.join(vars(Settings()))}")
+        if key == "precision":
+            if value not in PRECISIONS:
+                raise ConfigError(f"{path}: generation.precision = {value!r} must be one of {', '.join(PRECISIONS)}")
+        elif not isinstance(value, int) or value < 0:
             raise ConfigError(f"{path}: generation.{key} = {value!r} must be a non-negative integer")
         setattr(settings, key, value)
     thresholds = []

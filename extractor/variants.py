@@ -108,6 +108,10 @@ class Settings:
     number of records written per flush."""
     threads: int = 0
     """CPU threads; 0 = every core, up to 8."""
+    precision: str = "auto"
+    """transformers variants: `fp32`, `bf16`, or `auto` (bf16 where the device computes it fast:
+    a GPU with bf16, a CPU with AMX-BF16 or AVX512-BF16; see `extractor.hardware`). llama.cpp
+    variants run their GGUF's own types and ignore it."""
 
 def _tokenizer(spec: models.ModelSpec):
     from .trainer import load_tokenizer
@@ -174,6 +178,16 @@ class LlamaVariant:
             self._llm.close()
             self._llm = None
 
+def hf_dtype(precision: str):
+    """The torch dtype the transformers variants load in, for a configured precision."""
+    import torch
+
+    from .hardware import resolve_precision
+
+    used, _ = resolve_precision(precision, "cuda" if torch.cuda.is_available() else "cpu")
+    return torch.bfloat16 if used == "bf16" else torch.float32
+
+
 class HFVariant:
     """transformers: batched greedy generation with left padding."""
 
@@ -192,7 +206,7 @@ class HFVariant:
 
             if self.settings.threads:
                 torch.set_num_threads(self.settings.threads)
-            self._model = self._load().eval()
+            self._model = self._load(hf_dtype(self.settings.precision)).eval()
         return generate(self._model, self.tokenizer, [self.prompt(t) for t in inputs],
                         self.settings.max_new_tokens, self.settings.batch_size)
 
@@ -231,18 +245,17 @@ def build(name: VariantName, runs: dict[str | None, RunArtefacts], settings: Set
     if name.kind == "merged-gguf":
         return LlamaVariant(label, run.artefact(name.kind), prompt, settings, grammar=name.grammar)
 
-    def load_adapter():
-        import torch
+    def load_adapter(dtype):
         from peft import PeftModel
         from transformers import AutoModelForCausalLM
 
-        base = AutoModelForCausalLM.from_pretrained(models.hf_path(run.spec), dtype=torch.float32)
-        return PeftModel.from_pretrained(base, str(run.dir / "adapter"))
+        base = AutoModelForCausalLM.from_pretrained(models.hf_path(run.spec), dtype=dtype)
+        # The adapter's weights run in the base's dtype too (peft would otherwise keep them fp32).
+        return PeftModel.from_pretrained(base, str(run.dir / "adapter"), autocast_adapter_dtype=False).to(dtype)
 
-    def load_merged():
-        import torch
+    def load_merged(dtype):
         from transformers import AutoModelForCausalLM
 
-        return AutoModelForCausalLM.from_pretrained(run.artefact(name.kind), dtype=torch.float32)
+        return AutoModelForCausalLM.from_pretrained(run.artefact(name.kind), dtype=dtype)
 
     return HFVariant(label, load_adapter if name.kind == "adapter-hf" else load_merged, tok, prompt, settings)

@@ -1,0 +1,62 @@
+"""Other heavy jobs of this project on the same machine, found before a long job starts.
+
+Training, evaluation and extraction each spin a thread per core. Two of them on a small machine do
+not share it, they collapse: on the 2-core development machine a llama.cpp evaluation beside a
+training run made both about 20x slower. `extractor train`, `eval` and `extract` call `warn()`
+first, which names any other such process it sees (Linux /proc; elsewhere it finds nothing).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+HEAVY = ("train", "eval", "extract")
+"""`extractor` subcommands that keep every core busy."""
+
+
+def _argv(pid: int) -> list[str]:
+    try:
+        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return []
+    return [a.decode("utf-8", "replace") for a in raw.split(b"\0") if a]
+
+
+def is_heavy(argv: list[str]) -> bool:
+    """Whether a command line is one of this project's heavy jobs: `extractor train|eval|extract`
+    (as a script or `python -m extractor`), or a benchmark under bench/."""
+    for i, arg in enumerate(argv):
+        name = os.path.basename(arg)
+        if name == "extractor" or (arg == "-m" and i + 1 < len(argv) and argv[i + 1] == "extractor"):
+            rest = argv[i + 1:] if name == "extractor" else argv[i + 2:]
+            return bool(rest) and rest[0] in HEAVY
+        if arg.endswith(".py") and os.path.basename(os.path.dirname(arg)) == "bench":
+            return True
+    return False
+
+
+def others() -> list[tuple[int, str]]:
+    """(pid, command line) of every other heavy job of this project running now, oldest first."""
+    me = {os.getpid(), os.getppid()}
+    found = []
+    try:
+        pids = sorted(int(p) for p in os.listdir("/proc") if p.isdigit())
+    except OSError:
+        return []
+    for pid in pids:
+        if pid in me:
+            continue
+        argv = _argv(pid)
+        if argv and is_heavy(argv):
+            found.append((pid, " ".join(argv)[:120]))
+    return found
+
+
+def warn(echo) -> None:
+    """Print one warning through ``echo`` per other heavy job found (nothing where none runs)."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    for pid, cmd in others():
+        echo(f"warning: another heavy job is running on these {cores} cores (pid {pid}: {cmd}); both spin a "
+             f"thread per core and slow each other down many times over. Let it finish first, or give each "
+             f"job fewer threads.")
