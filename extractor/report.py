@@ -11,7 +11,7 @@ from pathlib import Path
 
 from . import verdict
 from .evaluate import EVAL_JSON, SAMPLES, read_samples
-from .metrics import HIGHER_IS_BETTER, METRIC_KEYS, Sample, aggregate
+from .metrics import HIGHER_IS_BETTER, Sample, aggregate
 from .runs import atomic_write, write_json
 from .schema import parse, references_from_json
 
@@ -49,7 +49,31 @@ def score(out: Path, records: list[dict] | None = None) -> dict:
     report["verdict"] = {"rule": verdict.RULE, "data": verdict.decide(metrics, samples)}
     report["intervals"] = verdict.intervals(samples)
     report["by_tag"] = verdict.by_tag(records, samples)
+    report["sizes"] = artefact_sizes(report["runs"], report["variants"])
     return report
+
+
+def artefact_sizes(runs: dict, variants: list[str]) -> dict[str, int]:
+    """Bytes on disk of what each variant loads, where its run's export.json tells (adapter-hf and
+    the rules are left out: the HF base is not measured, the rules load no model)."""
+    out = {}
+    for v in variants:
+        body, _, label = v.partition("@")
+        kind = body.split("+")[0]
+        try:
+            exp = json.loads((Path(runs[label or "default"]) / "export" / "export.json").read_text())
+        except (KeyError, OSError, ValueError):
+            continue
+        files = exp.get("files") or {}
+        base = Path(exp["base_gguf"]) if exp.get("base_gguf") else None
+        base_size = base.stat().st_size if base is not None and base.is_file() else None
+        size = {"base-gguf": base_size, "merged-gguf": files.get("merged.gguf"),
+                "merged-hf": sum(n for f, n in files.items() if f.startswith("merged-hf/")) or None,
+                "adapter-gguf": files["adapter.gguf"] + base_size if base_size and "adapter.gguf" in files else None,
+                }.get(kind)
+        if size:
+            out[v] = size
+    return out
 
 
 def timing(report: dict) -> dict:
@@ -161,28 +185,31 @@ def verdict_lines(report: dict) -> list[str]:
 
 
 def print_table(report: dict, console=None) -> None:
+    """The terminal view, in the order of report.md and report.html: verdict, then the table per data
+    file with 95% intervals for exact match and clean stop."""
     from rich.console import Console
     from rich.table import Table
 
     console = console or Console()
     if not console.is_terminal:
         console = Console(width=160)  # piped into a log: do not squeeze the table to 80 columns
-    cols = {"n": "n", "schema_valid": "valid", "exact_match": "exact", "line_f1": "line F1", "no_ref_accuracy": "no-ref",
-            "clean_stop": "clean stop", "trailing_text": "trailing", "chained_turn": "chained", "runaway": "runaway",
-            "latency_p50_s": "p50 s"}
+    for d, what in report.get("verdict", {}).get("data", {}).items():
+        head = f"[bold]{d}: ship {what['ship']}.[/] " if what["ship"] else f"[bold]{d}: nothing to ship.[/] "
+        console.print(head + " ".join(what["reasons"]), highlight=False)
+    cols = {"n": "n", "schema_valid": "valid", "exact_match": "exact [95% CI]", "line_f1": "line F1",
+            "no_ref_accuracy": "no-ref", "clean_stop": "clean stop [95% CI]", "trailing_text": "trailing",
+            "chained_turn": "chained", "runaway": "runaway", "latency_p50_s": "p50 s"}
     for d, by_v in report["metrics"].items():
+        ci = report.get("intervals", {}).get(d, {})
         table = Table(title=f"{report.get('suite') or 'eval'}: {d}")
         table.add_column("variant", no_wrap=True)
         for header in cols.values():
             table.add_column(header, justify="right")
         for v, m in by_v.items():
-            table.add_row(v, *(fmt(k, m[k]) for k in cols))
+            table.add_row(v, *(fmt_ci(k, m[k], ci.get(v, {}).get(k)) for k in cols))
         console.print(table)
     if timing_line(report):
         console.print(timing_line(report), highlight=False)
-    for d, what in report.get("verdict", {}).get("data", {}).items():
-        console.print(f"{d}: " + (f"ship {what['ship']}. " if what["ship"] else "nothing to ship. ")
-                      + " ".join(what["reasons"]), highlight=False)
     for v, why in report["skipped"].items():
         console.print(f"[yellow]skipped[/] {v}: {why}")
     for c in report["checks"]:
@@ -208,29 +235,3 @@ def load_report(path: str | Path) -> dict:
     if path.is_dir():
         path = path / "report.json"
     return json.loads(path.read_text())
-
-
-# Tolerances for `compare`: a rate must drop by more than this to count as a regression.
-RATE_TOLERANCE = 0.02
-SPEED_TOLERANCE = 0.25
-
-
-def compare(a: dict, b: dict) -> list[dict]:
-    """Deltas B - A for every (data, variant, metric) in both reports, with a regression flag."""
-    rows = []
-    for d, by_v in b["metrics"].items():
-        for v, mb in by_v.items():
-            ma = a["metrics"].get(d, {}).get(v)
-            if ma is None:
-                continue
-            for key in METRIC_KEYS[1:]:
-                va, vb, higher = ma.get(key), mb.get(key), HIGHER_IS_BETTER[key]
-                if va is None or vb is None:
-                    continue
-                delta = vb - va
-                if key.endswith("_s") or key.endswith("_per_s"):
-                    worse = (vb < va * (1 - SPEED_TOLERANCE)) if higher else (vb > va * (1 + SPEED_TOLERANCE))
-                else:
-                    worse = (delta < -RATE_TOLERANCE) if higher else (delta > RATE_TOLERANCE)
-                rows.append({"data": d, "variant": v, "metric": key, "a": va, "b": vb, "delta": delta, "regression": worse})
-    return rows

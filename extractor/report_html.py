@@ -1,8 +1,10 @@
 """report.html: one self-contained file (no network, no external assets) to share an evaluation.
 
-It holds the comparison table, one bar chart per headline metric (inline SVG, drawn here, so it
-shows even with scripts off), and a drill-down of failing samples with the raw output; the part
-a model invented after its answer is highlighted. A few lines of script filter the drill-down.
+Top to bottom: the verdict (which artefact to ship, and why), then per data file the comparison
+table (rates with 95% intervals), how each variant's generations ended (stacked bars), exact
+match against latency (one point per artefact), exact match per tag; then the per-sample view
+(``report_samples``). The charts are inline SVG drawn here, so they show with scripts off; only the
+per-sample view needs its small script. Laid out to read at 1366 px wide without sideways scrolling.
 """
 
 from __future__ import annotations
@@ -10,54 +12,50 @@ from __future__ import annotations
 import html
 import json
 
-from .report import HEADLINE, TABLE, fmt, fmt_ci
-from .schema import parse
+from . import charts, report_samples
+from .report import fmt, timing_line
+
+# The comparison table: (metric key, short header, what it is).
+COLUMNS = [
+    ("n", "rows", "rows evaluated"),
+    ("schema_valid", "valid", "schema-valid JSON answer"),
+    ("exact_match", "exact", "exact match of cantos and lines (95% Wilson interval below)"),
+    ("canto_f1", "canto F1", "micro F1 over cantos"),
+    ("line_f1", "line F1", "micro F1 over (canto, line) pairs"),
+    ("no_ref_accuracy", "no-ref", "rows with no reference answered with an empty list"),
+    ("clean_stop", "clean stop", "valid answer, nothing after it, end-of-turn token (95% interval below)"),
+    ("trailing_text", "trailing", "valid answer followed by prose"),
+    ("chained_turn", "chained", "valid answer followed by an invented next turn"),
+    ("runaway", "runaway", "generation reached the token limit"),
+    ("impossible_lines", "impossible lines", "predicted line numbers beyond the canto's length"),
+    ("latency_p50_s", "p50 s", "median seconds per sample"),
+    ("examples_per_s", "samples /s", "samples per second of generation"),
+]
 
 _CSS = """
-body{font:14px/1.45 system-ui,sans-serif;margin:24px;color:#222;max-width:1200px}
-table{border-collapse:collapse;margin:8px 0 20px}th,td{border:1px solid #ccc;padding:3px 7px;text-align:right}
-th:first-child,td:first-child{text-align:left}th{background:#f3f3f3}
-.charts{display:flex;flex-wrap:wrap;gap:16px}.chart{border:1px solid #ddd;padding:6px;background:#fff}
-.chart text{font:11px system-ui,sans-serif}.sample{border:1px solid #ddd;margin:8px 0;padding:6px 10px}
-.sample pre{white-space:pre-wrap;background:#f8f8f8;padding:6px;margin:4px 0}
-mark.invented{background:#ffc9c9}.meta{color:#666;font-size:12px}.fail{color:#b00}
+*{box-sizing:border-box}
+body{font:14px/1.45 system-ui,-apple-system,Segoe UI,sans-serif;margin:0 auto;padding:20px 24px;color:#1d2125;max-width:1300px}
+h1{font-size:22px;margin:4px 0}h2{font-size:18px;margin:28px 0 8px;border-bottom:1px solid #ddd;padding-bottom:3px}
+h3{font-size:15px;margin:18px 0 6px}.meta{color:#5f6670;font-size:12px}.fail{color:#b00020}
+#verdict{border:1px solid #cfd8e3;background:#f5f9ff;border-radius:6px;padding:10px 16px;margin:14px 0}
+#verdict h2{border:0;margin:0 0 6px;font-size:16px;color:#3b4a5a}
+.ship{margin:8px 0}.ship .what{font-size:20px;font-weight:650}.ship .what code{background:#dff3e6;padding:1px 6px;border-radius:4px}
+.ship.none .what{color:#9b1c1c}.ship ul{margin:4px 0 0;padding-left:20px}
+table{border-collapse:collapse;margin:6px 0 14px}
+table.comparison{width:100%;font-variant-numeric:tabular-nums}
+table.comparison th,table.comparison td{border:1px solid #dde1e6;padding:3px 6px;text-align:right;vertical-align:top}
+table.comparison th{background:#f3f5f7;font-weight:600;font-size:12px;vertical-align:bottom;white-space:normal}
+table.comparison th:first-child,table.comparison td:first-child{text-align:left;white-space:nowrap}
+table.comparison small{display:block;color:#6b7280;font-size:11px;white-space:nowrap}
+table.comparison tr.shipped td{background:#e9f7ee}table.comparison tr.shipped td:first-child{font-weight:650}
+table.comparison tr.gated td:first-child::after{content:" ⚠";color:#b45309}
+.charts{display:flex;flex-direction:column;gap:18px;margin:10px 0}
+svg.chart{background:#fff;max-width:100%;height:auto}
+table.tags{font-variant-numeric:tabular-nums}table.tags td,table.tags th{border:1px solid #e3e3e3;padding:2px 5px;text-align:right}
+table.tags td:first-child,table.tags th:first-child{text-align:left;white-space:nowrap}
+table.tags th.v{height:128px;vertical-align:bottom;padding:2px 0;width:44px}
+table.tags th.v span{writing-mode:vertical-rl;transform:rotate(180deg);white-space:nowrap;font-weight:500;font-size:12px;display:inline-block}
 """
-
-_JS = """
-document.addEventListener('DOMContentLoaded', function () {
-  var sel = document.getElementById('variant-filter');
-  if (!sel) return;
-  sel.addEventListener('change', function () {
-    var v = sel.value, shown = 0;
-    document.querySelectorAll('.sample').forEach(function (el) {
-      var on = v === '' || el.dataset.variant === v;
-      el.style.display = on ? '' : 'none';
-      if (on) shown++;
-    });
-    document.getElementById('shown').textContent = shown;
-  });
-});
-"""
-
-
-def _bar_chart(title: str, values: list[tuple[str, float | None]]) -> str:
-    width, row, label_w = 380, 18, 150
-    height = 24 + row * len(values)
-    parts = [f'<svg class="chart" role="img" aria-label="{html.escape(title)}" width="{width}" height="{height}" '
-             f'viewBox="0 0 {width} {height}" xmlns="http://www.w3.org/2000/svg">',
-             f'<text x="4" y="14" font-weight="bold">{html.escape(title)}</text>']
-    scale = width - label_w - 50
-    for i, (name, v) in enumerate(values):
-        y = 22 + i * row
-        parts.append(f'<text x="4" y="{y + 12}">{html.escape(name)}</text>')
-        if v is None:
-            parts.append(f'<text x="{label_w}" y="{y + 12}" fill="#999">n/a</text>')
-            continue
-        w = max(1.0, scale * max(0.0, min(1.0, v)))
-        parts.append(f'<rect x="{label_w}" y="{y + 2}" width="{w:.1f}" height="{row - 5}" fill="#4a78b5"/>')
-        parts.append(f'<text x="{label_w + w + 4:.1f}" y="{y + 12}">{v:.3f}</text>')
-    parts.append("</svg>")
-    return "".join(parts)
 
 
 def _verdict(report: dict) -> str:
@@ -66,66 +64,100 @@ def _verdict(report: dict) -> str:
         return ""
     items = []
     for d, what in v["data"].items():
-        head = f"{d}: ship <b>{html.escape(what['ship'])}</b>" if what["ship"] else f"{d}: nothing to ship"
-        items.append(f"<li>{head}. " + " ".join(html.escape(r) for r in what["reasons"]) + "</li>")
-    return (f'<section id="verdict"><h2>Verdict: which artefact to ship</h2><ul>{"".join(items)}</ul>'
+        head = (f'{html.escape(d)}: ship <code>{html.escape(what["ship"])}</code>' if what["ship"]
+                else f"{html.escape(d)}: nothing to ship")
+        reasons = "".join(f"<li>{html.escape(r)}</li>" for r in what["reasons"])
+        items.append(f'<div class="ship{"" if what["ship"] else " none"}" data-data="{html.escape(d)}">'
+                     f'<div class="what">{head}</div><ul>{reasons}</ul></div>')
+    return (f'<section id="verdict"><h2>Verdict: which artefact to ship</h2>{"".join(items)}'
             f'<p class="meta">Rule: {html.escape(v["rule"])}</p></section>')
+
+
+def _cell(key: str, m: dict, interval) -> str:
+    value = fmt(key, m.get(key))
+    if interval and m.get(key) is not None:
+        value += f"<small>{interval[0]:.2f}–{interval[1]:.2f}</small>"
+    return f"<td>{value}</td>"
+
+
+def _size(n) -> str:
+    return charts._size(n) or "-"
+
+
+def _table(report: dict, d: str, by_v: dict) -> str:
+    ci = report.get("intervals", {}).get(d, {})
+    sizes = report.get("sizes") or {}
+    what = report.get("verdict", {}).get("data", {}).get(d, {})
+    head = "".join(f'<th title="{html.escape(k)}: {html.escape(t)}">{html.escape(h)}</th>' for k, h, t in COLUMNS)
+    if sizes:
+        head += '<th title="bytes on disk of what the variant loads (adapter-gguf: base + adapter)">size</th>'
+    rows = []
+    for v, m in by_v.items():
+        cls = "shipped" if what.get("ship") == v else ("gated" if v in what.get("failing", {}) else "")
+        title = f' title="fails the gates: {html.escape(what["failing"][v])}"' if cls == "gated" else ""
+        rows.append(f'<tr class="{cls}"{title}><td>{html.escape(v)}</td>'
+                    + "".join(_cell(k, m, ci.get(v, {}).get(k)) for k, _, _ in COLUMNS)
+                    + (f"<td>{_size(sizes.get(v))}</td>" if sizes else "") + "</tr>")
+    return (f'<table class="comparison" data-data="{html.escape(d)}"><thead><tr><th>variant</th>{head}</tr></thead>'
+            f'<tbody>{"".join(rows)}</tbody></table><p class="meta">Green: the verdict\'s choice; ⚠: fails a gate '
+            f"(hover the row). Small figures: 95% Wilson intervals.</p>")
+
+
+def _endings(records: list[dict], d: str, variants: list[str]) -> str:
+    counts: dict[str, dict[str, int]] = {v: {} for v in variants}
+    for r in records:
+        if r["data"] == d and r["variant"] in counts:
+            e = report_samples.ending(r)
+            counts[r["variant"]][e] = counts[r["variant"]].get(e, 0) + 1
+    return charts.endings_chart([(v, c) for v, c in counts.items() if c], report_samples.ENDINGS,
+                                f"{d}: how generations ended (share of rows)")
+
+
+def _scatter(report: dict, d: str, by_v: dict) -> str:
+    ci = report.get("intervals", {}).get(d, {})
+    points, baseline = [], None
+    for v, m in by_v.items():
+        if m.get("exact_match") is None:
+            continue
+        if v.startswith("rules"):
+            baseline = baseline or {"name": v, "exact": m["exact_match"]}
+            continue
+        lo, hi = (ci.get(v, {}).get("exact_match") or [m["exact_match"], m["exact_match"]])
+        points.append({"name": v, "exact": m["exact_match"], "lo": lo, "hi": hi, "seconds": m.get("latency_p50_s"),
+                       "size": (report.get("sizes") or {}).get(v)})
+    if not points:
+        return ""
+    return charts.accuracy_latency_chart(points, f"{d}: exact match against latency (up and left is better)", baseline)
 
 
 def _tag_table(data: str, variants: list[str], tags: dict | None) -> str:
     if not tags:
         return ""
-    head = "".join(f"<th>{html.escape(v)}</th>" for v in variants)
-    rows = "".join(
-        f"<tr><td>{html.escape(t)}</td><td>{max(x['n'] for x in per_v.values())}</td>" + "".join(
-            f"<td>{fmt('exact_match', per_v[v]['exact_match']) if v in per_v else '-'}</td>" for v in variants) + "</tr>"
-        for t, per_v in tags.items())
-    return (f'<h3>{html.escape(data)}: exact match per tag</h3><div style="overflow-x:auto">'
-            f'<table class="tags"><thead><tr><th>tag</th><th>rows</th>{head}</tr></thead><tbody>{rows}</tbody></table></div>')
+    head = "".join(f'<th class="v" title="{html.escape(v)}"><span>{html.escape(v)}</span></th>' for v in variants)
 
+    def cell(x):
+        if x is None:
+            return "<td>-</td>"
+        e = x["exact_match"]
+        return f'<td style="background:hsl({120 * e:.0f},55%,{88 - 6 * abs(e - 0.5):.0f}%)">{fmt("exact_match", e)}</td>'
 
-def _highlight(raw: str) -> str:
-    """Raw output with whatever follows the JSON answer marked as invented."""
-    p = parse(raw)
-    if p.json_text is None or not p.rest.strip():
-        return html.escape(raw)
-    cut = raw.rfind(p.rest) if p.rest else len(raw)
-    return html.escape(raw[:cut]) + f'<mark class="invented" title="{p.status}">{html.escape(raw[cut:])}</mark>'
-
-
-def _failing(records: list[dict], limit_per_variant: int = 60) -> list[dict]:
-    from .metrics import is_exact, stopped_cleanly
-    from .report import to_sample
-
-    out, counts = [], {}
-    for r in records:
-        s = to_sample(r)
-        if is_exact(s) and stopped_cleanly(s):
-            continue
-        key = (r["data"], r["variant"])
-        counts[key] = counts.get(key, 0) + 1
-        if counts[key] <= limit_per_variant:
-            out.append(r)
-    return out
+    rows = "".join(f"<tr><td>{html.escape(t)}</td><td>{max(x['n'] for x in per_v.values())}</td>"
+                   + "".join(cell(per_v.get(v)) for v in variants) + "</tr>" for t, per_v in tags.items())
+    return (f'<h3>{html.escape(data)}: exact match per tag</h3>'
+            f'<table class="tags"><thead><tr><th>tag</th><th>rows</th>{head}</tr></thead><tbody>{rows}</tbody></table>')
 
 
 def render_html(report: dict, records: list[dict]) -> str:
     title = f"Evaluation report: {report.get('suite') or 'ad hoc'}"
+    runs = ", ".join(f"{k} = {v}" for k, v in report["runs"].items()) or "none"
     body = [f"<h1>{html.escape(title)}</h1>",
-            f'<p class="meta">Runs: {html.escape(json.dumps(report["runs"]))}; settings: '
-            f'{html.escape(json.dumps(report["settings"]))}</p>']
-    body.append(_verdict(report))
+            f'<p class="meta">Runs: {html.escape(runs)}. Settings: {html.escape(json.dumps(report["settings"]))}. '
+            f'Metric definitions: docs/metrics.md.</p>', _verdict(report)]
     for d, by_v in report["metrics"].items():
-        body.append(f"<h2>{html.escape(d)}</h2>")
-        ci = report.get("intervals", {}).get(d, {})
-        head = "".join(f"<th>{html.escape(k)}</th>" for k in TABLE)
-        rows = "".join(f"<tr><td>{html.escape(v)}</td>" + "".join(f"<td>{fmt_ci(k, m[k], ci.get(v, {}).get(k))}</td>"
-                                                                   for k in TABLE) + "</tr>"
-                       for v, m in by_v.items())
-        body.append(f'<table class="comparison" data-data="{html.escape(d)}"><thead><tr><th>variant</th>{head}</tr>'
-                    f"</thead><tbody>{rows}</tbody></table>")
-        charts = "".join(_bar_chart(k, [(v, m[k]) for v, m in by_v.items()]) for k in HEADLINE)
-        body.append(f'<div class="charts">{charts}</div>')
+        body.append(f'<h2 id="data-{html.escape(d)}">{html.escape(d)} <span class="meta">'
+                    f'{html.escape(str(report["data"].get(d, d)))}</span></h2>')
+        body.append(_table(report, d, by_v))
+        body.append(f'<div class="charts">{_endings(records, d, list(by_v))}{_scatter(report, d, by_v)}</div>')
         body.append(_tag_table(d, list(by_v), report.get("by_tag", {}).get(d)))
     if report["skipped"]:
         body.append("<h2>Skipped variants</h2><ul>" + "".join(
@@ -136,20 +168,10 @@ def render_html(report: dict, records: list[dict]) -> str:
         body.append("<ul>" + "".join(
             f'<li class="fail">{html.escape(c["variant"])} on {html.escape(c["data"])}: {c["metric"]} = '
             f'{fmt(c["metric"], c["value"])} ({c["kind"]} {c["bound"]})</li>' for c in failed) + "</ul>")
-    failing = _failing(records)
-    variants = sorted({r["variant"] for r in failing})
-    options = '<option value="">all variants</option>' + "".join(
-        f'<option value="{html.escape(v)}">{html.escape(v)}</option>' for v in variants)
-    body.append(f'<h2>Failing samples</h2><p>Not exact, or not a clean stop (up to 60 per variant and data file). '
-                f'<select id="variant-filter">{options}</select> showing <span id="shown">{len(failing)}</span>.</p>')
-    for r in failing:
-        gold = json.dumps({"references": r["gold"]})
-        err = f'<div class="fail">error: {html.escape(r["error"])}</div>' if r.get("error") else ""
-        body.append(
-            f'<div class="sample" data-variant="{html.escape(r["variant"])}"><div class="meta">{html.escape(r["data"])} · '
-            f'{html.escape(r["variant"])} · {html.escape(r["id"])} · status {html.escape(r["status"])} · finish '
-            f'{html.escape(r["finish_reason"])}</div><div>{html.escape(r["input"])}</div>'
-            f'<div class="meta">gold</div><pre>{html.escape(gold)}</pre><div class="meta">raw output</div>'
-            f'<pre>{_highlight(r["raw"])}</pre>{err}</div>')
-    return (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
-            f"<style>{_CSS}</style><script>{_JS}</script></head><body>{''.join(body)}</body></html>\n")
+    if timing_line(report):
+        body.append(f'<p class="meta">{html.escape(timing_line(report))}</p>')
+    body.append(report_samples.section(report_samples.payload(records, report["variants"])))
+    return (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+            f'<meta name="viewport" content="width=device-width, initial-scale=1"><title>{html.escape(title)}</title>'
+            f"<style>{_CSS}{report_samples.CSS}</style></head><body>{''.join(body)}"
+            f"<script>{report_samples.JS}</script></body></html>\n")

@@ -1,0 +1,212 @@
+"""`extractor report compare A B`: what changed between two evaluations, and whether it is real.
+
+Both reports' samples are paired by (data, variant, id), so each test sees the same rows twice:
+
+- rates of a yes/no outcome per row (schema-valid, exact, clean stop, runaway): the exact McNemar
+  test, which counts only the rows where A and B disagree;
+- F1 over cantos and over lines (micro, so no per-row score exists): a paired bootstrap, resampling
+  rows with a fixed seed (same inputs, same p-value on every run).
+
+p-values are Holm-adjusted over every test of the comparison, so checking 11 variants x 2 data
+files x 6 metrics does not raise a false alarm on one of them by chance. A change is a
+**regression** only when it is worse *and* significant; speed figures are shown, never gated
+(they depend on the machine more than on the model).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .errors import ExtractorError
+from .evaluate import SAMPLES
+from .metrics import Sample, aggregate, cantos_of, is_exact, is_valid, lines_of, predicted, stopped_cleanly
+from .verdict import mcnemar
+
+ALPHA = 0.05
+N_BOOT = 2000
+SEED = 16
+# metric -> (per-row outcome, higher is better)
+BINARY = {
+    "schema_valid": (is_valid, True),
+    "exact_match": (is_exact, True),
+    "clean_stop": (stopped_cleanly, True),
+    "runaway": (lambda s: s.finish_reason == "length", False),
+}
+# metric -> per-row (true positives, predicted, gold) counts of a micro F1
+F1 = {
+    "canto_f1": lambda s: (len(cantos_of(predicted(s)) & cantos_of(s.gold)), len(cantos_of(predicted(s))), len(cantos_of(s.gold))),
+    "line_f1": lambda s: (len(lines_of(predicted(s)) & lines_of(s.gold)), len(lines_of(predicted(s))), len(lines_of(s.gold))),
+}
+SPEED = ("latency_p50_s", "examples_per_s")
+
+
+class CompareError(ExtractorError):
+    """A report directory cannot be compared (missing or unreadable samples)."""
+
+    exit_code = 2
+
+
+@dataclass
+class Comparison:
+    rows: list[dict]
+    """One per (data, variant, metric) tested: a, b, delta, test, p, p_holm, verdict (and ci for F1)."""
+    speed: list[dict]
+    """Speed figures of the paired rows (a, b), for information."""
+    unpaired: list[str] = field(default_factory=list)
+    """Sentences about what only one side has."""
+    alpha: float = ALPHA
+
+    @property
+    def regressions(self) -> list[dict]:
+        return [r for r in self.rows if r["verdict"] == "regression"]
+
+
+def load_samples(path: str | Path) -> dict[tuple[str, str, str], Sample]:
+    """{(data, variant, id): Sample} from a report directory (or a samples.jsonl file itself)."""
+    from .report import to_sample
+
+    path = Path(path)
+    file = path if path.is_file() else path / SAMPLES
+    if not path.exists():
+        raise CompareError(f"{path}: no such report directory; give the --out directory of `extractor eval`")
+    if not file.is_file():
+        raise CompareError(f"{file}: not found; `report compare` pairs rows, so it needs the samples.jsonl that "
+                           f"`extractor eval --out {path}` writes beside report.json (copy it there with the report)")
+    out = {}
+    lines = file.read_text(encoding="utf-8").splitlines()
+    for i, line in enumerate(lines, 1):
+        try:
+            r = json.loads(line)
+            out[(r["data"], r["variant"], r["id"])] = to_sample(r)
+        except (ValueError, KeyError, TypeError) as e:
+            if i == len(lines):
+                break  # a torn last line (a killed eval): leave the file alone, use the rest
+            raise CompareError(f"{file}:{i}: not a sample record ({type(e).__name__}: {e}); "
+                               f"re-run `extractor eval --out {path} --resume` or restore the file") from None
+    if not out:
+        raise CompareError(f"{file}: no samples; run `extractor eval --out {path}` first")
+    return out
+
+
+def _boot_indices(n: int, cache: dict) -> np.ndarray:
+    if n not in cache:
+        cache[n] = np.random.default_rng(SEED).integers(0, n, size=(N_BOOT, n))
+    return cache[n]
+
+
+def paired_bootstrap(a: list[tuple[int, int, int]], b: list[tuple[int, int, int]], idx: np.ndarray | None = None):
+    """Micro F1 of B minus A on the same rows: (delta, p two-sided, (lo, hi) 95% of the resampled delta).
+
+    Each row gives (true positives, predicted, gold). The p-value is the share of resampled deltas at
+    least as far from the observed one as the observed one is from 0 (the shift method), +1 smoothed.
+    """
+    ca, cb = np.asarray(a, dtype=float).reshape(-1, 3), np.asarray(b, dtype=float).reshape(-1, 3)
+    if idx is None:
+        idx = _boot_indices(len(ca), {})
+
+    def f1(c, sel=None):
+        c = c if sel is None else c[sel]  # (..., rows, 3)
+        tp, den = c[..., 0].sum(-1), c[..., 1].sum(-1) + c[..., 2].sum(-1)
+        return np.divide(2 * tp, den, out=np.zeros_like(tp, dtype=float), where=den > 0)
+
+    delta = float(f1(cb) - f1(ca))
+    deltas = f1(cb, idx) - f1(ca, idx)
+    if delta == 0:
+        p = 1.0
+    else:
+        p = float((np.sum(np.abs(deltas - delta) >= abs(delta) - 1e-12) + 1) / (len(deltas) + 1))
+    lo, hi = np.percentile(deltas, [2.5, 97.5])
+    return delta, min(1.0, p), (float(lo), float(hi))
+
+
+def holm(ps: list[float]) -> list[float]:
+    """Holm-Bonferroni adjusted p-values, in the input order."""
+    order = sorted(range(len(ps)), key=lambda i: ps[i])
+    out, running = [0.0] * len(ps), 0.0
+    for rank, i in enumerate(order):
+        running = max(running, min(1.0, (len(ps) - rank) * ps[i]))
+        out[i] = running
+    return out
+
+
+def compare(a: dict, b: dict, alpha: float = ALPHA) -> Comparison:
+    """Paired tests of B against A for every (data, variant) both have samples of."""
+    groups: dict[tuple[str, str], list[str]] = {}
+    for (d, v, i) in b:
+        if (d, v, i) in a:
+            groups.setdefault((d, v), []).append(i)
+    unpaired = []
+    for name, side, other in (("A", a, b), ("B", b, a)):
+        missing = sorted({(d, v) for (d, v, _) in side} - {(d, v) for (d, v, _) in other})
+        if missing:
+            unpaired.append(f"only in {name}: " + ", ".join(f"{v} on {d}" for d, v in missing))
+    counts = Counter((d, v) for (d, v, _) in a) + Counter((d, v) for (d, v, _) in b)
+    for (d, v), ids in groups.items():
+        extra = counts[(d, v)] - 2 * len(ids)
+        if extra:
+            unpaired.append(f"{v} on {d}: {extra} row(s) in one report only; compared on the {len(ids)} paired rows")
+    rows, speed, cache = [], [], {}
+    for (d, v), ids in groups.items():
+        ids.sort()
+        sa, sb = [a[(d, v, i)] for i in ids], [b[(d, v, i)] for i in ids]
+        for key, (fn, higher) in BINARY.items():
+            xa, xb = [bool(fn(s)) for s in sa], [bool(fn(s)) for s in sb]
+            va, vb = sum(xa) / len(ids), sum(xb) / len(ids)
+            rows.append({"data": d, "variant": v, "metric": key, "n": len(ids), "a": va, "b": vb, "delta": vb - va,
+                         "higher": higher, "test": "McNemar", "p": mcnemar(xa, xb)})
+        for key, fn in F1.items():
+            delta, p, ci = paired_bootstrap([fn(s) for s in sa], [fn(s) for s in sb], _boot_indices(len(ids), cache))
+            ma, mb = aggregate(sa)[key] or 0.0, aggregate(sb)[key] or 0.0
+            rows.append({"data": d, "variant": v, "metric": key, "n": len(ids), "a": ma, "b": mb, "delta": delta,
+                         "higher": True, "test": "paired bootstrap", "p": p, "ci": ci})
+        ga, gb = aggregate(sa), aggregate(sb)
+        for key in SPEED:
+            speed.append({"data": d, "variant": v, "metric": key, "a": ga[key], "b": gb[key]})
+    for r, p_adj in zip(rows, holm([r["p"] for r in rows])):
+        r["p_holm"] = p_adj
+        worse = r["delta"] < 0 if r["higher"] else r["delta"] > 0
+        if r["delta"] == 0:
+            r["verdict"] = "unchanged"
+        elif p_adj >= alpha:
+            r["verdict"] = "not significant"
+        else:
+            r["verdict"] = "regression" if worse else "improvement"
+    return Comparison(rows, speed, unpaired, alpha)
+
+
+def describe(r: dict) -> str:
+    """One line: 'test / merged-gguf: exact_match 0.730 -> 0.700 (-0.030, 89 rows), McNemar p=0.41: not significant'."""
+    ci = f" [{r['ci'][0]:+.3f}, {r['ci'][1]:+.3f}]" if r.get("ci") else ""
+    p = f"p={_p(r['p'])}" + (f", Holm-adjusted {_p(r['p_holm'])}" if r["p_holm"] != r["p"] else "")
+    verdict = {"regression": "REGRESSION", "improvement": "improvement"}.get(r["verdict"], r["verdict"])
+    return (f"{r['data']} / {r['variant']}: {r['metric']} {r['a']:.3f} -> {r['b']:.3f} ({r['delta']:+.3f}{ci}, "
+            f"{r['n']} rows), {r['test']} {p}: {verdict}")
+
+
+def _p(p: float) -> str:
+    return f"{p:.3f}" if p < 0.1 else f"{p:.2f}"
+
+
+def render(c: Comparison, a_name: str, b_name: str, show_all: bool = False) -> list[str]:
+    """The comparison as text lines: regressions first, then the other changes, then a summary."""
+    order = {"regression": 0, "improvement": 1, "not significant": 2, "unchanged": 3}
+    shown = [r for r in c.rows if show_all or r["verdict"] != "unchanged"]
+    lines = [f"{b_name} (B) against {a_name} (A), rows paired by (data, variant, id):"]
+    lines += ["  " + describe(r) for r in sorted(shown, key=lambda r: order[r["verdict"]])]
+    if show_all:
+        for s in c.speed:
+            if s["a"] is not None and s["b"] is not None:
+                lines.append(f"  {s['data']} / {s['variant']}: {s['metric']} {s['a']:.2f} -> {s['b']:.2f} "
+                             "(speed: shown, not tested)")
+    lines += ["  " + u for u in c.unpaired]
+    n_reg = len(c.regressions)
+    n_imp = sum(r["verdict"] == "improvement" for r in c.rows)
+    n_ns = sum(r["verdict"] == "not significant" for r in c.rows)
+    lines.append(f"{n_reg} significant regression(s), {n_imp} significant improvement(s), {n_ns} change(s) not "
+                 f"significant, over {len(c.rows)} paired tests (alpha {c.alpha}, Holm-adjusted)")
+    return lines

@@ -1,0 +1,116 @@
+"""`extractor report compare A B`: rows paired by (data, variant, id), McNemar for the rates, a
+seeded paired bootstrap for F1, Holm's adjustment, and an exit status that fails only on a
+significant regression."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from extractor.report_compare import CompareError, compare, describe, holm, load_samples, paired_bootstrap
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def rec(variant, i, right, data="test", stop=True):
+    gold = [{"canto": 9, "lines": [1, 2]}]
+    answer = gold if right else [{"canto": 9, "lines": [1, 3]}]
+    raw = json.dumps({"references": answer}) + ("" if stop else " ### Question: next?")
+    return {"data": data, "variant": variant, "id": f"r{i:03d}", "tags": [], "input": f"row {i}", "gold": gold,
+            "raw": raw, "finish_reason": "stop" if stop else "length", "seconds": 0.5, "gen_tokens": 10}
+
+
+def write(path: Path, records) -> Path:
+    path.mkdir(parents=True, exist_ok=True)
+    (path / "samples.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+    return path
+
+
+def cli(*args):
+    return subprocess.run([sys.executable, "-m", "extractor", "report", "compare", *map(str, args)],
+                          capture_output=True, text=True, cwd=ROOT)
+
+
+def test_paired_bootstrap_is_deterministic_and_sees_a_real_difference():
+    same = [(1, 1, 1)] * 40 + [(0, 1, 1)] * 10
+    assert paired_bootstrap(same, same)[:2] == (0.0, 1.0)
+    worse = [(1, 1, 1)] * 20 + [(0, 1, 1)] * 30
+    delta, p, (lo, hi) = paired_bootstrap(same, worse)
+    assert delta == pytest.approx(0.4 - 0.8) and p < 0.01 and lo <= delta <= hi < 0
+    assert paired_bootstrap(same, worse) == (delta, p, (lo, hi))  # fixed seed: same p every run
+    slightly = [(1, 1, 1)] * 39 + [(0, 1, 1)] * 11
+    assert paired_bootstrap(same, slightly)[1] > 0.3
+
+
+def test_holm_adjusts_in_input_order():
+    assert holm([0.01, 0.04, 0.03]) == pytest.approx([0.03, 0.06, 0.06])
+    assert holm([0.5]) == [0.5]
+
+
+def test_a_significant_drop_is_a_regression_and_a_small_one_is_not():
+    n = 100
+    a = [rec("merged-gguf", i, i < 80) for i in range(n)] + [rec("adapter-hf", i, i < 73) for i in range(n)]
+    b = ([rec("merged-gguf", i, i < 50) for i in range(n)]   # 30 rows lost: significant
+         + [rec("adapter-hf", i, i < 70) for i in range(n)])  # 3 rows lost: noise
+    key = lambda r: (r["data"], r["variant"], r["id"])  # noqa: E731
+    from extractor.report import to_sample
+    result = compare({key(r): to_sample(r) for r in a}, {key(r): to_sample(r) for r in b})
+    rows = {(r["variant"], r["metric"]): r for r in result.rows}
+    reg = rows[("merged-gguf", "exact_match")]
+    assert reg["verdict"] == "regression" and reg["p_holm"] < 0.001 and reg["n"] == 100
+    assert rows[("merged-gguf", "line_f1")]["verdict"] == "regression" and rows[("merged-gguf", "line_f1")]["test"] == "paired bootstrap"
+    small = rows[("adapter-hf", "exact_match")]
+    assert small["verdict"] == "not significant" and small["delta"] == pytest.approx(-0.03)
+    assert describe(small).startswith("test / adapter-hf: exact_match 0.730 -> 0.700 (-0.030, 100 rows), McNemar p=0.25")
+    assert describe(small).endswith(": not significant")
+    assert rows[("adapter-hf", "clean_stop")]["verdict"] == "unchanged"
+
+
+def test_cli_exits_1_only_on_a_significant_regression(tmp_path):
+    base = write(tmp_path / "base", [rec("merged-gguf", i, i < 73) for i in range(100)])
+    noise = write(tmp_path / "noise", [rec("merged-gguf", i, i < 70) for i in range(100)])
+    r = cli(base, noise)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "exact_match 0.730 -> 0.700" in r.stdout and "McNemar p=0.25" in r.stdout and "not significant" in r.stdout
+    assert "0 significant regression(s)" in r.stdout
+    bad = write(tmp_path / "bad", [rec("merged-gguf", i, i < 73, stop=i >= 40) for i in range(100)])
+    r = cli(base, bad)
+    assert r.returncode == 1
+    line = next(x for x in r.stdout.splitlines() if "clean_stop" in x)
+    assert line.strip().startswith("test / merged-gguf: clean_stop 1.000 -> 0.600") and line.endswith("REGRESSION")
+    assert "runaway 0.000 -> 0.400" in r.stdout
+
+
+def test_rows_are_paired_by_data_variant_and_id(tmp_path):
+    a = [rec("merged-gguf", i, i % 2 == 0) for i in range(50)] + [rec("rules", i, True) for i in range(5)]
+    b = list(reversed([rec("merged-gguf", i, i % 2 == 0) for i in range(50)]))  # same rows, other order
+    b += [rec("merged-gguf", 99, False), rec("merged-gguf", 3, True, data="valid")]
+    result = compare(load_samples(write(tmp_path / "a", a)), load_samples(write(tmp_path / "b", b)))
+    assert {r["verdict"] for r in result.rows} == {"unchanged"} and {r["n"] for r in result.rows} == {50}
+    assert "only in A: rules on test" in result.unpaired
+    assert "only in B: merged-gguf on valid" in result.unpaired
+    assert any("1 row(s) in one report only" in u for u in result.unpaired)
+
+
+def test_a_directory_without_samples_is_one_clear_line(tmp_path):
+    (tmp_path / "old").mkdir()
+    (tmp_path / "old" / "report.json").write_text("{}")
+    new = write(tmp_path / "new", [rec("merged-gguf", 0, True)])
+    r = cli(tmp_path / "old", new)
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert r.stderr.strip().count("\n") == 0
+    assert str(tmp_path / "old" / "samples.jsonl") in r.stderr and "extractor eval --out" in r.stderr
+    with pytest.raises(CompareError, match="no such report directory"):
+        load_samples(tmp_path / "missing")
+    (new / "samples.jsonl").write_text("not json\n" + json.dumps(rec("merged-gguf", 0, True)) + "\n")
+    with pytest.raises(CompareError, match=r"samples.jsonl:1: not a sample record"):
+        load_samples(new)
+
+
+def test_help_documents_the_exit_status_and_examples():
+    r = subprocess.run([sys.executable, "-m", "extractor", "report", "compare", "--help"], capture_output=True,
+                       text=True, cwd=ROOT)
+    assert "Exit status: 0 no significant regression, 1 at least one, 2 bad input" in " ".join(r.stdout.split())
+    assert "extractor report compare reports/baseline reports/latest" in r.stdout
