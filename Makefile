@@ -16,7 +16,7 @@ LLAMA_TAG := $(shell printf '%s %s' '$(LLAMA_CPP_VERSION)' '$(LLAMA_CMAKE_ARGS)'
 LLAMA_WHEEL_DIR := $(WHEELS)/llama-cpp-python-$(LLAMA_CPP_VERSION)-$(LLAMA_TAG)
 STAMP := $(VENV)/.installed
 
-.PHONY: install test test-fast report baseline data-check eval-regress browser-test bench bench-eval bench-extract clean
+.PHONY: install test test-fast report baseline data-check eval-regress browser-test bench bench-eval bench-extract clean screenshots
 
 install: $(STAMP)
 
@@ -102,3 +102,9 @@ bench-extract: $(STAMP)
 
 clean:
 	rm -rf $(VENV) build *.egg-info
+
+# The two pictures of the report for the docs (docs/img/report-top.png, docs/img/report-compare.png):
+# reports/baseline/report.html in headless chromium at 1366 px wide (installs Debian's chromium if missing).
+screenshots: $(STAMP)
+	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+	$(BIN)/python -m extractor.report_screens reports/baseline/report.html docs/img

@@ -56,7 +56,8 @@ def shoot(url: str, png: Path, height: int, chromium: str | None = None) -> None
 def page_data(page: str) -> dict:
     m = re.search(r'<script type="application/json" id="samples-data">(.*?)</script>', page, re.S)
     if not m:
-        raise ExtractorError("this report.html has no per-sample view; rewrite it with `extractor report rescore DIR`")
+        raise ExtractorError("this report.html predates the per-sample view; rewrite it from its samples.jsonl with "
+                             "`extractor report rescore DIR` (or `make report`)")
     return json.loads(m.group(1))
 
 
@@ -85,12 +86,13 @@ def screenshots(report_html: Path, out_dir: Path) -> list[Path]:
     if not report_html.is_file():
         raise ExtractorError(f"{report_html}: not found; write it with `make report` (or `extractor report rescore DIR`)")
     page = report_html.read_text(encoding="utf-8")
+    view = compare_hash(page_data(page))
     top, compare = out_dir / "report-top.png", out_dir / "report-compare.png"
     shoot(report_html.resolve().as_uri(), top, 1100)
     with tempfile.TemporaryDirectory() as tmp:
         focused = Path(tmp) / "report.html"
         focused.write_text(page.replace("</head>", FOCUS + "</head>", 1), encoding="utf-8")
-        shoot(focused.as_uri() + compare_hash(page_data(page)), compare, 1100)
+        shoot(focused.as_uri() + view, compare, 1100)
     return [top, compare]
 
 
