@@ -192,7 +192,7 @@ def print_table(report: dict, console=None) -> None:
 
     console = console or Console()
     if not console.is_terminal:
-        console = Console(width=160)  # piped into a log: do not squeeze the table to 80 columns
+        console = Console(file=console.file, width=max(console.width, 160))  # a log: do not squeeze to 80 columns
     for d, what in report.get("verdict", {}).get("data", {}).items():
         head = f"[bold]{d}: ship {what['ship']}.[/] " if what["ship"] else f"[bold]{d}: nothing to ship.[/] "
         console.print(head + " ".join(what["reasons"]), highlight=False)
