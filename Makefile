@@ -75,10 +75,10 @@ report: $(STAMP)
 	$(BIN)/extractor eval --suite evals/cantos.toml --run $(RUN) --run padbug=$(BUG_RUN) \
 	  --variants '$(VARIANTS)' --out $(REPORT_OUT) --resume
 
-# Copy the latest report (not the samples or any weights) to reports/baseline/ for committing.
+# Copy the latest report and its samples (for `extractor report compare`; no weights) to reports/baseline/.
 baseline:
 	mkdir -p reports/baseline
-	cp $(REPORT_OUT)/report.json $(REPORT_OUT)/report.md $(REPORT_OUT)/report.html reports/baseline/
+	cp $(REPORT_OUT)/report.json $(REPORT_OUT)/report.md $(REPORT_OUT)/report.html $(REPORT_OUT)/samples.jsonl reports/baseline/
 
 # The full default suite as a gate: exit 1 on a threshold breach.
 eval-regress: $(STAMP)
