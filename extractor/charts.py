@@ -27,7 +27,7 @@ def endings_chart(rows: list[tuple[str, dict[str, int]]], categories: list[tuple
     for key, label, colour in categories:  # the legend, one line
         out.append(f'<rect x="{x:.0f}" y="24" width="11" height="11" fill="{colour}"/>'
                    f'<text x="{x + 15:.0f}" y="34">{escape(label)}</text>')
-        x += 15 + 7.2 * len(label) + 16
+        x += 15 + 6.6 * len(label) + 18
     for i, (variant, counts) in enumerate(rows):
         y = top + i * row_h
         n = sum(counts.values())

@@ -36,7 +36,7 @@ _CSS = """
 *{box-sizing:border-box}
 body{font:14px/1.45 system-ui,-apple-system,Segoe UI,sans-serif;margin:0 auto;padding:20px 24px;color:#1d2125;max-width:1300px}
 h1{font-size:22px;margin:4px 0}h2{font-size:18px;margin:28px 0 8px;border-bottom:1px solid #ddd;padding-bottom:3px}
-h3{font-size:15px;margin:18px 0 6px}.meta{color:#5f6670;font-size:12px}.fail{color:#b00020}
+h3{font-size:15px;margin:18px 0 6px}nav.toc{font-size:13px;margin:2px 0 6px}nav.toc a{color:#1f4e8c}.meta{color:#5f6670;font-size:12px}.fail{color:#b00020}
 #verdict{border:1px solid #cfd8e3;background:#f5f9ff;border-radius:6px;padding:10px 16px;margin:14px 0}
 #verdict h2{border:0;margin:0 0 6px;font-size:16px;color:#3b4a5a}
 .ship{margin:8px 0}.ship .what{font-size:20px;font-weight:650}.ship .what code{background:#dff3e6;padding:1px 6px;border-radius:4px}
@@ -147,12 +147,20 @@ def _tag_table(data: str, variants: list[str], tags: dict | None) -> str:
             f'<table class="tags"><thead><tr><th>tag</th><th>rows</th>{head}</tr></thead><tbody>{rows}</tbody></table>')
 
 
+def _nav(report: dict) -> str:
+    links = [("verdict", "verdict")] + [(f"data-{d}", d) for d in report["metrics"]]
+    if report.get("checks"):
+        links.append(("thresholds", "thresholds"))
+    links.append(("samples", "every sample"))
+    return '<nav class="toc">' + " · ".join(f'<a href="#{html.escape(a)}">{html.escape(t)}</a>' for a, t in links) + "</nav>"
+
+
 def render_html(report: dict, records: list[dict]) -> str:
     title = f"Evaluation report: {report.get('suite') or 'ad hoc'}"
     runs = ", ".join(f"{k} = {v}" for k, v in report["runs"].items()) or "none"
     body = [f"<h1>{html.escape(title)}</h1>",
             f'<p class="meta">Runs: {html.escape(runs)}. Settings: {html.escape(json.dumps(report["settings"]))}. '
-            f'Metric definitions: docs/metrics.md.</p>', _verdict(report)]
+            f'Metric definitions: docs/metrics.md.</p>', _nav(report), _verdict(report)]
     for d, by_v in report["metrics"].items():
         body.append(f'<h2 id="data-{html.escape(d)}">{html.escape(d)} <span class="meta">'
                     f'{html.escape(str(report["data"].get(d, d)))}</span></h2>')
@@ -164,7 +172,8 @@ def render_html(report: dict, records: list[dict]) -> str:
             f"<li><b>{html.escape(v)}</b>: {html.escape(w)}</li>" for v, w in report["skipped"].items()) + "</ul>")
     failed = [c for c in report.get("checks", []) if not c["passed"]]
     if report.get("checks"):
-        body.append(f"<h2>Thresholds</h2><p>{len(report['checks']) - len(failed)} of {len(report['checks'])} passed.</p>")
+        n = len(report["checks"])
+        body.append(f'<h2 id="thresholds">Thresholds</h2><p>{n - len(failed)} of {n} passed.</p>')
         body.append("<ul>" + "".join(
             f'<li class="fail">{html.escape(c["variant"])} on {html.escape(c["data"])}: {c["metric"]} = '
             f'{fmt(c["metric"], c["value"])} ({c["kind"]} {c["bound"]})</li>' for c in failed) + "</ul>")
