@@ -154,6 +154,7 @@ def compare(a: dict, b: dict, alpha: float = ALPHA) -> Comparison:
     for (d, v), ids in groups.items():
         ids.sort()
         sa, sb = [a[(d, v, i)] for i in ids], [b[(d, v, i)] for i in ids]
+        ga, gb = aggregate(sa), aggregate(sb)
         for key, (fn, higher) in BINARY.items():
             xa, xb = [bool(fn(s)) for s in sa], [bool(fn(s)) for s in sb]
             va, vb = sum(xa) / len(ids), sum(xb) / len(ids)
@@ -161,10 +162,8 @@ def compare(a: dict, b: dict, alpha: float = ALPHA) -> Comparison:
                          "higher": higher, "test": "McNemar", "p": mcnemar(xa, xb)})
         for key, fn in F1.items():
             delta, p, ci = paired_bootstrap([fn(s) for s in sa], [fn(s) for s in sb], _boot_indices(len(ids), cache))
-            ma, mb = aggregate(sa)[key] or 0.0, aggregate(sb)[key] or 0.0
-            rows.append({"data": d, "variant": v, "metric": key, "n": len(ids), "a": ma, "b": mb, "delta": delta,
-                         "higher": True, "test": "paired bootstrap", "p": p, "ci": ci})
-        ga, gb = aggregate(sa), aggregate(sb)
+            rows.append({"data": d, "variant": v, "metric": key, "n": len(ids), "a": ga[key] or 0.0, "b": gb[key] or 0.0,
+                         "delta": delta, "higher": True, "test": "paired bootstrap", "p": p, "ci": ci})
         for key in SPEED:
             speed.append({"data": d, "variant": v, "metric": key, "a": ga[key], "b": gb[key]})
     for r, p_adj in zip(rows, holm([r["p"] for r in rows])):
