@@ -15,8 +15,6 @@ from .metrics import HIGHER_IS_BETTER, Sample, aggregate
 from .runs import atomic_write, write_json
 from .schema import parse, references_from_json
 
-HEADLINE = ("schema_valid", "exact_match", "clean_stop", "line_f1", "no_ref_accuracy", "runaway", "chained_turn",
-            "trailing_text")
 TABLE = ("n", "schema_valid", "exact_match", "canto_f1", "line_f1", "no_ref_accuracy", "clean_stop", "trailing_text",
          "chained_turn", "runaway", "impossible_lines", "latency_p50_s", "gen_tokens_per_s")
 
