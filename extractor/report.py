@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 
 from . import verdict
+from .errors import ExtractorError
 from .evaluate import EVAL_JSON, SAMPLES, read_samples
 from .metrics import HIGHER_IS_BETTER, Sample, aggregate
 from .runs import atomic_write, write_json
@@ -28,7 +29,8 @@ def score(out: Path, records: list[dict] | None = None) -> dict:
     """Build report.json's content from out/samples.jsonl (or its already-read records) and out/eval.json."""
     records = read_samples(out / SAMPLES) if records is None else records
     if not records:
-        raise FileNotFoundError(f"{out / SAMPLES}: no samples; run `extractor eval ... --out {out}` first")
+        raise ExtractorError(f"{out / SAMPLES}: no samples to score; run `extractor eval ... --out {out}` first "
+                             "(a committed report without its samples.jsonl can be shown, not re-scored)")
     meta = json.loads((out / EVAL_JSON).read_text()) if (out / EVAL_JSON).is_file() else {}
     groups: dict[str, dict[str, list[dict]]] = {}
     for r in records:

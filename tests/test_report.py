@@ -155,3 +155,13 @@ def test_the_default_suite_loads():
     s = load_suite(ROOT / "evals" / "cantos.toml")
     assert set(s.data) == {"valid", "test"} and "merged-gguf+grammar" in s.variants and "rules" in s.variants
     assert s.thresholds[0].bounds == {"schema_valid": 0.95, "clean_stop": 0.95, "exact_match": 0.70}
+
+
+def test_rescore_without_samples_is_one_clear_line(tmp_path):
+    import subprocess
+    import sys
+
+    r = subprocess.run([sys.executable, "-m", "extractor", "report", "rescore", str(tmp_path)], capture_output=True,
+                       text=True, cwd=ROOT)
+    assert r.returncode == 1 and "Traceback" not in r.stderr and r.stderr.strip().count("\n") == 0
+    assert f"{tmp_path / 'samples.jsonl'}: no samples to score" in r.stderr
