@@ -4,6 +4,8 @@ test_report_compare.py)."""
 
 import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -158,9 +160,6 @@ def test_the_default_suite_loads():
 
 
 def test_rescore_without_samples_is_one_clear_line(tmp_path):
-    import subprocess
-    import sys
-
     r = subprocess.run([sys.executable, "-m", "extractor", "report", "rescore", str(tmp_path)], capture_output=True,
                        text=True, cwd=ROOT)
     assert r.returncode == 1 and "Traceback" not in r.stderr and r.stderr.strip().count("\n") == 0
