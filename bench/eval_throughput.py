@@ -17,10 +17,9 @@ import time
 from pathlib import Path
 
 from extractor import data
-from extractor.batches import prompt_text
 from extractor.evaluate import Suite, run_eval
 from extractor.llama_runtime import default_threads
-from extractor.variants import RunArtefacts, Settings, _tokenizer
+from extractor.variants import RunArtefacts, Settings
 
 
 def direct(model: Path, prompts: list[str], settings: Settings) -> tuple[float, list[str]]:
@@ -48,8 +47,7 @@ def main() -> None:
     run = RunArtefacts.load(args.run)
     settings = Settings(max_new_tokens=args.max_new_tokens, n_ctx=2048, batch_size=args.batch_size, threads=0)
     rows = data.load([args.data])[: args.limit or None]
-    tok = _tokenizer(run.spec)
-    prompts = [prompt_text(tok, r.input, run.cfg.prompt_format, run.cfg.system) for r in rows]
+    prompts = [run.prompt(r.input) for r in rows]
 
     t_direct, texts = direct(run.artefact("merged-gguf"), prompts, settings)
     suite = Suite("bench", {"rows": Path(args.data)}, ["merged-gguf"], settings, limit=args.limit)

@@ -24,8 +24,7 @@ import time
 from pathlib import Path
 
 from extractor import data
-from extractor.batches import prompt_text
-from extractor.variants import RunArtefacts, Settings, _tokenizer
+from extractor.variants import RunArtefacts, Settings
 
 sys.path.insert(0, str(Path(__file__).parent))
 from eval_throughput import direct  # noqa: E402 - the same llama-cpp-python baseline as the eval bench
@@ -63,8 +62,7 @@ def main() -> None:
     assert [r["text"] for r in records] == texts, "extract did not keep one passage per paragraph"
     statuses = {s: sum(r["status"] == s for r in records) for s in sorted({r["status"] for r in records})}
 
-    tok = _tokenizer(run.spec)
-    prompts = [prompt_text(tok, t, run.cfg.prompt_format, run.cfg.system) for t in texts]
+    prompts = [run.prompt(t) for t in texts]
     t_direct, direct_texts = direct(run.artefact("merged-gguf"), prompts, settings)
     peak_direct = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 

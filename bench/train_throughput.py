@@ -46,7 +46,8 @@ from extractor import data, models  # noqa: E402
 from extractor.batches import IGNORE, encode, epoch_batches  # noqa: E402
 from extractor.config import TrainConfig, load_config  # noqa: E402
 from extractor.hardware import resolve_precision  # noqa: E402
-from extractor.trainer import CompletionLoss, load_tokenizer, load_trainable, lr_at, train, validation_loss  # noqa: E402
+from extractor.prompts import load_tokenizer  # noqa: E402
+from extractor.trainer import CompletionLoss, load_trainable, lr_at, train, validation_loss  # noqa: E402
 
 
 def subset_file(cfg: TrainConfig, rows: int, workdir: Path) -> str:

@@ -15,7 +15,7 @@ import torch
 
 from .data import Example
 from .errors import ConfigError
-from .prompts import chat_prompt, plain_prompt
+from .prompts import prompt_text
 from .schema import to_json_text
 
 IGNORE = -100
@@ -29,14 +29,6 @@ class Encoded:
     n_prompt: int
     """Positions [0, n_prompt) are prompt; the rest is the completion (answer + EOS)."""
     source: str
-
-
-def prompt_text(tokenizer, example_input: str, prompt_format: str, system: str) -> str:
-    """The text a model sees before its answer; generation uses the same function."""
-    if prompt_format == "plain":
-        return plain_prompt(example_input)
-    return chat_prompt(tokenizer.chat_template, example_input, system=system,
-                       bos_token=tokenizer.bos_token or "", eos_token=tokenizer.eos_token or "")
 
 
 def encode(tokenizer, examples: list[Example], prompt_format: str, system: str, max_length: int) -> list[Encoded]:

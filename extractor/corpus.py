@@ -1,9 +1,10 @@
 """`extractor extract`: a corpus through one Extractor - streamed, resumable, shardable.
 
 The output is JSONL, one record per passage in input order (``seq`` ascending); see
-docs/extraction.md for the fields. Each record is one ``write`` of a whole line to a file opened
-for appending, so a kill leaves whole lines (at worst a torn last line after a crash of the
-machine, which ``--resume`` cuts off). ``OUT.meta.json`` beside the output holds the options that
+docs/extraction.md for the fields. The output is an ``extractor.journal``: each record is one
+``write`` of a whole line to a file opened for appending, synced after every window, so a kill
+leaves whole lines (at worst a torn last line after a crash of the machine, which ``--resume``
+cuts off). ``OUT.meta.json`` beside the output holds the options that
 must not change on ``--resume`` and, once the run ends, ``finished: true`` - what ``extract
 merge`` checks before joining shards.
 
@@ -28,6 +29,7 @@ from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
 
+from . import journal
 from .errors import ConfigError
 from .extraction import Extractor, Result, reference_record
 from .passages import Passage, Reader
@@ -106,82 +108,43 @@ class Summary:
 
 
 # ----------------------------------------------------------------------------- output
-class Output:
-    """Appends whole lines to a file (or stdout), flushed as they are written."""
+class StdoutSink:
+    """Records to stdout as JSONL, flushed after every window (a pipe cannot be resumed)."""
 
-    def __init__(self, path: Path | None):
-        self.path = path
-        self.fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644) if path else None
-
-    def write(self, records: list[dict]) -> None:
-        data = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records).encode("utf-8")
-        if self.fd is None:
-            try:
-                sys.stdout.buffer.write(data)
-                sys.stdout.buffer.flush()
-            except BrokenPipeError:
-                # The reader went away (`| head`): stop cleanly instead of a traceback at exit.
-                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-                raise ConfigError("stdout was closed before the run ended; use --out FILE to keep every record.")
-            return
-        # One write per line: a kill between two writes leaves whole records only.
-        for line in data.splitlines(keepends=True):
-            view = memoryview(line)
-            while view:
-                view = view[os.write(self.fd, view):]
+    def extend(self, records: list[dict]) -> None:
+        try:
+            sys.stdout.buffer.write(b"".join(journal.encode(r) for r in records))
+            sys.stdout.buffer.flush()
+        except BrokenPipeError:
+            # The reader went away (`| head`): stop cleanly instead of a traceback at exit.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise ConfigError("stdout was closed before the run ended; use --out FILE to keep every record.") from None
 
     def sync(self) -> None:
-        if self.fd is not None:
-            os.fsync(self.fd)
+        pass
 
     def close(self) -> None:
-        if self.fd is not None:
-            os.fsync(self.fd)
-            os.close(self.fd)
-            self.fd = None
+        pass
+
+
+def _sink(path: Path | None) -> journal.Journal | StdoutSink:
+    return journal.Journal(path, sync_every_record=False) if path is not None else StdoutSink()
 
 
 def meta_path(out: Path) -> Path:
     return out.with_name(out.name + ".meta.json")
 
 
-def cut_torn_tail(path: Path) -> int:
-    """Remove a partial last line (no newline); returns the bytes removed."""
-    size = path.stat().st_size
-    if size == 0:
-        return 0
-    with open(path, "rb+") as f:
-        pos, chunk = size, 1 << 16
-        while pos > 0:
-            start = max(0, pos - chunk)
-            f.seek(start)
-            block = f.read(pos - start)
-            nl = block.rfind(b"\n")
-            if nl >= 0:
-                keep = start + nl + 1
-                break
-            pos = start
-        else:
-            keep = 0
-        if keep < size:
-            f.truncate(keep)
-    return size - keep
+def _check_record(rec: dict) -> str | None:
+    if not isinstance(rec.get("seq"), int):
+        return "not an extraction record (no 'seq'); was the file edited?"
+    return None
 
 
 def read_records(path: Path) -> Iterator[dict]:
     """The records of an output file; a line that is not a record is an error naming it."""
-    with open(path, encoding="utf-8") as f:
-        for number, line in enumerate(f, 1):
-            if not line.endswith("\n"):
-                raise ConfigError(f"{path}:{number}: the last record is incomplete (the run was killed); "
-                                  f"finish it with `extractor extract ... --out {path} --resume`.")
-            try:
-                rec = json.loads(line)
-            except json.JSONDecodeError as e:
-                raise ConfigError(f"{path}:{number}: not a JSON record ({e.msg}); was the file edited?") from None
-            if not isinstance(rec, dict) or not isinstance(rec.get("seq"), int):
-                raise ConfigError(f"{path}:{number}: not an extraction record (no 'seq'); was the file edited?")
-            yield rec
+    hint = f"Finish the run with `extractor extract ... --out {path} --resume`."
+    return journal.read(path, hint=hint, check=_check_record)
 
 
 # ----------------------------------------------------------------------------- run
@@ -253,7 +216,7 @@ def _resume(out: Path, meta: dict, answers: _Answers, summary: Summary) -> dict 
             diff = "; ".join(f"{k}: {old.get(k)!r} -> {meta[k]!r}" for k in changed)
             raise ConfigError(f"--resume {out}: it was written with other options ({diff}). "
                               f"Resume with the same options, or write to a new --out.")
-    cut_torn_tail(out)
+    journal.recover(out)
     last = None
     for last in read_records(out):
         summary.resumed += 1
@@ -290,7 +253,7 @@ def run_extract(ex: Extractor, inputs: list[str], out: Path | None, *, shard: Sh
              for p in (reader.files(inputs) if progress else ())}
     total = None if "-" in inputs else sum(sizes.values())
     done_seq = last["seq"] if last else -1
-    t0, writer = time.perf_counter(), Output(out)
+    t0, writer = time.perf_counter(), _sink(out)
     passages = (p for p in reader.read(inputs) if shard.owns(p.seq))
     position = _Position(sizes)
     try:
@@ -305,7 +268,7 @@ def run_extract(ex: Extractor, inputs: list[str], out: Path | None, *, shard: Sh
                     if p.seq > done_seq:
                         todo.append(p)
                 records = _extract_window(ex, todo, answers, resolve, summary)
-                writer.write(records)
+                writer.extend(records)
                 writer.sync()
                 summary.written += len(records)
                 for rec in records:
@@ -408,7 +371,7 @@ def merge(shards: Iterable[Path], out: Path | None, log: Callable[[str], None] =
     tmp = out.with_name(f".{out.name}.merging") if out else None
     if tmp:
         tmp.unlink(missing_ok=True)  # left by a merge that was killed
-    writer, expected = Output(tmp), 0
+    writer, expected = _sink(tmp), 0
     try:
         batch = []
         for rec in heapq.merge(*(read_records(s) for s in shards), key=lambda r: r["seq"]):
@@ -418,9 +381,9 @@ def merge(shards: Iterable[Path], out: Path | None, log: Callable[[str], None] =
             expected += 1
             batch.append(rec)
             if len(batch) >= 256:
-                writer.write(batch)
+                writer.extend(batch)
                 batch = []
-        writer.write(batch)
+        writer.extend(batch)
         if expected != total:
             raise ConfigError(f"the shards hold {expected} records but the inputs have {total} passages; "
                               "re-run the shards with --resume.")

@@ -1,22 +1,22 @@
 """Running an evaluation: suite files, and a generation loop that survives interruption.
 
 Generating, scoring and rendering are separate steps with files between them. This module only
-generates: every sample's record is appended to ``OUT/samples.jsonl`` as soon as it exists (one
-whole line per write, flushed), so a killed run loses at most the batch in flight, and
-``--resume`` skips every (data, variant, id) already recorded. Scoring reads that file
-(`extractor.report`), so re-scoring never re-runs a model.
+generates: every sample's record is appended to ``OUT/samples.jsonl`` as soon as it exists (an
+``extractor.journal``: one whole line per write, fsync'd), so a killed run loses at most the
+sequences in flight, and ``--resume`` skips every (data, variant, id) already recorded. Scoring
+reads that file (`extractor.report`), so re-scoring never re-runs a model.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import time
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import data as data_mod
+from . import journal
 from .errors import ConfigError
 from .hardware import PRECISIONS
 from .metrics import HIGHER_IS_BETTER, METRIC_KEYS
@@ -112,21 +112,9 @@ def load_suite(path: str | Path) -> Suite:
 
 
 def read_samples(path: Path) -> list[dict]:
-    """Every whole record; a torn last line (a kill mid-write) is dropped and cut from the file."""
-    if not path.is_file():
-        return []
-    records, good_bytes = [], 0
-    with open(path, "rb") as f:
-        for line in f:
-            try:
-                records.append(json.loads(line))
-                good_bytes += len(line)
-            except json.JSONDecodeError:
-                break
-    if good_bytes != path.stat().st_size:
-        with open(path, "r+b") as f:
-            f.truncate(good_bytes)
-    return records
+    """Every whole record of a samples file (none if it does not exist). A torn last line (a
+    crash mid-write) is left out, not cut: ``run_eval --resume`` repairs the file."""
+    return list(journal.read(path, torn="skip", hint="Remove that line, or start over with a new --out."))
 
 
 def _shown(path: Path) -> str:
@@ -159,6 +147,7 @@ def run_eval(suite: Suite, runs: dict[str | None, str | Path], out: Path, resume
     samples_path = out / SAMPLES
     if samples_path.exists() and not resume:
         raise ConfigError(f"{samples_path} exists: add --resume to continue it, or pick another --out")
+    journal.recover(samples_path)
     done = {sample_key(r) for r in read_samples(samples_path)}
     artefacts = {label: RunArtefacts.load(d) for label, d in runs.items()}
     names = [parse_name(v) for v in suite.variants]
@@ -178,7 +167,7 @@ def run_eval(suite: Suite, runs: dict[str | None, str | Path], out: Path, resume
     meta.setdefault("wall_seconds", {})
     total = sum(len(rows) for rows in datasets.values()) * len(names)
     bar = Bar("eval", total, len(done), progress)
-    with bar, open(samples_path, "a", encoding="utf-8") as sink:
+    with bar, journal.Journal(samples_path) as sink:
         for name in names:
             label = str(name)
             todo = [(d, ex) for d, rows in datasets.items() for ex in rows if (d, label, ex.id) not in done]
@@ -204,9 +193,7 @@ def run_eval(suite: Suite, runs: dict[str | None, str | Path], out: Path, resume
                     results = stream(inputs) if stream else enumerate(variant.generate(inputs))
                     for j, g in results:
                         d, ex = chunk[j]
-                        sink.write(json.dumps(record(d, label, ex, g), ensure_ascii=False) + "\n")
-                        sink.flush()
-                        os.fsync(sink.fileno())
+                        sink.append(record(d, label, ex, g))
                         bar.update(advance=1)
             finally:
                 variant.close()

@@ -18,29 +18,16 @@ import time
 from pathlib import Path
 
 from . import models, runs
-from .errors import ConfigError, ExportError
+from .errors import ExportError
 from .lora_gguf import read_adapter, write_adapter_gguf
+from .prompts import load_tokenizer, prompt_text
 from .quantize import check_quant, write_merged_gguf
 
 _SYS, _PROMPT = "\x00SYSTEM\x00", "\x00PROMPT\x00"
 
 
-def run_info(run_dir: Path) -> tuple[dict, "TrainConfig"]:  # noqa: F821
-    from .config import load_config
-
-    if not (run_dir / "run.json").is_file() or not (run_dir / "config.toml").is_file():
-        raise ConfigError(f"{run_dir}: not a run directory (no run.json / config.toml). "
-                          "Pass a directory written by `extractor train`, e.g. runs/cantos-smollm2.")
-    info = json.loads((run_dir / "run.json").read_text())
-    if not (run_dir / "adapter" / "adapter_model.safetensors").is_file():
-        raise ConfigError(f"{run_dir}: no adapter yet (status {info.get('status')!r}). Finish or resume training first.")
-    return info, load_config(run_dir / "config.toml")
-
-
 def ollama_template(tokenizer, prompt_format: str) -> str:
     """The training prompt as an Ollama Go template, rendered from the same chat template."""
-    from .batches import prompt_text
-
     text = prompt_text(tokenizer, _PROMPT, prompt_format, _SYS)
     if "{{" in text.replace(_PROMPT, "").replace(_SYS, ""):
         raise ExportError("the chat template contains '{{', which an Ollama template cannot hold literally.")
@@ -85,15 +72,13 @@ def export(run_dir: str | Path, quant: str = "q8_0", log=print) -> dict:
     quiet.libraries()
     run_dir = Path(run_dir)
     check_quant(quant)
-    info, cfg = run_info(run_dir)
+    info, cfg = runs.run_info(run_dir)
     spec = models.get(cfg.model)
     adapter = read_adapter(run_dir / "adapter")  # refusals come before any heavy work
     base_gguf = models.gguf_path(spec)
     hf_dir = models.hf_path(spec)
     fp = runs.fingerprint(hf_dir, base_gguf)
     runs.check_fingerprint(run_dir, fp)
-    from .trainer import load_tokenizer
-
     tokenizer = load_tokenizer(spec, hf_dir)
     started = time.perf_counter()
     timings: dict[str, float] = {}

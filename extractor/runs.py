@@ -20,6 +20,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from . import journal
 from .errors import ConfigError
 
 ADAPTER_FILES = ("adapter_config.json", "adapter_model.safetensors")
@@ -67,29 +68,32 @@ def recover_dir(final: Path) -> None:
 
 
 def append_log(path: Path, record: dict) -> None:
-    with open(path, "a", encoding="utf-8") as f:
-        f.write(json.dumps(record) + "\n")
-        f.flush()
-        os.fsync(f.fileno())
+    journal.append(path, record)
 
 
 def read_log(path: Path, upto_step: int | None = None) -> list[dict]:
-    """Log records (optionally those at or before a step); a torn last line is dropped."""
-    if not path.exists():
-        return []
-    records = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        try:
-            rec = json.loads(line)
-        except json.JSONDecodeError:
-            break  # a kill mid-line: nothing after it was written
-        if upto_step is None or rec["step"] <= upto_step:
-            records.append(rec)
-    return records
+    """Log records (optionally those at or before a step); a torn last line is left out."""
+    hint = "Remove that line of the training log, then resume."
+    return [r for r in journal.read(path, torn="skip", hint=hint) if upto_step is None or r["step"] <= upto_step]
 
 
 def rewrite_log(path: Path, records: list[dict]) -> None:
-    atomic_write(path, "".join(json.dumps(r) + "\n" for r in records))
+    journal.rewrite(path, records)
+
+
+def run_info(run_dir: Path) -> tuple[dict, "TrainConfig"]:  # noqa: F821
+    """A finished (or resumable) run's run.json and resolved config; refuses a directory that
+    is not a run, or a run with no adapter yet."""
+    from .config import load_config
+
+    run_dir = Path(run_dir)
+    if not (run_dir / "run.json").is_file() or not (run_dir / "config.toml").is_file():
+        raise ConfigError(f"{run_dir}: not a run directory (no run.json / config.toml). "
+                          "Pass a directory written by `extractor train`, e.g. runs/cantos-smollm2.")
+    info = json.loads((run_dir / "run.json").read_text())
+    if not (run_dir / "adapter" / "adapter_model.safetensors").is_file():
+        raise ConfigError(f"{run_dir}: no adapter yet (status {info.get('status')!r}). Finish or resume training first.")
+    return info, load_config(run_dir / "config.toml")
 
 
 def _hash_json_file(path: Path) -> str | None:

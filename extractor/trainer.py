@@ -27,6 +27,7 @@ from .config import TrainConfig, load_config
 from .errors import ConfigError
 from .hardware import resolve_precision
 from .progress import Bar
+from .prompts import load_tokenizer
 
 
 class CompletionLoss(torch.nn.Module):
@@ -92,17 +93,6 @@ def lr_at(step: int, total: int, cfg: TrainConfig) -> float:
     if step < warm:
         return cfg.learning_rate * (step + 1) / warm
     return cfg.learning_rate * max(0.0, (total - step) / max(1, total - warm))
-
-
-def load_tokenizer(spec: models.ModelSpec, hf_dir: str):
-    from transformers import AutoTokenizer
-
-    tok = AutoTokenizer.from_pretrained(hf_dir)
-    if spec.chat_template:
-        tok.chat_template = spec.chat_template
-    if tok.pad_token_id is None:
-        tok.pad_token = tok.eos_token  # padding positions carry no labels, so this is harmless
-    return tok
 
 
 def load_trainable(hf_dir: str, cfg: TrainConfig, spec: models.ModelSpec, device: torch.device, precision: str = "fp32"):

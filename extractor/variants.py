@@ -23,7 +23,8 @@ from pathlib import Path
 from . import models
 from .errors import ConfigError
 from .generation import Generation
-from .prompts import SYSTEM, chat_prompt
+from .prompts import SYSTEM, ChatFormat, chat_format, load_tokenizer, prompt_text
+from .runs import run_info
 from .schema import SCHEMA, to_json_text
 
 KINDS = ("base-gguf", "adapter-hf", "adapter-gguf", "merged-hf", "merged-gguf", "rules")
@@ -78,8 +79,6 @@ class RunArtefacts:
 
     @classmethod
     def load(cls, run_dir: str | Path) -> "RunArtefacts":
-        from .export import run_info
-
         run_dir = Path(run_dir)
         _, cfg = run_info(run_dir)
         return cls(run_dir, cfg, models.get(cfg.model))
@@ -89,6 +88,15 @@ class RunArtefacts:
         if not path.exists():
             raise ConfigError(f"{path} does not exist: variant {kind} needs `extractor export {self.dir}` first.")
         return path
+
+    @cached_property
+    def chat(self) -> ChatFormat:
+        """The base model's chat format (read from its files; no transformers import)."""
+        return chat_format(self.spec)
+
+    def prompt(self, text: str) -> str:
+        """The prompt this run was trained on, for one input (every runtime renders this)."""
+        return prompt_text(self.chat, text, self.cfg.prompt_format, self.cfg.system)
 
     @cached_property
     def adapter_sha256(self) -> str:
@@ -112,11 +120,6 @@ class Settings:
     """transformers variants: `fp32`, `bf16`, or `auto` (bf16 where the device computes it fast:
     a GPU with bf16, a CPU with AMX-BF16 or AVX512-BF16; see `extractor.hardware`). llama.cpp
     variants run their GGUF's own types and ignore it."""
-
-def _tokenizer(spec: models.ModelSpec):
-    from .trainer import load_tokenizer
-
-    return load_tokenizer(spec, models.hf_path(spec))
 
 class RulesVariant:
     def __init__(self, name: str):
@@ -224,19 +227,15 @@ def build(name: VariantName, runs: dict[str | None, RunArtefacts], settings: Set
         return RulesVariant(label)
     if name.kind == "base-gguf":
         spec = runs[None].spec if None in runs else models.get(base_model)
-        template = _tokenizer(spec).chat_template
-        return LlamaVariant(label, models.gguf_path(spec), lambda t: chat_prompt(template, t, system=BASE_SYSTEM),
+        fmt = chat_format(spec)
+        return LlamaVariant(label, models.gguf_path(spec), lambda t: prompt_text(fmt, t, "chat", BASE_SYSTEM),
                             settings, grammar=name.grammar)
     if name.run not in runs:
         which = f"--run {name.run}=DIR" if name.run else "--run DIR"
         raise ConfigError(f"variant {label} needs a training run: pass {which}.")
     run = runs[name.run]
-    tok = _tokenizer(run.spec)
-    from .batches import prompt_text
-
-    def prompt(text: str) -> str:
-        return prompt_text(tok, text, run.cfg.prompt_format, run.cfg.system)
-
+    prompt = run.prompt
+    _ = run.chat  # a missing checkpoint or a bad tokenizer file fails here, before any model loads
     if name.kind.endswith("-hf") and name.grammar:
         raise Skip("grammar-constrained decoding is only wired to llama.cpp; see the matching -gguf+grammar row")
     if name.kind == "adapter-gguf":
@@ -258,4 +257,5 @@ def build(name: VariantName, runs: dict[str | None, RunArtefacts], settings: Set
 
         return AutoModelForCausalLM.from_pretrained(run.artefact(name.kind), dtype=dtype)
 
+    tok = load_tokenizer(run.spec, models.hf_path(run.spec))
     return HFVariant(label, load_adapter if name.kind == "adapter-hf" else load_merged, tok, prompt, settings)

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from extractor import data, models
-from extractor.batches import prompt_text
+from extractor.prompts import prompt_text
 from extractor.config import load_config
 from extractor.errors import ExportError
 
@@ -29,7 +29,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def valid_prompts(exported, embedded):
-    from extractor.trainer import load_tokenizer
+    from extractor.prompts import load_tokenizer
 
     run, _ = exported
     cfg = load_config(run / "config.toml")

@@ -23,7 +23,7 @@ VALID = ROOT / "datasets" / "cantos" / "valid.jsonl"
 
 @pytest.fixture(scope="module")
 def tokenizer(embedded):
-    from extractor.trainer import load_tokenizer
+    from extractor.prompts import load_tokenizer
 
     spec, _, hf_dir = embedded
     return load_tokenizer(spec, hf_dir)
