@@ -25,15 +25,25 @@ def _argv(pid: int) -> list[str]:
 
 def is_heavy(argv: list[str]) -> bool:
     """Whether a command line is one of this project's heavy jobs: `extractor train|eval|extract`
-    (as a script or `python -m extractor`), or a benchmark under bench/."""
-    for i, arg in enumerate(argv):
-        name = os.path.basename(arg)
-        if name == "extractor" or (arg == "-m" and i + 1 < len(argv) and argv[i + 1] == "extractor"):
-            rest = argv[i + 1:] if name == "extractor" else argv[i + 2:]
-            return bool(rest) and rest[0] in HEAVY
-        if arg.endswith(".py") and os.path.basename(os.path.dirname(arg)) == "bench":
+    (the script, or `python -m extractor`), or a benchmark under bench/. Only the program itself
+    counts: a wrapper that names it (``flock LOCK extractor eval``, a shell) is waiting, not working."""
+    if not argv:
+        return False
+    prog, args = os.path.basename(argv[0]), argv[1:]
+    if prog.startswith("python"):
+        while args and args[0].startswith("-") and args[0] != "-m":
+            args = args[1:]  # interpreter options such as -u, -X importtime (their values are rare here)
+        if args[:2] == ["-m", "extractor"]:
+            args = args[2:]
+        elif args and os.path.basename(args[0]) == "extractor":
+            args = args[1:]
+        elif args and args[0].endswith(".py") and os.path.basename(os.path.dirname(os.path.abspath(args[0]))) == "bench":
             return True
-    return False
+        else:
+            return False
+    elif prog != "extractor":
+        return False
+    return bool(args) and args[0] in HEAVY
 
 
 def others() -> list[tuple[int, str]]:

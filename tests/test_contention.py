@@ -13,7 +13,9 @@ def test_heavy_command_lines():
              [".venv/bin/extractor", "extract", "--run", "runs/a", "in.txt"],
              ["python", "bench/eval_throughput.py"]]
     light = [[".venv/bin/extractor", "report", "show", "r"], ["python", "-m", "extractor", "data", "check", "a"],
-             ["python", "-m", "pytest"], ["python", "train.py"], ["vim", "extractor/train.py"], []]
+             ["python", "-m", "pytest"], ["python", "train.py"], ["vim", "extractor/train.py"], [],
+             ["flock", "/tmp/lock", ".venv/bin/extractor", "eval", "--out", "r"],
+             ["bash", "-c", ".venv/bin/extractor train a.toml"]]
     assert all(contention.is_heavy(a) for a in heavy)
     assert not any(contention.is_heavy(a) for a in light)
 
