@@ -26,10 +26,19 @@ from .errors import ConfigError
 ADAPTER_FILES = ("adapter_config.json", "adapter_model.safetensors")
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def atomic_write(path: Path, data: str | bytes) -> None:
+    """Write ``path`` whole or not at all (a temporary file, fsync'd, then renamed over it), with
+    the permissions a plain open() would give (mkstemp's own 0600 would hide shared reports)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
+        os.fchmod(fd, 0o666 & ~_umask())
         with os.fdopen(fd, "wb") as f:
             f.write(data.encode() if isinstance(data, str) else data)
             f.flush()

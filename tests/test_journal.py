@@ -165,3 +165,17 @@ def test_kill_9_mid_stream_leaves_whole_records_that_resume_continues(tmp_path):
         j.append({"i": len(recs)})
     assert [r["i"] for r in journal.read(path)] == list(range(len(recs) + 1))
     assert json.loads(lines(path)[-2])["i"] == len(recs)
+
+
+def test_atomic_write_gives_ordinary_permissions(tmp_path):
+    import os
+    import stat
+
+    from extractor.runs import atomic_write
+
+    old = os.umask(0o022)
+    try:
+        atomic_write(tmp_path / "report.md", "x")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "report.md").stat().st_mode) == 0o644
