@@ -1,43 +1,49 @@
-"""transformers variants: merged-hf (or adapter-hf) through `extractor eval` in fp32 (the baseline)
-and in the precision `auto` picks on this machine (bf16 on a CPU with AMX-BF16 / AVX512-BF16).
+"""transformers variants: today's generation loop against the one they had, and bf16 against fp32.
 
-Both runs go through the same harness (batched greedy generation, left padding, KV cache), in
-this one process, on the same rows. Prints examples/s of each, their ratio, and how often the
-two greedy outputs are identical (bf16 rounds differently, so some near-ties flip), with exact
-match of each against the gold answers so a speed gain that costs accuracy shows.
+Three runs over the same prompts, in this one process, with the same model files (merged-hf or
+adapter-hf of a run) and batch size:
+  1. fp32 with `model.generate` (left padding, KV cache): how the transformers rows ran before;
+  2. the precision `auto` picks here (bf16 on a CPU with AMX-BF16 / AVX512-BF16) with `model.generate`;
+  3. the same precision with extractor's loop (`extractor.hf_generate`: a finished row leaves the batch).
+Prints examples/s of each, the ratio of 3 (what `extractor eval` runs) to 1, how often the greedy
+outputs are identical, and exact match against the gold answers so a speed gain that costs
+accuracy shows.
 
-    .venv/bin/python bench/hf_eval_throughput.py --run runs/cantos-smollm2 [--variant merged-hf] [--limit 96]
+    .venv/bin/python bench/hf_eval_throughput.py --run runs/cantos-smollm2 [--variant merged-hf] [--limit 64]
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import tempfile
 import time
-from dataclasses import replace
-from pathlib import Path
 
-from extractor.evaluate import Suite, run_eval
+import torch
+
+from extractor import data
+from extractor.generation import Generation
 from extractor.hardware import resolve_precision
-from extractor.variants import Settings
+from extractor.hf_generate import generate
+from extractor.metrics import Sample, is_exact
+from extractor.schema import parse
+from extractor.variants import RunArtefacts, Settings, build, hf_dtype, parse_name
 
 
-def timed(variant: str, run: str, data: Path, settings: Settings, limit: int) -> tuple[float, dict[str, dict]]:
-    suite = Suite("bench", {"rows": data}, [variant], settings, limit=limit)
-    with tempfile.TemporaryDirectory() as tmp:
-        t0 = time.perf_counter()
-        run_eval(suite, {None: run}, Path(tmp) / "out", progress=False, log=lambda m: None)
-        seconds = time.perf_counter() - t0
-        records = [json.loads(line) for line in (Path(tmp) / "out" / "samples.jsonl").read_text().splitlines()]
-    return seconds, {r["id"]: r for r in records}
+def with_model_generate(model, tok, prompts: list[str], max_new_tokens: int, batch_size: int) -> list[str]:
+    """The loop the transformers variants used before: transformers' own batched greedy generate."""
+    tok.padding_side = "left"
+    texts = []
+    for start in range(0, len(prompts), batch_size):
+        enc = tok(prompts[start:start + batch_size], return_tensors="pt", padding=True)
+        with torch.no_grad():
+            gen = model.generate(**enc, max_new_tokens=max_new_tokens, do_sample=False,
+                                 eos_token_id=tok.eos_token_id, pad_token_id=tok.pad_token_id)
+        for row in gen[:, enc.input_ids.shape[1]:].tolist():
+            texts.append(tok.decode(row[: row.index(tok.eos_token_id)] if tok.eos_token_id in row else row))
+    return texts
 
 
-def exact(records: dict[str, dict]) -> float:
-    from extractor.metrics import is_exact
-    from extractor.report import to_sample
-
-    return sum(is_exact(to_sample(r)) for r in records.values()) / max(1, len(records))
+def exact(texts: list[str], rows) -> float:
+    return sum(is_exact(Sample(r.references, parse(t), "stop")) for t, r in zip(texts, rows)) / len(rows)
 
 
 def main() -> None:
@@ -45,21 +51,41 @@ def main() -> None:
     ap.add_argument("--run", default="runs/cantos-smollm2")
     ap.add_argument("--variant", default="merged-hf", choices=["merged-hf", "adapter-hf"])
     ap.add_argument("--data", default="datasets/cantos/test.jsonl")
-    ap.add_argument("--limit", type=int, default=96)
+    ap.add_argument("--limit", type=int, default=64)
     ap.add_argument("--batch-size", type=int, default=16)
     ap.add_argument("--max-new-tokens", type=int, default=256)
     args = ap.parse_args()
-    base = Settings(max_new_tokens=args.max_new_tokens, n_ctx=2048, batch_size=args.batch_size, threads=0)
+    rows = data.load([args.data])[: args.limit or None]
+    variant = build(parse_name(args.variant), {None: RunArtefacts.load(args.run)}, Settings(), "smollm2-135m")
+    prompts = [variant.prompt(r.input) for r in rows]
+    tok = variant.tokenizer
     used, why = resolve_precision("auto", "cpu")
-    t32, r32 = timed(args.variant, args.run, Path(args.data), replace(base, precision="fp32"), args.limit)
-    tau, rau = timed(args.variant, args.run, Path(args.data), replace(base, precision="auto"), args.limit)
-    n = len(r32)
-    same = sum(r32[i]["raw"] == rau[i]["raw"] for i in r32)
-    print(f"rows: {n} from {args.data}; variant {args.variant}; batch {args.batch_size}")
-    print(f"fp32:         {t32:7.1f} s  {n / t32:6.2f} examples/s  exact {exact(r32):.3f}")
-    print(f"auto ({used}): {tau:7.1f} s  {n / tau:6.2f} examples/s  exact {exact(rau):.3f}  ({why})")
-    print(f"auto/fp32 throughput ratio: {t32 / tau:.3f}")
-    print(f"identical greedy outputs: {same}/{n} = {same / n:.3f}")
+    results: dict[str, tuple[float, list[str]]] = {}
+    for label, precision, loop in (("fp32, model.generate", "fp32", "generate"),
+                                   (f"{used}, model.generate", "auto", "generate"),
+                                   (f"{used}, extractor loop", "auto", "ours")):
+        model = variant._load(hf_dtype(precision)).eval()
+        t0 = time.perf_counter()
+        if loop == "generate":
+            texts = with_model_generate(model, tok, prompts, args.max_new_tokens, args.batch_size)
+        else:
+            gens: list[Generation] = generate(model, tok, prompts, args.max_new_tokens, args.batch_size)
+            texts = [g.text for g in gens]
+        results[label] = (time.perf_counter() - t0, texts)
+        del model
+    n = len(rows)
+    print(f"rows: {n} from {args.data}; variant {args.variant}; batch {args.batch_size}; "
+          f"budget {args.max_new_tokens} tokens; auto = {used} ({why})")
+    base_t, base_texts = next(iter(results.values()))
+    for label, (t, texts) in results.items():
+        same = sum(a == b for a, b in zip(texts, base_texts))
+        print(f"{label:24s} {t:7.1f} s  {n / t:6.2f} examples/s  exact {exact(texts, rows):.3f}  "
+              f"identical to fp32 {same}/{n}")
+    last_t, last_texts = results[f"{used}, extractor loop"]
+    gen_t, gen_texts = results[f"{used}, model.generate"]
+    print(f"extractor loop vs model.generate, same precision: identical {sum(a == b for a, b in zip(last_texts, gen_texts))}/{n}, "
+          f"throughput ratio {gen_t / last_t:.3f}")
+    print(f"ratio (extractor eval today / fp32 model.generate before): {base_t / last_t:.3f}")
 
 
 if __name__ == "__main__":
