@@ -81,7 +81,7 @@ def accuracy_latency_chart(points: list[dict], title: str, baseline: dict | None
     hi_y = 1.0
 
     def px(v):
-        v = max(v, floor)
+        v = max(v, floor) if log else v  # a log axis cannot show 0; a linear one starts there
         f = (math.log10(v) - math.log10(lo_x)) / (math.log10(hi_x) - math.log10(lo_x)) if log else (v - lo_x) / (hi_x - lo_x)
         return left + pw * f
 
