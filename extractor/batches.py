@@ -31,15 +31,22 @@ class Encoded:
     source: str
 
 
-def encode(tokenizer, examples: list[Example], prompt_format: str, system: str, max_length: int) -> list[Encoded]:
-    """Tokenize prompt and completion separately, exactly as generation will see them."""
+def encode(tokenizer, examples: list[Example], prompt_format: str, system: str, max_length: int,
+           task=None) -> list[Encoded]:
+    """Tokenize prompt and completion separately, exactly as generation will see them. The
+    completion is the task's ``answer_text`` of the row's output (``task``: a Task or its name;
+    None: cantos)."""
+    from .task import get_task
+
+    task = get_task(task)
     eos = tokenizer.eos_token_id
     if eos is None:
         raise ConfigError("the tokenizer has no EOS token; the model could not learn to stop")
     out, too_long = [], []
     for ex in examples:
         prompt_ids = tokenizer(prompt_text(tokenizer, ex.input, prompt_format, system), add_special_tokens=True).input_ids
-        answer_ids = tokenizer(to_json_text(list(ex.references)), add_special_tokens=False).input_ids
+        answer = to_json_text(list(ex.references)) if ex.output is None else task.answer_text(ex.output)
+        answer_ids = tokenizer(answer, add_special_tokens=False).input_ids
         ids = prompt_ids + answer_ids + [eos]
         if len(ids) > max_length:
             too_long.append(f"{ex.source}: {len(ids)} tokens")

@@ -69,18 +69,25 @@ def data():
 
 @data.command("check")
 @click.argument("paths", nargs=-1, required=True)
-def data_check(paths):
-    """Validate JSONL files; print every bad row as FILE:LINE: REASON.
+@click.option("--task", "task_name", default="cantos", show_default=True,
+              help="The task whose schema the rows follow: a name (cantos, citations) or a task directory.")
+def data_check(paths, task_name):
+    """Validate JSONL files against a task's schema; print every bad row as FILE:LINE: REASON.
 
     Exit status 1 if any row is bad, 0 otherwise.
 
     \b
-    Example:
+    Examples:
       extractor data check datasets/cantos/train.jsonl datasets/cantos/valid.jsonl
+      extractor data check --task citations datasets/citations/*.jsonl
+      extractor data check --task path/to/my-task my-rows.jsonl
     """
+    from .task import get_task
+
+    task = get_task(task_name)
     bad = 0
     for p in paths:
-        examples, problems = data_mod.read_file(p)
+        examples, problems = data_mod.read_file(p, task)
         for problem in problems:
             click.echo(str(problem))
         bad += len(problems)
@@ -91,7 +98,9 @@ def data_check(paths):
 
 @data.command("summary")
 @click.argument("paths", nargs=-1, required=True)
-def data_summary(paths):
+@click.option("--task", "task_name", default="cantos", show_default=True,
+              help="The task whose schema the rows follow: a name (cantos, citations) or a task directory.")
+def data_summary(paths, task_name):
     """Print per-split counts: rows, rows without a reference, rows with lines, tags.
 
     A directory stands for the .jsonl files inside it.
@@ -105,7 +114,7 @@ def data_summary(paths):
         files.extend(sorted(p.glob("*.jsonl")) if p.is_dir() else [p])
     if not files:
         raise ExtractorError(f"no .jsonl files in {', '.join(paths)}; pass files or a directory holding them")
-    sums = {f.stem: data_mod.summary(data_mod.load([f])) for f in files}
+    sums = {f.stem: data_mod.summary(data_mod.load([f], task_name)) for f in files}
     tags = sorted({t for s in sums.values() for t in s["tags"]})
     table = Table(title="dataset summary")
     table.add_column("")
@@ -258,7 +267,9 @@ def _parse_runs(values: tuple[str, ...]) -> dict:
 @click.option("--resume", is_flag=True, help="Continue OUT/samples.jsonl: skip samples already recorded.")
 @click.option("--check", is_flag=True, help="Exit 1 if a threshold of the suite is breached.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
-def eval_cmd(suite_path, run_dirs, out_dir, data_files, variants, limit, resume, check, quiet):
+@click.option("--task", "task_name", default=None,
+              help="The task instead of the suite's `task` (a name or a task directory); drops the suite's thresholds.")
+def eval_cmd(suite_path, run_dirs, out_dir, data_files, variants, limit, resume, check, quiet, task_name):
     """Generate with every variant, score, and write OUT/report.{json,md,html}.
 
     Every sample is appended to OUT/samples.jsonl as it is produced; kill the run at any time
@@ -277,6 +288,11 @@ def eval_cmd(suite_path, run_dirs, out_dir, data_files, variants, limit, resume,
     from .report import print_table, write_reports
 
     suite = load_suite(suite_path)
+    if task_name and task_name != suite.task:
+        from .task import get_task
+
+        get_task(task_name)  # an unknown task fails before anything runs
+        suite.task, suite.thresholds = task_name, []
     if data_files:
         suite.data = {Path(f).stem: Path(f) for f in data_files}
         suite.thresholds = [t for t in suite.thresholds if t.data in suite.data]

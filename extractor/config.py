@@ -22,6 +22,9 @@ class TrainConfig:
 
     name: str = ""
     """Run name: the run directory is runs/NAME. Default: the config file's stem."""
+    task: str = "cantos"
+    """The task (`extractor.task.get_task`): a built-in name (`cantos`, `citations`), a registered
+    entry point, or a task directory. Its schema checks the data; `system` defaults to its prompt."""
     model: str = "smollm2-135m"
     """Model preset (`extractor models list`) or a local HF checkpoint directory."""
     train: str = "datasets/cantos/train.jsonl"
@@ -32,7 +35,8 @@ class TrainConfig:
     """`chat`: the model's chat template with a short system instruction. `plain`: the seeds'
     `### Question: "..."\\n ### Answer: ` format, kept for comparison."""
     system: str = "Extract references to Pound's Cantos as JSON."
-    """System instruction used with prompt_format = chat."""
+    """System instruction used with prompt_format = chat. Not set with a task other than cantos:
+    that task's `system`."""
     lora_r: int = 16
     lora_alpha: int = 32
     lora_dropout: float = 0.05
@@ -94,6 +98,9 @@ class TrainConfig:
                 f"target_modules includes {', '.join(sorted(forbidden))}: the adapter would not convert to a "
                 "llama.cpp LoRA. Target the blocks' linear layers only (leave target_modules empty for the default)."
             )
+        from .task import get_task
+
+        get_task(self.task)  # an unknown task fails here, listing the known ones
         for key in ("train", "valid"):
             if not Path(getattr(self, key)).is_file():
                 raise ConfigError(f"{key} = {getattr(self, key)!r}: file not found")
@@ -165,6 +172,10 @@ def load_config(path: str | Path | None, overrides: list[str] = ()) -> TrainConf
         key, value = parse_override(text)
         values[key] = _coerce(key, value, f"--set {text}")
     cfg = TrainConfig(**values)
+    if "system" not in values and cfg.task != "cantos":
+        from .task import get_task
+
+        cfg.system = get_task(cfg.task).system
     if not cfg.name:
         cfg.name = "run"
     cfg.validate()

@@ -5,7 +5,8 @@ Accepted rows (one JSON object per line):
       output is the answer object, or that object JSON-encoded as a string (older datasets).
   {"messages": [{"role": "system"?, ...}, {"role": "user", "content": str},
                 {"role": "assistant", "content": str}], "id"?: str, "tags"?: [str]}
-Every bad row is reported as ``file:line: reason``; nothing is skipped silently.
+Every bad row is reported as ``file:line: reason``; nothing is skipped silently. ``output`` is
+validated against the task's schema (``extractor.task``; default ``cantos``).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from .errors import DataError
-from .schema import Reference, references_from_json, schema_errors
+from .schema import Reference
 
 
 @dataclass(frozen=True)
@@ -46,13 +47,19 @@ class Example:
     """Free labels (category, numeral style...) used for per-category counts."""
     source: str = ""
     """``path:line`` the row came from."""
+    output: Any = None
+    """The gold answer as a JSON value (the task's ``answer_text`` of it is the training completion)."""
 
 
 _ROW_KEYS = {"input", "output", "id", "tags", "messages"}
 
 
-def read_file(path: str | Path) -> tuple[list[Example], list[Problem]]:
-    """Read one JSONL file; return the good examples and every problem found."""
+def read_file(path: str | Path, task=None) -> tuple[list[Example], list[Problem]]:
+    """Read one JSONL file; return the good examples and every problem found. ``task``: a Task
+    or its name (None: cantos), whose schema every row's output must follow."""
+    from .task import get_task
+
+    task = get_task(task)
     path = Path(path)
     name = str(path)
     try:
@@ -72,7 +79,7 @@ def read_file(path: str | Path) -> tuple[list[Example], list[Problem]]:
     problems: list[Problem] = []
     seen_ids: dict[str, int] = {}
     for lineno, raw in enumerate(lines, 1):
-        ex, reason = _parse_line(raw, f"{path.stem}:{lineno}")
+        ex, reason = _parse_line(raw, f"{path.stem}:{lineno}", task)
         if reason:
             problems.append(Problem(name, lineno, reason))
             continue
@@ -80,11 +87,11 @@ def read_file(path: str | Path) -> tuple[list[Example], list[Problem]]:
             problems.append(Problem(name, lineno, f"duplicate id {ex.id!r} (first on line {seen_ids[ex.id]}); ids must be unique"))
             continue
         seen_ids[ex.id] = lineno
-        examples.append(Example(ex.input, ex.references, ex.id, ex.tags, f"{name}:{lineno}"))
+        examples.append(Example(ex.input, ex.references, ex.id, ex.tags, f"{name}:{lineno}", ex.output))
     return examples, problems
 
 
-def _parse_line(raw: bytes, default_id: str) -> tuple[Example | None, str | None]:
+def _parse_line(raw: bytes, default_id: str, task) -> tuple[Example | None, str | None]:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as e:
@@ -122,7 +129,7 @@ def _parse_line(raw: bytes, default_id: str) -> tuple[Example | None, str | None
             output = json.loads(output)
         except (json.JSONDecodeError, RecursionError):
             return None, "`output` is a string that is not JSON; write the answer object or its JSON text"
-    problems = schema_errors(output)
+    problems = task.schema_errors(output)
     if problems:
         return None, "output violates the schema: " + "; ".join(problems[:3])
     row_id = row.get("id", default_id)
@@ -131,8 +138,9 @@ def _parse_line(raw: bytes, default_id: str) -> tuple[Example | None, str | None
     tags = row.get("tags", [])
     if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
         return None, "`tags` must be a list of strings"
-    refs = tuple(references_from_json(output))
-    return Example(text_in, refs, row_id, tuple(tags)), None
+    # A task with a typed answer (Cantos: Reference) gives it; for the others `output` is the answer.
+    refs = tuple(task.references(output)) if hasattr(task, "references") else ()
+    return Example(text_in, refs, row_id, tuple(tags), output=output), None
 
 
 def _from_messages(messages: Any) -> tuple[str, Any, str | None]:
@@ -147,12 +155,12 @@ def _from_messages(messages: Any) -> tuple[str, Any, str | None]:
     return user, assistant, None
 
 
-def load(paths: Iterable[str | Path]) -> list[Example]:
+def load(paths: Iterable[str | Path], task=None) -> list[Example]:
     """Load files for training or evaluation; raise DataError listing every bad row."""
     examples: list[Example] = []
     problems: list[Problem] = []
     for p in paths:
-        ex, pr = read_file(p)
+        ex, pr = read_file(p, task)
         examples.extend(ex)
         problems.extend(pr)
     if problems:
@@ -165,12 +173,17 @@ def normalize(text: str) -> str:
     return " ".join(text.lower().split()).strip(" .?!\"'")
 
 
+def _is_cantos(output: Any) -> bool:
+    return isinstance(output, dict) and set(output) == {"references"}
+
+
 def summary(examples: list[Example]) -> dict[str, Any]:
-    """Counts for a dataset card: rows, rows without references, per-tag counts."""
+    """Counts for a dataset card: rows, rows with an empty answer, per-tag counts (rows with
+    lines: Cantos rows only)."""
     tags = Counter(t for ex in examples for t in ex.tags)
     return {
         "rows": len(examples),
-        "no_reference": sum(1 for ex in examples if not ex.references),
+        "no_reference": sum(1 for ex in examples if not (ex.references or (ex.output and not _is_cantos(ex.output)))),
         "with_lines": sum(1 for ex in examples if any(r.lines for r in ex.references)),
         "tags": dict(sorted(tags.items())),
     }

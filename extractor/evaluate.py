@@ -19,10 +19,9 @@ from . import data as data_mod
 from . import journal
 from .errors import ConfigError
 from .hardware import PRECISIONS
-from .metrics import HIGHER_IS_BETTER, METRIC_KEYS
 from .progress import Bar
 from .runs import write_json
-from .schema import parse
+from .task import DEFAULT_TASK, get_task
 from .variants import RunArtefacts, Settings, Skip, build, parse_name
 
 SAMPLES = "samples.jsonl"
@@ -52,6 +51,8 @@ class Suite:
     thresholds: list[Threshold] = field(default_factory=list)
     limit: int = 0
     """Only the first N rows of each data file (0: all)."""
+    task: str = DEFAULT_TASK
+    """The task (`extractor.task.get_task`): built-in name, entry point or task directory."""
 
 
 def load_suite(path: str | Path) -> Suite:
@@ -63,11 +64,21 @@ def load_suite(path: str | Path) -> Suite:
         raise ConfigError(f"{path}: suite file not found (the default is evals/cantos.toml)") from None
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"{path}: not valid TOML ({e})") from None
-    known = {"name", "data", "variants", "generation", "base_model", "thresholds"}
+    known = {"name", "task", "data", "variants", "generation", "base_model", "thresholds"}
     for key in raw:
         if key not in known:
             raise ConfigError(f"{path}: unknown key {key!r}; known keys: {', '.join(sorted(known))}")
     root = path.resolve().parent.parent
+    task_name = raw.get("task", DEFAULT_TASK)
+    if not isinstance(task_name, str) or not task_name:
+        raise ConfigError(f"{path}: task = {task_name!r} must be a task name or a task directory")
+    if ("/" in task_name or "\\" in task_name) and not Path(task_name).is_absolute():
+        task_name = str(root / task_name)  # a task directory, relative like the data files
+    try:
+        task = get_task(task_name)
+    except ConfigError as e:
+        raise ConfigError(f"{path}: task: {e}") from None
+    directions = task.metric_directions
     files = {}
     for label, rel in (raw.get("data") or {}).items():
         p = Path(rel) if Path(rel).is_absolute() else root / rel
@@ -103,12 +114,15 @@ def load_suite(path: str | Path) -> Suite:
         if not names:
             raise ConfigError(f"{where}: list the variants the bounds apply to")
         for k, v in t.items():
-            if k not in METRIC_KEYS or HIGHER_IS_BETTER.get(k) is None:
-                raise ConfigError(f"{where}: {k!r} is not a metric with a direction; use one of {', '.join(METRIC_KEYS[1:])}")
+            if directions.get(k) is None:
+                ranked = [m for m, d in directions.items() if d is not None]
+                raise ConfigError(f"{where}: {k!r} is not a metric with a direction of task {task.name!r}; "
+                                  f"use one of {', '.join(ranked)}")
             if not isinstance(v, (int, float)):
                 raise ConfigError(f"{where}: {k} = {v!r} must be a number")
         thresholds.append(Threshold(label, list(names), {k: float(v) for k, v in t.items()}))
-    return Suite(raw.get("name", path.stem), files, list(variants), settings, raw.get("base_model", "smollm2-135m"), thresholds)
+    return Suite(raw.get("name", path.stem), files, list(variants), settings, raw.get("base_model", "smollm2-135m"),
+                 thresholds, task=task_name)
 
 
 def read_samples(path: Path) -> list[dict]:
@@ -129,12 +143,16 @@ def sample_key(r: dict) -> tuple[str, str, str]:
     return r["data"], r["variant"], r["id"]
 
 
-def record(label: str, variant: str, ex: data_mod.Example, gen) -> dict:
-    p = parse(gen.text)
+def record(label: str, variant: str, ex: data_mod.Example, gen, task=None) -> dict:
+    """One samples.jsonl record; ``gold`` and the answer (Cantos: ``references``) are the task's."""
+    task = get_task(task)
+    p = task.parse_answer(gen.text)
+    own = task.record(ex, p)
+    answer = {k: v for k, v in own.items() if k != "gold"}
     return {
         "data": label, "variant": variant, "id": ex.id, "tags": list(ex.tags), "input": ex.input,
-        "gold": [r.to_json() for r in ex.references], "raw": gen.text, "finish_reason": gen.finish_reason,
-        "status": p.status, "references": None if p.references is None else [r.to_json() for r in p.references],
+        "gold": own["gold"], "raw": gen.text, "finish_reason": gen.finish_reason,
+        "status": p.status, **answer,
         "rest": p.rest, "parse_error": p.error, "prompt_tokens": gen.prompt_tokens, "gen_tokens": gen.gen_tokens,
         "seconds": round(gen.seconds, 4), "error": gen.error,
     }
@@ -151,7 +169,8 @@ def run_eval(suite: Suite, runs: dict[str | None, str | Path], out: Path, resume
     done = {sample_key(r) for r in read_samples(samples_path)}
     artefacts = {label: RunArtefacts.load(d) for label, d in runs.items()}
     names = [parse_name(v) for v in suite.variants]
-    datasets = {label: data_mod.load([p])[: suite.limit or None] for label, p in suite.data.items()}
+    task = get_task(suite.task)
+    datasets = {label: data_mod.load([p], task)[: suite.limit or None] for label, p in suite.data.items()}
     meta_path = out / EVAL_JSON
     meta = json.loads(meta_path.read_text()) if resume and meta_path.is_file() else {}
     adapters = {str(k or "default"): a.adapter_sha256 for k, a in artefacts.items()}
@@ -160,7 +179,10 @@ def run_eval(suite: Suite, runs: dict[str | None, str | Path], out: Path, resume
             raise ConfigError(f"{out}: its samples came from another adapter for run {label!r} (retrained since?). "
                               f"Evaluate into a new --out, or delete {samples_path} to start over.")
     meta["adapters"] = {**(meta.get("adapters") or {}), **adapters}
-    meta.update({"suite": suite.name, "variants": [str(n) for n in names], "data": {k: _shown(v) for k, v in suite.data.items()},
+    if meta.get("task", task.name) != task.name:
+        raise ConfigError(f"{out}: its samples are of task {meta['task']!r}, not {task.name!r}; evaluate into a new --out")
+    meta.update({"suite": suite.name, "task": task.name,
+                 "task_source": str(Path(suite.task).resolve()) if Path(suite.task).is_dir() else suite.task, "variants": [str(n) for n in names], "data": {k: _shown(v) for k, v in suite.data.items()},
                  "runs": {str(k or "default"): str(v) for k, v in runs.items()}, "settings": vars(suite.settings),
                  "thresholds": [vars(t) for t in suite.thresholds]})
     meta.setdefault("skipped", {})
@@ -174,7 +196,10 @@ def run_eval(suite: Suite, runs: dict[str | None, str | Path], out: Path, resume
             if not todo:
                 continue
             try:
-                variant = build(name, artefacts, suite.settings, suite.base_model)
+                # The task goes to build() only when it is not the default, so a build() taking
+                # four arguments (tests' scripted variants) still serves Cantos suites.
+                extra = {} if task.name == DEFAULT_TASK else {"task": task}
+                variant = build(name, artefacts, suite.settings, suite.base_model, **extra)
             except Skip as s:
                 meta["skipped"][label] = str(s)
                 bar.update(advance=len(todo))
@@ -193,7 +218,7 @@ def run_eval(suite: Suite, runs: dict[str | None, str | Path], out: Path, resume
                     results = stream(inputs) if stream else enumerate(variant.generate(inputs))
                     for j, g in results:
                         d, ex = chunk[j]
-                        sink.append(record(d, label, ex, g))
+                        sink.append(record(d, label, ex, g, task))
                         bar.update(advance=1)
             finally:
                 variant.close()

@@ -37,6 +37,16 @@ class Sample:
     seconds: float = 0.0
     gen_tokens: int = 0
 
+    @property
+    def exact(self) -> bool:
+        """Valid, with the gold's cantos and (canto, line) pairs (``is_exact``)."""
+        return is_exact(self)
+
+    @property
+    def clean_stop(self) -> bool:
+        """A clean answer and the model ended its turn itself (``stopped_cleanly``)."""
+        return stopped_cleanly(self)
+
 
 def cantos_of(refs) -> set[int]:
     return {r.canto for r in refs}

@@ -13,17 +13,22 @@ from pathlib import Path
 from . import verdict
 from .errors import ExtractorError
 from .evaluate import EVAL_JSON, SAMPLES, read_samples
-from .metrics import HIGHER_IS_BETTER, Sample, aggregate
+from .metrics import Sample
 from .runs import atomic_write, write_json
-from .schema import parse, references_from_json
+from .task import DEFAULT_TASK, get_task
+from .tasks.cantos import HEADLINE
 
-TABLE = ("n", "schema_valid", "exact_match", "canto_f1", "line_f1", "no_ref_accuracy", "clean_stop", "trailing_text",
-         "chained_turn", "runaway", "impossible_lines", "latency_p50_s", "gen_tokens_per_s")
+TABLE = HEADLINE  # the Cantos table; report.json's "table" holds the columns of its task
 
 
 def to_sample(r: dict) -> Sample:
-    gold = tuple(references_from_json({"references": r["gold"]}))
-    return Sample(gold, parse(r["raw"]), r["finish_reason"], r.get("seconds") or 0.0, r.get("gen_tokens") or 0)
+    """A Cantos record -> its Sample (``task_of(meta).score`` for any task)."""
+    return get_task(DEFAULT_TASK).score(r)
+
+
+def task_of(meta: dict):
+    """The task an evaluation ran (eval.json's ``task_source`` or ``task``; none recorded: cantos)."""
+    return get_task(meta.get("task_source") or meta.get("task") or DEFAULT_TASK)
 
 
 def score(out: Path, records: list[dict] | None = None) -> dict:
@@ -33,20 +38,23 @@ def score(out: Path, records: list[dict] | None = None) -> dict:
         raise ExtractorError(f"{out / SAMPLES}: no samples to score; run `extractor eval ... --out {out}` first "
                              "(a committed report without its samples.jsonl can be shown, not re-scored)")
     meta = json.loads((out / EVAL_JSON).read_text()) if (out / EVAL_JSON).is_file() else {}
+    task = task_of(meta)
     groups: dict[str, dict[str, list[dict]]] = {}
     for r in records:
         groups.setdefault(r["data"], {}).setdefault(r["variant"], []).append(r)
     order = meta.get("variants") or sorted({r["variant"] for r in records})
-    metrics = {d: {v: aggregate([to_sample(r) for r in by_v[v]]) for v in order if v in by_v} for d, by_v in groups.items()}
+    metrics = {d: {v: task.aggregate([task.score(r) for r in by_v[v]]) for v in order if v in by_v}
+               for d, by_v in groups.items()}
     report = {
-        "suite": meta.get("suite"), "runs": meta.get("runs", {}), "data": meta.get("data", {}),
+        "suite": meta.get("suite"), "task": task.name, "task_source": meta.get("task_source") or task.name,
+        "table": list(task.headline), "runs": meta.get("runs", {}), "data": meta.get("data", {}),
         "variants": [v for v in order if any(v in m for m in metrics.values())],
         "skipped": meta.get("skipped", {}), "settings": meta.get("settings", {}), "wall_seconds": meta.get("wall_seconds", {}),
         "errors": sum(1 for r in records if r.get("error")), "metrics": metrics,
     }
-    report["checks"] = check_thresholds(report, meta.get("thresholds", []))
+    report["checks"] = check_thresholds(report, meta.get("thresholds", []), task.metric_directions)
     report["timing"] = timing(report)
-    samples = verdict.outcomes(records, to_sample)
+    samples = verdict.outcomes(records, task.score)
     report["verdict"] = {"rule": verdict.RULE, "data": verdict.decide(metrics, samples)}
     report["intervals"] = verdict.intervals(samples)
     report["by_tag"] = verdict.by_tag(records, samples)
@@ -114,15 +122,17 @@ def timing_line(report: dict) -> str | None:
     return f"Time: {t['total_seconds'] / 60:.1f} min in all (" + ", ".join(parts) + ")."
 
 
-def check_thresholds(report: dict, thresholds: list[dict]) -> list[dict]:
-    """One result per (threshold, variant, metric): the value, the bound, and whether it passed."""
+def check_thresholds(report: dict, thresholds: list[dict], directions: dict | None = None) -> list[dict]:
+    """One result per (threshold, variant, metric): the value, the bound, and whether it passed.
+    ``directions``: the task's metric directions (None: cantos)."""
+    directions = get_task(DEFAULT_TASK).metric_directions if directions is None else directions
     results = []
     for t in thresholds:
         for v in t["variants"]:
             m = report["metrics"].get(t["data"], {}).get(v)
             for key, bound in t["bounds"].items():
                 value = None if m is None else m.get(key)
-                higher = HIGHER_IS_BETTER[key]
+                higher = directions[key]
                 ok = value is not None and (value >= bound if higher else value <= bound)
                 results.append({"data": t["data"], "variant": v, "metric": key, "value": value,
                                 "bound": bound, "kind": "min" if higher else "max", "passed": ok})
@@ -144,12 +154,13 @@ def render_md(report: dict) -> str:
     runs = ", ".join(f"`{k}` = `{v}`" for k, v in report["runs"].items()) or "none"
     lines += [f"Runs: {runs}. Settings: {json.dumps(report['settings'])}.", ""]
     lines += verdict_lines(report)
+    table = report.get("table") or TABLE
     for d, by_v in report["metrics"].items():
         ci = report.get("intervals", {}).get(d, {})
-        lines += [f"## {d} (`{report['data'].get(d, d)}`)", "", "| variant | " + " | ".join(TABLE) + " |",
-                  "|---" * (len(TABLE) + 1) + "|"]
+        lines += [f"## {d} (`{report['data'].get(d, d)}`)", "", "| variant | " + " | ".join(table) + " |",
+                  "|---" * (len(table) + 1) + "|"]
         for v, m in by_v.items():
-            lines.append(f"| {v} | " + " | ".join(fmt_ci(k, m[k], ci.get(v, {}).get(k)) for k in TABLE) + " |")
+            lines.append(f"| {v} | " + " | ".join(fmt_ci(k, m.get(k), ci.get(v, {}).get(k)) for k in table) + " |")
         lines += ["", "Exact match and clean stop with their 95% Wilson intervals.", ""]
         tags = report.get("by_tag", {}).get(d)
         if tags:
@@ -211,6 +222,10 @@ def print_table(report: dict, console=None) -> None:
     cols = {"n": "n", "schema_valid": "valid", "exact_match": "exact [95% CI]", "line_f1": "line F1",
             "no_ref_accuracy": "no-ref", "clean_stop": "clean stop [95% CI]", "trailing_text": "trailing",
             "chained_turn": "chained", "runaway": "runaway", "latency_p50_s": "p50 s"}
+    if (report.get("task") or DEFAULT_TASK) != DEFAULT_TASK:  # field metrics instead of the Cantos ones
+        cols = {k: v for k, v in cols.items() if k not in ("line_f1", "no_ref_accuracy")}
+        cols = {**dict(list(cols.items())[:3]), "f1": "field F1", "precision": "precision", "recall": "recall",
+                **dict(list(cols.items())[3:])}
     for d, by_v in report["metrics"].items():
         ci = report.get("intervals", {}).get(d, {})
         table = Table(title=f"{report.get('suite') or 'eval'}: {d}")
@@ -218,7 +233,7 @@ def print_table(report: dict, console=None) -> None:
         for header in cols.values():
             table.add_column(header, justify="right")
         for v, m in by_v.items():
-            table.add_row(v, *(fmt_ci(k, m[k], ci.get(v, {}).get(k)) for k in cols))
+            table.add_row(v, *(fmt_ci(k, m.get(k), ci.get(v, {}).get(k)) for k in cols))
         console.print(table)
     if timing_line(report):
         console.print(timing_line(report), highlight=False)

@@ -84,11 +84,28 @@ def _size(n) -> str:
     return charts._size(n) or "-"
 
 
+# A task other than cantos: its field metrics replace the canto / line columns.
+FIELD_COLUMNS = [
+    ("f1", "field F1", "micro F1 over answer leaves (extractor/fields.py)"),
+    ("precision", "precision", "matched predicted leaves / predicted leaves"),
+    ("recall", "recall", "matched gold leaves / gold leaves"),
+]
+
+
+def _columns(report: dict, by_v: dict) -> list[tuple[str, str, str]]:
+    if (report.get("task") or "cantos") == "cantos":
+        return COLUMNS
+    present = set().union(*(m.keys() for m in by_v.values())) if by_v else set()
+    cols = [c for c in COLUMNS if c[0] in present]
+    return cols[:3] + [c for c in FIELD_COLUMNS if c[0] in present] + cols[3:]
+
+
 def _table(report: dict, d: str, by_v: dict) -> str:
     ci = report.get("intervals", {}).get(d, {})
+    columns = _columns(report, by_v)
     sizes = report.get("sizes") or {}
     what = report.get("verdict", {}).get("data", {}).get(d, {})
-    head = "".join(f'<th title="{html.escape(k)}: {html.escape(t)}">{html.escape(h)}</th>' for k, h, t in COLUMNS)
+    head = "".join(f'<th title="{html.escape(k)}: {html.escape(t)}">{html.escape(h)}</th>' for k, h, t in columns)
     if sizes:
         head += '<th title="bytes on disk of what the variant loads (adapter-gguf: base + adapter)">size</th>'
     rows = []
@@ -96,18 +113,18 @@ def _table(report: dict, d: str, by_v: dict) -> str:
         cls = "shipped" if what.get("ship") == v else ("gated" if v in what.get("failing", {}) else "")
         title = f' title="fails the gates: {html.escape(what["failing"][v])}"' if cls == "gated" else ""
         rows.append(f'<tr class="{cls}"{title}><td>{html.escape(v)}</td>'
-                    + "".join(_cell(k, m, ci.get(v, {}).get(k)) for k, _, _ in COLUMNS)
+                    + "".join(_cell(k, m, ci.get(v, {}).get(k)) for k, _, _ in columns)
                     + (f"<td>{_size(sizes.get(v))}</td>" if sizes else "") + "</tr>")
     return (f'<table class="comparison" data-data="{html.escape(d)}"><thead><tr><th>variant</th>{head}</tr></thead>'
             f'<tbody>{"".join(rows)}</tbody></table><p class="meta">Green: the verdict\'s choice; ⚠: fails a gate '
             f"(hover the row). Small figures: 95% Wilson intervals.</p>")
 
 
-def _endings(records: list[dict], d: str, variants: list[str]) -> str:
+def _endings(records: list[dict], d: str, variants: list[str], task=None) -> str:
     counts: dict[str, dict[str, int]] = {v: {} for v in variants}
     for r in records:
         if r["data"] == d and r["variant"] in counts:
-            e = report_samples.ending(r)
+            e = report_samples.ending(r, None if task is None else task.parse_answer(r["raw"]))
             counts[r["variant"]][e] = counts[r["variant"]].get(e, 0) + 1
     return charts.endings_chart([(v, c) for v, c in counts.items() if c], report_samples.ENDINGS,
                                 f"{d}: how generations ended (share of rows)")
@@ -156,6 +173,11 @@ def _nav(report: dict) -> str:
 
 
 def render_html(report: dict, records: list[dict]) -> str:
+    from .task import get_task
+
+    task_name = report.get("task") or "cantos"
+    # The per-sample view draws Cantos references; other tasks get the tables and charts only.
+    task = None if task_name == "cantos" else get_task(report.get("task_source") or task_name)
     title = f"Evaluation report: {report.get('suite') or 'ad hoc'}"
     runs = ", ".join(f"{k} = {v}" for k, v in report["runs"].items()) or "none"
     body = [f"<h1>{html.escape(title)}</h1>",
@@ -165,7 +187,7 @@ def render_html(report: dict, records: list[dict]) -> str:
         body.append(f'<h2 id="data-{html.escape(d)}">{html.escape(d)} <span class="meta">'
                     f'{html.escape(str(report["data"].get(d, d)))}</span></h2>')
         body.append(_table(report, d, by_v))
-        body.append(f'<div class="charts">{_endings(records, d, list(by_v))}{_scatter(report, d, by_v)}</div>')
+        body.append(f'<div class="charts">{_endings(records, d, list(by_v), task)}{_scatter(report, d, by_v)}</div>')
         body.append(_tag_table(d, list(by_v), report.get("by_tag", {}).get(d)))
     if report["skipped"]:
         body.append("<h2>Skipped variants</h2><ul>" + "".join(
@@ -179,7 +201,11 @@ def render_html(report: dict, records: list[dict]) -> str:
             f'{fmt(c["metric"], c["value"])} ({c["kind"]} {c["bound"]})</li>' for c in failed) + "</ul>")
     if timing_line(report):
         body.append(f'<p class="meta">{html.escape(timing_line(report))}</p>')
-    body.append(report_samples.section(report_samples.payload(records, report["variants"])))
+    if task is None:
+        body.append(report_samples.section(report_samples.payload(records, report["variants"])))
+    else:
+        body.append('<section id="samples"><h2>Every sample</h2><p class="meta">The per-sample view is drawn for '
+                    f'the cantos task only; the samples of {html.escape(task_name)} are in samples.jsonl.</p></section>')
     return (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width, initial-scale=1"><title>{html.escape(title)}</title>'
             f"<style>{_CSS}{report_samples.CSS}</style></head><body>{''.join(body)}"

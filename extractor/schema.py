@@ -8,13 +8,13 @@ writes *after* its answer (prose, an invented next question) is one of the failu
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 from jsonschema import Draft202012Validator
 
 from .cantos import FIRST_CANTO, LAST_CANTO
+from .parsing import END_MARKERS, Status, classify_rest, find_answer  # noqa: F401 (re-exported)
 
 SCHEMA: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -93,20 +93,7 @@ def to_json_text(refs: list[Reference]) -> str:
     return json.dumps({"references": [r.to_json() for r in refs]})
 
 
-Status = Literal["clean", "trailing_text", "chained_turn", "cut_off", "invalid", "no_json"]
-
-# Markers of an invented next turn. Any of them after the answer means the model went on
-# talking as if it were the user or a new exchange (the seeds' "### Question:" chaining).
-_TURN_RE = re.compile(
-    r"###|<\|(?:user|assistant|system|im_start|start_header_id|eot_id)\|>|\[/?INST\]|<start_of_turn>"
-    r"|<s>|^\s*(?:Question|Answer|Q|A|User|Human|Assistant|Input|Output)\s*:",
-    re.IGNORECASE | re.MULTILINE,
-)
-# Tokens that end a turn. Text consisting only of these counts as a clean stop.
-END_MARKERS = ("</s>", "<|im_end|>", "<|endoftext|>", "<|eot_id|>", "<|end|>", "<end_of_turn>")
-_FENCE_OPEN = re.compile(r"\A\s*```(?:json|JSON)?[ \t]*\n?")
-
-
+# The parser every task shares lives in extractor.parsing; these names stay importable here.
 @dataclass(frozen=True)
 class Parsed:
     """What ``parse`` made of one raw model output."""
@@ -129,49 +116,16 @@ class Parsed:
         """The answer is schema-valid, whatever followed it."""
         return self.references is not None
 
-
-_DECODER = json.JSONDecoder()
+    @property
+    def value(self) -> dict[str, Any] | None:
+        """The answer as a JSON value (None when not valid), as every task's parse gives it."""
+        return None if self.references is None else {"references": [r.to_json() for r in self.references]}
 
 
 def parse(raw: str) -> Parsed:
     """Parse raw model text: first JSON value, schema validation, and what followed it."""
-    if not isinstance(raw, str):
-        raise TypeError(f"parse() takes the model's text, got {type(raw).__name__}")
-    fence = _FENCE_OPEN.match(raw)
-    start = fence.end() if fence else 0
-    while start < len(raw) and raw[start].isspace():
-        start += 1
-    if start >= len(raw):
-        return Parsed("no_json", error="empty output" if not fence else "empty ```json block")
-    if raw[start] not in "{[":
-        return Parsed("no_json", rest=raw, error=f"output does not start with JSON: {raw[start:start + 40]!r}")
-    try:
-        value, end = _DECODER.raw_decode(raw, start)
-    except json.JSONDecodeError as e:
-        truncated = e.msg.startswith("Unterminated string") or e.pos >= len(raw.rstrip())
-        if truncated:
-            return Parsed("cut_off", error=f"JSON ends before it is complete ({e.msg})")
-        return Parsed("invalid", error=f"not valid JSON: {e.msg} at char {e.pos - start}")
-    json_text = raw[start:end]
-    rest = raw[end:]
-    if fence:
-        rest = re.sub(r"\A\s*```", "", rest, count=1)
-    problems = schema_errors(value)
-    if problems:
-        return Parsed("invalid", json_text=json_text, rest=rest, error="; ".join(problems))
-    refs = [Reference(r["canto"], tuple(r["lines"])) for r in value["references"]]
-    return Parsed(classify_rest(rest), references=refs, json_text=json_text, rest=rest)
-
-
-def classify_rest(rest: str) -> Status:
-    """What followed a valid answer: nothing, prose, or an invented new turn."""
-    tail = rest.strip()
-    for marker in END_MARKERS:
-        if tail.startswith(marker):
-            # Anything after an end-of-turn token is a turn the model invented.
-            return "chained_turn" if tail[len(marker):].strip() else "clean"
-    if not tail:
-        return "clean"
-    if _TURN_RE.search(tail) or any(line.rstrip().endswith("?") for line in tail.splitlines()):
-        return "chained_turn"
-    return "trailing_text"
+    a = find_answer(raw, schema_errors)
+    if not a.valid:
+        return Parsed(a.status, json_text=a.json_text, rest=a.rest, error=a.error)
+    refs = [Reference(r["canto"], tuple(r["lines"])) for r in a.value["references"]]
+    return Parsed(a.status, references=refs, json_text=a.json_text, rest=a.rest)

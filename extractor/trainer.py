@@ -210,8 +210,8 @@ def train(cfg: TrainConfig, runs_dir: str | Path = "runs", resume: bool = False,
     if resume:
         runs.check_fingerprint(run_dir, fp)
     tok = load_tokenizer(spec, hf_dir)
-    train_rows = encode(tok, data.load([cfg.train]), cfg.prompt_format, cfg.system, cfg.max_length)
-    valid_rows = encode(tok, data.load([cfg.valid]), cfg.prompt_format, cfg.system, cfg.max_length)
+    train_rows = encode(tok, data.load([cfg.train], cfg.task), cfg.prompt_format, cfg.system, cfg.max_length, cfg.task)
+    valid_rows = encode(tok, data.load([cfg.valid], cfg.task), cfg.prompt_format, cfg.system, cfg.max_length, cfg.task)
 
     torch.manual_seed(cfg.seed)  # the adapter's initialisation depends on nothing above
     model = load_trainable(hf_dir, cfg, spec, acc.device, precision)

@@ -23,26 +23,16 @@ from pathlib import Path
 from . import models
 from .errors import ConfigError
 from .generation import Generation
-from .prompts import SYSTEM, ChatFormat, chat_format, load_tokenizer, prompt_text
+from .prompts import ChatFormat, chat_format, load_tokenizer, prompt_text
 from .runs import run_info
-from .schema import SCHEMA, to_json_text
+from .task import get_task
+from .tasks.cantos import BASE_SYSTEM as _CANTOS_BASE_SYSTEM
 
 KINDS = ("base-gguf", "adapter-hf", "adapter-gguf", "merged-hf", "merged-gguf", "rules")
 NEEDS_EXPORT = {"adapter-gguf": "adapter.gguf", "merged-hf": "merged-hf", "merged-gguf": "merged.gguf"}
 
-# The base model gets the convention in words plus three worked examples (written for this
-# prompt; none is a dataset row). All base-gguf prompts share this prefix, so llama.cpp
-# evaluates it once and reuses the KV cache for every sample.
-BASE_SYSTEM = SYSTEM + (
-    " Rules: roman numerals become integers (Canto XLV -> 45). Line ranges expand: IX:ll.15-18 -> "
-    "[15, 16, 17, 18]. No line given -> \"lines\": []. A number after a slash or p. is a page, not a line. "
-    "Cantos of Dante, Byron or Spenser are not references. If there is no reference, answer "
-    '{"references": []}. Answer with the JSON object and nothing else.\n'
-    "Examples:\n"
-    'Text: The usury canto, Canto XLV, is often anthologised.\n{"references": [{"canto": 45, "lines": []}]}\n'
-    'Text: See III:ll.2-4 for the Venice memory.\n{"references": [{"canto": 3, "lines": [2, 3, 4]}]}\n'
-    'Text: Dante\'s Inferno, Canto 5, tells of Paolo.\n{"references": []}'
-)
+# The base model's instruction is the task's (``Task.instruction``); Cantos' stays importable here.
+BASE_SYSTEM = _CANTOS_BASE_SYSTEM
 
 
 @dataclass(frozen=True)
@@ -122,16 +112,14 @@ class Settings:
     variants run their GGUF's own types and ignore it."""
 
 class RulesVariant:
-    def __init__(self, name: str):
-        self.name = name
+    def __init__(self, name: str, task=None):
+        self.name, self.task = name, get_task(task)
 
     def generate(self, inputs: list[str]) -> list[Generation]:
-        from .rules import extract
-
         out = []
         for text in inputs:
             t0 = time.perf_counter()
-            answer = to_json_text(extract(text))
+            answer = json.dumps(self.task.rules(text))
             out.append(Generation(answer, "stop", seconds=time.perf_counter() - t0))
         return out
 
@@ -145,9 +133,10 @@ class LlamaVariant:
     the shared prompt prefix evaluated once (see extractor.llama_batch)."""
 
     def __init__(self, name: str, model: Path, prompt, settings: Settings, lora: Path | None = None,
-                 grammar: bool = False):
+                 grammar: bool = False, schema: dict | None = None):
         self.name, self.model, self.lora, self.prompt, self.settings = name, model, lora, prompt, settings
         self.grammar, self._llm, self._grammar = grammar, None, None
+        self.schema = get_task(None).schema if schema is None else schema
 
     def _open(self):
         from .llama_batch import BatchedLlama
@@ -159,7 +148,7 @@ class LlamaVariant:
             if self.grammar:
                 from llama_cpp import LlamaGrammar
 
-                self._grammar = LlamaGrammar.from_json_schema(json.dumps(SCHEMA), verbose=False)
+                self._grammar = LlamaGrammar.from_json_schema(json.dumps(self.schema), verbose=False)
         return self._llm
 
     def generate(self, inputs: list[str]) -> list[Generation]:
@@ -220,16 +209,21 @@ class HFVariant:
     def close(self) -> None:
         self._model = None
 
-def build(name: VariantName, runs: dict[str | None, RunArtefacts], settings: Settings, base_model: str):
-    """A ready-to-call variant, or Skip with the reason it cannot run."""
+def build(name: VariantName, runs: dict[str | None, RunArtefacts], settings: Settings, base_model: str, task=None):
+    """A ready-to-call variant, or Skip with the reason it cannot run. ``task``: a Task or its
+    name (None: cantos) - its rules, base-model instruction and grammar schema."""
     label = str(name)
+    task = get_task(task)
     if name.kind == "rules":
-        return RulesVariant(label)
+        if getattr(task, "has_rules", True) is False:
+            raise Skip(f"the task {task.name!r} defines no rules baseline")
+        return RulesVariant(label, task)
     if name.kind == "base-gguf":
         spec = runs[None].spec if None in runs else models.get(base_model)
         fmt = chat_format(spec)
-        return LlamaVariant(label, models.gguf_path(spec), lambda t: prompt_text(fmt, t, "chat", BASE_SYSTEM),
-                            settings, grammar=name.grammar)
+        instruction = task.instruction
+        return LlamaVariant(label, models.gguf_path(spec), lambda t: prompt_text(fmt, t, "chat", instruction),
+                            settings, grammar=name.grammar, schema=task.schema)
     if name.run not in runs:
         which = f"--run {name.run}=DIR" if name.run else "--run DIR"
         raise ConfigError(f"variant {label} needs a training run: pass {which}.")
@@ -240,9 +234,9 @@ def build(name: VariantName, runs: dict[str | None, RunArtefacts], settings: Set
         raise Skip("grammar-constrained decoding is only wired to llama.cpp; see the matching -gguf+grammar row")
     if name.kind == "adapter-gguf":
         return LlamaVariant(label, models.gguf_path(run.spec), prompt, settings, lora=run.artefact(name.kind),
-                            grammar=name.grammar)
+                            grammar=name.grammar, schema=task.schema)
     if name.kind == "merged-gguf":
-        return LlamaVariant(label, run.artefact(name.kind), prompt, settings, grammar=name.grammar)
+        return LlamaVariant(label, run.artefact(name.kind), prompt, settings, grammar=name.grammar, schema=task.schema)
 
     def load_adapter(dtype):
         from peft import PeftModel

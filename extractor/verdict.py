@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 
-from .metrics import Sample, is_exact, stopped_cleanly
+from .task import Sample  # or metrics.Sample: any sample with `exact` and `clean_stop`
 
 RULE = ("Ship the artefact that (1) stops cleanly and answers schema-valid JSON on at least 95% of rows, "
         "(2) is not significantly less exact than the most exact such artefact (exact McNemar test on "
@@ -60,8 +60,8 @@ def intervals(samples: dict[str, dict[str, dict[str, Sample]]]) -> dict:
         for v, rows in by_v.items():
             n = len(rows)
             out.setdefault(d, {})[v] = {
-                "exact_match": list(wilson(sum(is_exact(s) for s in rows.values()), n) or ()),
-                "clean_stop": list(wilson(sum(stopped_cleanly(s) for s in rows.values()), n) or ()),
+                "exact_match": list(wilson(sum(s.exact for s in rows.values()), n) or ()),
+                "clean_stop": list(wilson(sum(s.clean_stop for s in rows.values()), n) or ()),
             }
     return out
 
@@ -76,7 +76,7 @@ def by_tag(records: list[dict], samples: dict[str, dict[str, dict[str, Sample]]]
     for d, per_tag in tags.items():
         for t in sorted(per_tag, key=lambda t: (-len(per_tag[t]), t)):
             for v, rows in samples[d].items():
-                hits = [is_exact(rows[i]) for i in per_tag[t] if i in rows]
+                hits = [rows[i].exact for i in per_tag[t] if i in rows]
                 if hits:
                     out.setdefault(d, {}).setdefault(t, {})[v] = {"n": len(hits), "exact_match": sum(hits) / len(hits)}
     return out
@@ -84,7 +84,7 @@ def by_tag(records: list[dict], samples: dict[str, dict[str, dict[str, Sample]]]
 
 def _paired(a: dict[str, Sample], b: dict[str, Sample]) -> tuple[list[bool], list[bool]]:
     ids = sorted(a.keys() & b.keys())
-    return [is_exact(a[i]) for i in ids], [is_exact(b[i]) for i in ids]
+    return [a[i].exact for i in ids], [b[i].exact for i in ids]
 
 
 def decide(metrics: dict, samples: dict[str, dict[str, dict[str, Sample]]]) -> dict:
