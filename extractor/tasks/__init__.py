@@ -7,14 +7,14 @@ from __future__ import annotations
 from pathlib import Path
 
 
-def cantos():
+def cantos_task():
     """The Cantos references task."""
     from .cantos import CantosTask
 
     return CantosTask()
 
 
-def citations():
+def citations_task():
     """Bibliographic reference segmentation, defined by files (task.toml, schema.json)."""
     from ..filetask import load_task_dir
 

@@ -1,0 +1,262 @@
+"""Tasks: the registry, a task defined by files alone (data check, evaluation through a scripted
+variant, report), citations rows under their task, and Cantos figures unchanged by the Task layer."""
+
+import json
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from extractor import data, evaluate, report
+from extractor.errors import ConfigError
+from extractor.evaluate import load_suite, run_eval
+from extractor.filetask import load_task_dir
+from extractor.generation import Generation
+from extractor.task import Task, get_task, known_tasks
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def cli(*args, cwd=ROOT):
+    return subprocess.run([sys.executable, "-m", "extractor", *args], capture_output=True, text=True, cwd=cwd)
+
+
+# ----------------------------------------------------------------------------- registry
+def test_builtin_tasks_resolve_and_an_unknown_name_lists_the_known_ones():
+    assert {"cantos", "citations"} <= set(known_tasks())
+    for name in ("cantos", "citations"):
+        t = get_task(name)
+        assert isinstance(t, Task) and t.name == name
+        assert all(k in t.metric_directions for k in t.headline)
+    with pytest.raises(ConfigError, match=r"unknown task 'nope': known tasks are cantos, citations"):
+        get_task("nope")
+
+
+def test_pyproject_declares_the_builtin_tasks_as_entry_points():
+    eps = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["entry-points"]["extractor.tasks"]
+    assert set(eps) == {"cantos", "citations"}
+    for name, value in eps.items():
+        module, attr = value.split(":")
+        task = getattr(__import__(module, fromlist=[attr]), attr)()
+        assert task.name == name
+
+
+def test_a_python_task_registers_through_the_entry_point_group(monkeypatch):
+    from extractor import task as task_mod
+
+    class EP:
+        name, value = "dates-py", "mypkg:task"
+
+        def load(self):
+            return lambda: load_task_dir(ROOT / "extractor" / "tasks" / "citations")
+
+    monkeypatch.setattr(task_mod, "_entry_points", lambda: {"dates-py": EP()})
+    monkeypatch.setattr(task_mod, "_LOADED", {})
+    assert "dates-py" in known_tasks() and get_task("dates-py").name == "citations"
+
+
+# ----------------------------------------------------------------------------- a task from files
+SCHEMA = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "type": "object", "additionalProperties": False, "required": ["number", "total", "items"],
+    "properties": {
+        "number": {"type": "string"},
+        "total": {"type": "number"},
+        "items": {"type": "array", "items": {"type": "object", "additionalProperties": False, "required": ["sku", "qty"],
+                                             "properties": {"sku": {"type": "string"}, "qty": {"type": "integer"}}}},
+    },
+}
+TASK_TOML = '''name = "invoices"
+system = "Extract the invoice number, total and items as JSON."
+[[examples]]
+input = "Invoice A1: 2 x P-9, total 3.00"
+output = {number = "A1", total = 3.0, items = [{sku = "P-9", qty = 2}]}
+[metrics]
+fold_case = true
+abs_tol = 0.01
+keys = {"items[]" = ["sku"]}
+'''
+ROWS = [
+    {"id": "i1", "input": "Invoice 7: 1 x AB-1, 2 x CD-2, total 12.50",
+     "output": {"number": "7", "total": 12.5, "items": [{"sku": "AB-1", "qty": 1}, {"sku": "CD-2", "qty": 2}]}},
+    {"id": "i2", "input": "Invoice X9: 3 x EF-3, total 9.99",
+     "output": {"number": "X9", "total": 9.99, "items": [{"sku": "EF-3", "qty": 3}]}},
+    {"id": "i3", "input": "Invoice 12: 5 x GH-4, total 20",
+     "output": {"number": "12", "total": 20, "items": [{"sku": "GH-4", "qty": 5}]}},
+    {"id": "i4", "input": "Invoice 13: nothing, total 0", "output": {"number": "13", "total": 0, "items": []}},
+]
+SCRIPT = {
+    # exact up to case and item order (exact match takes no numeric tolerance), clean stop
+    ROWS[0]["input"]: '{"number": "7", "total": 12.50, "items": [{"sku": "cd-2", "qty": 2}, {"sku": "AB-1", "qty": 1}]}',
+    # total within the tolerance, a wrong quantity, then an invented turn
+    ROWS[1]["input"]: '{"number": "X9", "total": 9.991, "items": [{"sku": "EF-3", "qty": 4}]}\n### Question: next?',
+    # fails the schema (total is a string)
+    ROWS[2]["input"]: '{"number": "12", "total": "20", "items": []}',
+    # cut off
+    ROWS[3]["input"]: '{"number": "13", "tot',
+}
+
+
+class Scripted:
+    """Answers from SCRIPT (the narrow fake of tests/test_report.py)."""
+
+    def __init__(self, name):
+        self.name = name
+
+    def generate(self, inputs):
+        return [Generation(SCRIPT[t], "length" if t == ROWS[3]["input"] else "stop", 20, 8, 0.5) for t in inputs]
+
+    def close(self):
+        pass
+
+
+@pytest.fixture
+def invoices(tmp_path):
+    """A project layout: tasks/invoices/{task.toml,schema.json}, data/rows.jsonl, evals/invoices.toml."""
+    task_dir = tmp_path / "tasks" / "invoices"
+    task_dir.mkdir(parents=True)
+    (task_dir / "task.toml").write_text(TASK_TOML)
+    (task_dir / "schema.json").write_text(json.dumps(SCHEMA))
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "rows.jsonl").write_text("".join(json.dumps(r) + "\n" for r in ROWS))
+    (tmp_path / "evals").mkdir()
+    (tmp_path / "evals" / "invoices.toml").write_text(
+        'name = "invoices"\ntask = "tasks/invoices"\nvariants = ["merged-gguf"]\n[data]\nrows = "data/rows.jsonl"\n'
+        '[[thresholds]]\ndata = "rows"\nvariants = ["merged-gguf"]\nf1 = 0.5\nmissing_per_sample = 1.0\n')
+    return tmp_path
+
+
+def test_a_file_task_reads_its_prompts_examples_and_options(invoices):
+    t = get_task(str(invoices / "tasks" / "invoices"))
+    assert t.name == "invoices" and t.system.startswith("Extract the invoice")
+    assert t.instruction.startswith(t.system) and 'Text: Invoice A1: 2 x P-9, total 3.00\n{"number": "A1"' in t.instruction
+    assert t.options.fold_case and t.options.abs_tol == 0.01 and t.options.keys == {"items[]": ("sku",)}
+    assert t.canonical({"items": [{"qty": 1, "sku": "B"}, {"qty": 2, "sku": "a"}], "total": 1.0, "number": "N"}) == \
+        t.canonical({"number": "n", "total": 1, "items": [{"sku": "A", "qty": 2}, {"sku": "b", "qty": 1}]})
+
+
+def test_data_check_validates_rows_against_a_task_directory(invoices):
+    rows = invoices / "data" / "rows.jsonl"
+    r = cli("data", "check", "--task", str(invoices / "tasks" / "invoices"), str(rows))
+    assert r.returncode == 0 and r.stdout == "" and "4 good row(s), ok" in r.stderr
+    bad = invoices / "data" / "bad.jsonl"
+    bad.write_text(json.dumps(ROWS[0]) + "\n" + json.dumps({"input": "x", "output": {"number": 7, "total": 1, "items": []}}) + "\n")
+    r = cli("data", "check", "--task", str(invoices / "tasks" / "invoices"), str(bad))
+    assert r.returncode == 1
+    assert r.stdout.strip() == f"{bad}:2: output violates the schema: $.number: 7 is not of type 'string'"
+    # the same rows are not Cantos rows: the default task refuses them
+    assert cli("data", "check", str(rows)).returncode == 1
+
+
+@pytest.mark.parametrize("toml, schema, needle", [
+    ('system = "x"\nbogus = 1\n', SCHEMA, "unknown key(s) bogus"),
+    ('name = "t"\n', SCHEMA, "missing key `system`"),
+    ('system = "x"\n[metrics]\nabs_tol = -1\n', SCHEMA, "metrics.abs_tol = -1 must be a number >= 0"),
+    ('system = "x"\n[[examples]]\ninput = "a"\noutput = {number = 1}\n', SCHEMA, "examples[0]: output violates schema.json"),
+    ('system = "x"\n', {"type": "nonsense"}, "schema.json: not a valid JSON Schema"),
+])
+def test_bad_task_files_name_the_file_and_the_key(tmp_path, toml, schema, needle):
+    (tmp_path / "task.toml").write_text(toml)
+    (tmp_path / "schema.json").write_text(json.dumps(schema))
+    with pytest.raises(ConfigError) as e:
+        load_task_dir(tmp_path)
+    assert needle in str(e.value) and str(tmp_path) in str(e.value)
+
+
+def test_a_file_task_evaluates_scores_and_rescores_without_a_model(invoices, monkeypatch):
+    monkeypatch.setattr(evaluate, "build", lambda name, runs, settings, base, **kw: Scripted(str(name)))
+    suite = load_suite(invoices / "evals" / "invoices.toml")
+    assert suite.task == str(invoices / "tasks" / "invoices")
+    out = invoices / "out"
+    meta = run_eval(suite, {}, out, progress=False)
+    assert meta["task"] == "invoices"
+    recs = evaluate.read_samples(out / "samples.jsonl")
+    assert [r["status"] for r in recs] == ["clean", "chained_turn", "invalid", "cut_off"]
+    assert recs[0]["gold"] == ROWS[0]["output"] and recs[0]["answer"]["number"] == "7" and "references" not in recs[0]
+    first = report.write_reports(out)
+    assert first["task"] == "invoices"
+    m = first["metrics"]["rows"]["merged-gguf"]
+    # gold leaves: i1 6 (all matched: case folded), i2 4 (9.991 within 0.01; qty wrong: 1 missing, 1 extra),
+    # i3 4 and i4 2 (no valid answer: all missing). tp 9 of 16 gold, 10 predicted.
+    assert m["n"] == 4 and m["schema_valid"] == 0.5 and m["exact_match"] == 0.25
+    assert m["clean_stop"] == 0.25 and m["chained_turn"] == 0.25 and m["runaway"] == 0.25
+    assert m["recall"] == 9 / 16 and m["precision"] == 9 / 10 and m["f1"] == 18 / 26
+    assert m["missing_per_sample"] == 7 / 4 and m["extra_per_sample"] == 1 / 4
+    assert m["by_field"]["items[].qty"] == {"tp": 2, "missing": 2, "extra": 1, "precision": 2 / 3, "recall": 0.5,
+                                           "f1": 4 / 7}
+    assert {c["metric"]: c["passed"] for c in first["checks"]} == {"f1": True, "missing_per_sample": False}
+    md = (out / "report.md").read_text()
+    assert "| f1 |" in md and "canto_f1" not in md
+    page = (out / "report.html").read_text()
+    assert "field F1" in page and "canto F1" not in page and "samples of invoices are in samples.jsonl" in page
+    second = report.write_reports(out)
+    assert second["metrics"] == first["metrics"] and second["task"] == "invoices"
+
+
+def test_a_suite_with_an_unknown_task_or_a_cantos_metric_fails_at_once(invoices):
+    f = invoices / "evals" / "bad.toml"
+    f.write_text('task = "nope"\n[data]\nrows = "data/rows.jsonl"\n')
+    with pytest.raises(ConfigError, match="bad.toml: task: unknown task 'nope'"):
+        load_suite(f)
+    f.write_text('task = "tasks/invoices"\n[data]\nrows = "data/rows.jsonl"\n'
+                 '[[thresholds]]\ndata = "rows"\nvariants = ["merged-gguf"]\nline_f1 = 0.5\n')
+    with pytest.raises(ConfigError, match="'line_f1' is not a metric with a direction of task 'invoices'"):
+        load_suite(f)
+
+
+# ----------------------------------------------------------------------------- citations
+def test_citations_rows_pass_data_check_under_their_task():
+    files = [str(ROOT / "datasets" / "citations" / f"{s}.jsonl") for s in ("train", "valid", "test")]
+    r = cli("data", "check", "--task", "citations", *files)
+    assert r.returncode == 0, r.stdout + r.stderr
+    rows = data.load(files, "citations")
+    assert len(rows) >= 300 and all(ex.references == () and ex.output for ex in rows)
+    # and not under the default (Cantos) task
+    assert cli("data", "check", files[1]).returncode == 1
+
+
+def test_a_citations_row_trains_without_cantos_code(tmp_path):
+    """The trainer's completion is the task's answer_text of the row's output (no Reference)."""
+    from extractor.config import load_config
+
+    valid = ROOT / "datasets" / "citations" / "valid.jsonl"
+    cfg = load_config(None, ["task=citations", f"train={valid}", f"valid={valid}"])
+    assert cfg.system == get_task("citations").system
+    ex = data.load([valid], cfg.task)[0]
+    text = get_task(cfg.task).answer_text(ex.output)
+    assert json.loads(text) == ex.output and "Szymański" in text  # kept as UTF-8, not \\u escapes
+    assert "task = \"citations\"" in cfg.to_toml()
+    assert load_config(None, []).task == "cantos"
+    with pytest.raises(ConfigError, match="unknown task 'nope'"):
+        load_config(None, ["task=nope"])
+
+
+# ----------------------------------------------------------------------------- Cantos unchanged
+def test_cantos_rescore_gives_the_figures_of_the_scorer_before_tasks(tmp_path):
+    """Same samples, same scores: metrics, thresholds, verdict, intervals and per-tag figures of a
+    scripted Cantos report equal what commit 961431c (before the Task layer) computed from it."""
+    import scripted_cantos
+
+    out = tmp_path / "out"
+    scripted_cantos.write(out)
+    expected = json.loads((ROOT / "tests" / "fixtures" / "cantos_rescore.json").read_text())
+    got = json.loads(json.dumps(report.write_reports(out)))
+    assert got["task"] == "cantos"
+    for key, value in expected.items():
+        assert got[key] == value, key
+    assert '<script type="application/json" id="samples-data">' in (out / "report.html").read_text()
+    r = cli("report", "rescore", str(out))
+    assert r.returncode == 0, r.stderr
+    again = json.loads((out / "report.json").read_text())
+    assert all(again[k] == v for k, v in expected.items())
+
+
+def test_cantos_sample_records_keep_their_fields_and_order(tmp_path):
+    ex = data.load([ROOT / "datasets" / "cantos" / "valid.jsonl"])[0]
+    rec = evaluate.record("valid", "merged-gguf", ex, Generation('{"references": []} ###', "stop", 5, 3, 0.25))
+    assert list(rec) == ["data", "variant", "id", "tags", "input", "gold", "raw", "finish_reason", "status", "references",
+                         "rest", "parse_error", "prompt_tokens", "gen_tokens", "seconds", "error"]
+    assert rec["gold"] == [r.to_json() for r in ex.references] and rec["references"] == []
+    assert rec["status"] == "chained_turn"
