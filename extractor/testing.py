@@ -13,8 +13,8 @@ A bound is a minimum for metrics where higher is better and a maximum for the ot
 
 from __future__ import annotations
 
-from .metrics import HIGHER_IS_BETTER
 from .report import load_report
+from .task import get_task
 
 
 def metric(report: dict, variant: str, key: str, data: str = "test"):
@@ -30,11 +30,12 @@ def metric(report: dict, variant: str, key: str, data: str = "test"):
 def assert_thresholds(report: dict, variant: str, data: str = "test", **bounds: float) -> None:
     """Fail (AssertionError listing every breach) unless the variant meets every bound."""
     breaches = []
+    directions = get_task(report.get("task_source") or report.get("task") or "cantos").metric_directions
     for key, bound in bounds.items():
-        if HIGHER_IS_BETTER.get(key) is None:
+        if directions.get(key) is None:
             raise KeyError(f"{key!r} is not a metric with a direction")
         value = metric(report, variant, key, data)
-        higher = HIGHER_IS_BETTER[key]
+        higher = directions[key]
         if value is None or (value < bound if higher else value > bound):
             breaches.append(f"{key} = {value} ({'min' if higher else 'max'} {bound})")
     assert not breaches, f"{variant} on {data}: " + "; ".join(breaches)

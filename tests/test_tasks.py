@@ -193,6 +193,11 @@ def test_a_file_task_evaluates_scores_and_rescores_without_a_model(invoices, mon
     assert "field F1" in page and "canto F1" not in page and "samples of invoices are in samples.jsonl" in page
     second = report.write_reports(out)
     assert second["metrics"] == first["metrics"] and second["task"] == "invoices"
+    from extractor.testing import assert_thresholds
+
+    assert_thresholds(second, "merged-gguf", data="rows", f1=0.6, extra_per_sample=0.25)
+    with pytest.raises(AssertionError, match="missing_per_sample"):
+        assert_thresholds(second, "merged-gguf", data="rows", missing_per_sample=1.0)
 
 
 def test_a_suite_with_an_unknown_task_or_a_cantos_metric_fails_at_once(invoices):
@@ -260,3 +265,9 @@ def test_cantos_sample_records_keep_their_fields_and_order(tmp_path):
                          "rest", "parse_error", "prompt_tokens", "gen_tokens", "seconds", "error"]
     assert rec["gold"] == [r.to_json() for r in ex.references] and rec["references"] == []
     assert rec["status"] == "chained_turn"
+
+
+def test_the_citations_suite_loads_with_its_task():
+    s = load_suite(ROOT / "evals" / "citations.toml")
+    assert s.task == "citations" and set(s.data) == {"valid", "test"}
+    assert load_suite(ROOT / "evals" / "cantos.toml").task == "cantos"
