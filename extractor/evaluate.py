@@ -21,7 +21,7 @@ from .errors import ConfigError
 from .hardware import PRECISIONS
 from .progress import Bar
 from .runs import write_json
-from .task import DEFAULT_TASK, get_task
+from .task import DEFAULT_TASK, get_task, known_tasks
 from .variants import RunArtefacts, Settings, Skip, build, parse_name
 
 SAMPLES = "samples.jsonl"
@@ -72,7 +72,7 @@ def load_suite(path: str | Path) -> Suite:
     task_name = raw.get("task", DEFAULT_TASK)
     if not isinstance(task_name, str) or not task_name:
         raise ConfigError(f"{path}: task = {task_name!r} must be a task name or a task directory")
-    if ("/" in task_name or "\\" in task_name) and not Path(task_name).is_absolute():
+    if not Path(task_name).is_absolute() and task_name not in known_tasks() and (root / task_name).is_dir():
         task_name = str(root / task_name)  # a task directory, relative like the data files
     try:
         task = get_task(task_name)

@@ -193,7 +193,15 @@ def test_a_file_task_evaluates_scores_and_rescores_without_a_model(invoices, mon
     assert "field F1" in page and "canto F1" not in page and "samples of invoices are in samples.jsonl" in page
     second = report.write_reports(out)
     assert second["metrics"] == first["metrics"] and second["task"] == "invoices"
+    import io
+
+    from rich.console import Console
+
     from extractor.testing import assert_thresholds
+
+    buf = io.StringIO()
+    report.print_table(second, Console(file=buf, width=200))
+    assert "field F1" in buf.getvalue() and "merged-gguf" in buf.getvalue() and "line F1" not in buf.getvalue()
 
     assert_thresholds(second, "merged-gguf", data="rows", f1=0.6, extra_per_sample=0.25)
     with pytest.raises(AssertionError, match="missing_per_sample"):
@@ -271,3 +279,12 @@ def test_the_citations_suite_loads_with_its_task():
     s = load_suite(ROOT / "evals" / "citations.toml")
     assert s.task == "citations" and set(s.data) == {"valid", "test"}
     assert load_suite(ROOT / "evals" / "cantos.toml").task == "cantos"
+
+
+def test_a_suite_names_a_task_directory_relative_to_its_project(invoices):
+    (invoices / "invoices").mkdir()
+    for f in ("task.toml", "schema.json"):
+        (invoices / "invoices" / f).write_bytes((invoices / "tasks" / "invoices" / f).read_bytes())
+    f = invoices / "evals" / "by-name.toml"
+    f.write_text('task = "invoices"\n[data]\nrows = "data/rows.jsonl"\n')
+    assert load_suite(f).task == str(invoices / "invoices")
