@@ -288,3 +288,21 @@ def test_a_suite_names_a_task_directory_relative_to_its_project(invoices):
     f = invoices / "evals" / "by-name.toml"
     f.write_text('task = "invoices"\n[data]\nrows = "data/rows.jsonl"\n')
     assert load_suite(f).task == str(invoices / "invoices")
+
+
+def test_citations_rows_encode_for_training_with_their_answer_as_the_completion(embedded):
+    """The trainer's batches for a citations row: the completion is the row's output JSON + EOS,
+    the prompt carries the task's system prompt (a tokenizer only; no model is loaded)."""
+    from extractor.batches import IGNORE, collate, encode
+    from extractor.prompts import load_tokenizer
+
+    spec, _, hf_dir = embedded
+    tok = load_tokenizer(spec, hf_dir)
+    task = get_task("citations")
+    examples = data.load([ROOT / "datasets" / "citations" / "valid.jsonl"], task)[:4]
+    rows = encode(tok, examples, "chat", task.system, 512, task)
+    batch = collate(rows, tok.pad_token_id)
+    for i, (row, ex) in enumerate(zip(rows, examples)):
+        labels = batch["labels"][i]
+        assert tok.decode(labels[labels != IGNORE].tolist()) == json.dumps(ex.output, ensure_ascii=False) + tok.eos_token
+        assert task.system in tok.decode(row.input_ids[: row.n_prompt])
