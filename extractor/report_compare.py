@@ -15,7 +15,6 @@ files x 6 metrics does not raise a false alarm on one of them by chance. A chang
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -82,17 +81,16 @@ def load_samples(path: str | Path) -> dict[tuple[str, str, str], Sample]:
     if not file.is_file():
         raise CompareError(f"{file}: not found; `report compare` pairs rows, so it needs the samples.jsonl that "
                            f"`extractor eval --out {path}` writes beside report.json (copy it there with the report)")
-    out = {}
-    lines = file.read_text(encoding="utf-8").splitlines()
-    for i, line in enumerate(lines, 1):
-        try:
-            r = json.loads(line)
-            out[(r["data"], r["variant"], r["id"])] = to_sample(r)
-        except (ValueError, KeyError, TypeError) as e:
-            if i == len(lines):
-                break  # a torn last line (a killed eval): leave the file alone, use the rest
-            raise CompareError(f"{file}:{i}: not a sample record ({type(e).__name__}: {e}); "
-                               f"re-run `extractor eval --out {path} --resume` or restore the file") from None
+    from .evaluate import read_samples
+
+    try:  # the crash-safe reader: a torn last line (a killed eval) is left out, a bad line is named
+        records = read_samples(file)
+        out = {(r["data"], r["variant"], r["id"]): to_sample(r) for r in records}
+    except ExtractorError as e:
+        raise CompareError(str(e)) from None
+    except (KeyError, TypeError, ValueError) as e:
+        raise CompareError(f"{file}: a record is not a sample ({type(e).__name__}: {e}); "
+                           f"re-run `extractor eval --out {path} --resume` or restore the file") from None
     if not out:
         raise CompareError(f"{file}: no samples; run `extractor eval --out {path}` first")
     return out

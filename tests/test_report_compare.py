@@ -105,7 +105,7 @@ def test_a_directory_without_samples_is_one_clear_line(tmp_path):
     with pytest.raises(CompareError, match="no such report directory"):
         load_samples(tmp_path / "missing")
     (new / "samples.jsonl").write_text("not json\n" + json.dumps(rec("merged-gguf", 0, True)) + "\n")
-    with pytest.raises(CompareError, match=r"samples.jsonl:1: not a sample record"):
+    with pytest.raises(CompareError, match=r"samples.jsonl:1: not JSON"):
         load_samples(new)
 
 
