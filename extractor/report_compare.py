@@ -73,8 +73,9 @@ def load_samples(path: str | Path) -> dict[tuple[str, str, str], Sample]:
     file = path if path.is_file() else path / SAMPLES
     if not path.exists():
         raise CompareError(f"{path}: no such report directory; give the --out directory of `extractor eval`")
-    meta = file.parent / "eval.json"
-    task = json.loads(meta.read_text()).get("task", "cantos") if meta.is_file() else "cantos"
+    from .report import _json_key
+
+    task = _json_key(file.parent / "eval.json", "task") or "cantos"
     if task != "cantos":
         raise CompareError(f"{path}: its samples are of task {task!r}; `report compare` compares Cantos reports only "
                            "for now (compare report.json's metrics of other tasks by hand)")

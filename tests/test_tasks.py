@@ -306,3 +306,12 @@ def test_citations_rows_encode_for_training_with_their_answer_as_the_completion(
         labels = batch["labels"][i]
         assert tok.decode(labels[labels != IGNORE].tolist()) == json.dumps(ex.output, ensure_ascii=False) + tok.eos_token
         assert task.system in tok.decode(row.input_ids[: row.n_prompt])
+
+
+def test_report_compare_refuses_another_tasks_report_with_a_clear_error(invoices, monkeypatch):
+    from extractor.report_compare import CompareError, load_samples
+
+    monkeypatch.setattr(evaluate, "build", lambda name, runs, settings, base, **kw: Scripted(str(name)))
+    run_eval(load_suite(invoices / "evals" / "invoices.toml"), {}, invoices / "out", progress=False)
+    with pytest.raises(CompareError, match="task 'invoices'; `report compare` compares Cantos reports only"):
+        load_samples(invoices / "out")
