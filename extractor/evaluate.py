@@ -181,8 +181,10 @@ def run_eval(suite: Suite, runs: dict[str | None, str | Path], out: Path, resume
     meta["adapters"] = {**(meta.get("adapters") or {}), **adapters}
     if meta.get("task", task.name) != task.name:
         raise ConfigError(f"{out}: its samples are of task {meta['task']!r}, not {task.name!r}; evaluate into a new --out")
-    meta.update({"suite": suite.name, "task": task.name,
-                 "task_source": str(Path(suite.task).resolve()) if Path(suite.task).is_dir() else suite.task, "variants": [str(n) for n in names], "data": {k: _shown(v) for k, v in suite.data.items()},
+    # Re-scoring finds the task again from here: a name, or a task directory's absolute path.
+    source = suite.task if suite.task in known_tasks() or not Path(suite.task).is_dir() else str(Path(suite.task).resolve())
+    meta.update({"suite": suite.name, "task": task.name, "task_source": source, "variants": [str(n) for n in names],
+                 "data": {k: _shown(v) for k, v in suite.data.items()},
                  "runs": {str(k or "default"): str(v) for k, v in runs.items()}, "settings": vars(suite.settings),
                  "thresholds": [vars(t) for t in suite.thresholds]})
     meta.setdefault("skipped", {})
