@@ -30,7 +30,11 @@ BUILTIN_DIR = Path(__file__).resolve().parent / "tasks"
 @runtime_checkable
 class Task(Protocol):
     """What the core needs of a task. ``extractor.tasks.cantos.CantosTask`` and
-    ``extractor.filetask.FileTask`` are the two implementations."""
+    ``extractor.filetask.FileTask`` are the two implementations.
+
+    Optional members the core looks for: ``has_rules = False`` (the ``rules`` variant is skipped
+    with that reason) and ``references(output)`` (a typed gold answer for
+    ``data.Example.references``; Cantos' ``Reference`` tuple)."""
 
     name: str
     """The task's name, recorded in eval.json and report.json."""

@@ -315,3 +315,11 @@ def test_report_compare_refuses_another_tasks_report_with_a_clear_error(invoices
     run_eval(load_suite(invoices / "evals" / "invoices.toml"), {}, invoices / "out", progress=False)
     with pytest.raises(CompareError, match="task 'invoices'; `report compare` compares Cantos reports only"):
         load_samples(invoices / "out")
+
+
+def test_cli_task_options_fail_at_once_on_an_unknown_task(tmp_path):
+    for args in (["data", "check", "--task", "nope", "datasets/cantos/valid.jsonl"],
+                 ["eval", "--task", "nope", "--variants", "rules", "--out", str(tmp_path / "o")]):
+        r = cli(*args)
+        assert r.returncode == 1 and "unknown task 'nope': known tasks are cantos, citations" in r.stderr, r.stderr
+        assert "Traceback" not in r.stderr
