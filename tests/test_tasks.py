@@ -241,6 +241,8 @@ def test_a_citations_row_trains_without_cantos_code(tmp_path):
     text = get_task(cfg.task).answer_text(ex.output)
     assert json.loads(text) == ex.output and "Szymański" in text  # kept as UTF-8, not \\u escapes
     assert "task = \"citations\"" in cfg.to_toml()
+    shipped = load_config(ROOT / "configs" / "citations-smollm2.toml")
+    assert shipped.task == "citations" and shipped.system == get_task("citations").system
     assert load_config(None, []).task == "cantos"
     with pytest.raises(ConfigError, match="unknown task 'nope'"):
         load_config(None, ["task=nope"])
