@@ -10,7 +10,7 @@ import json
 import sys
 from pathlib import Path
 
-from . import verdict
+from . import grammar_gaps, verdict
 from .errors import ExtractorError
 from .evaluate import EVAL_JSON, SAMPLES, read_samples
 from .metrics import Sample
@@ -59,7 +59,17 @@ def score(out: Path, records: list[dict] | None = None) -> dict:
     report["intervals"] = verdict.intervals(samples)
     report["by_tag"] = verdict.by_tag(records, samples)
     report["sizes"] = artefact_sizes(report["runs"], report["variants"])
+    if any("+grammar" in v for v in report["variants"]):  # what those rows' grammar leaves out
+        report["grammar_unenforced"] = grammar_gaps.gaps(task.schema)
+        report["grammar_stricter"] = grammar_gaps.stricter(task.schema)
     return report
+
+
+def grammar_line(report: dict) -> str | None:
+    """The +grammar rows' one line: the schema keywords their grammar does not enforce."""
+    if "grammar_unenforced" not in report:
+        return None
+    return grammar_gaps.summary(report["grammar_unenforced"], report.get("grammar_stricter"))
 
 
 def artefact_sizes(runs: dict, variants: list[str]) -> dict[str, int]:
@@ -172,6 +182,8 @@ def render_md(report: dict) -> str:
                 lines.append(f"| {t} | {n} | " + " | ".join(fmt("exact_match", per_v[v]["exact_match"]) if v in per_v else "-"
                                                           for v in names) + " |")
             lines.append("")
+    if grammar_line(report):
+        lines += [grammar_line(report), ""]
     if report["skipped"]:
         lines += ["## Skipped", ""] + [f"- `{v}`: {why}" for v, why in report["skipped"].items()] + [""]
     if report["checks"]:
@@ -235,6 +247,8 @@ def print_table(report: dict, console=None) -> None:
         for v, m in by_v.items():
             table.add_row(v, *(fmt_ci(k, m.get(k), ci.get(v, {}).get(k)) for k in cols))
         console.print(table)
+    if grammar_line(report):
+        console.print(grammar_line(report), highlight=False)
     if timing_line(report):
         console.print(timing_line(report), highlight=False)
     for v, why in report["skipped"].items():

@@ -13,7 +13,7 @@ import html
 import json
 
 from . import charts, report_samples
-from .report import fmt, timing_line
+from .report import fmt, grammar_line, timing_line
 
 # The comparison table: (metric key, short header, what it is).
 COLUMNS = [
@@ -189,6 +189,8 @@ def render_html(report: dict, records: list[dict]) -> str:
         body.append(_table(report, d, by_v))
         body.append(f'<div class="charts">{_endings(records, d, list(by_v), task)}{_scatter(report, d, by_v)}</div>')
         body.append(_tag_table(d, list(by_v), report.get("by_tag", {}).get(d)))
+    if grammar_line(report):
+        body.append(f'<p class="meta" id="grammar">{html.escape(grammar_line(report))}</p>')
     if report["skipped"]:
         body.append("<h2>Skipped variants</h2><ul>" + "".join(
             f"<li><b>{html.escape(v)}</b>: {html.escape(w)}</li>" for v, w in report["skipped"].items()) + "</ul>")
