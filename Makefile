@@ -55,10 +55,21 @@ data-check: $(STAMP)
 # The main job. Each step picks up where an interrupted `make report` stopped: training resumes
 # from its checkpoint, a finished run is reused (delete runs/NAME to retrain), the evaluation
 # continues reports/latest/samples.jsonl (it refuses samples from another adapter).
+# TASK selects the task (cantos, the default, or citations): its dataset datasets/TASK, its config
+# configs/TASK-smollm2.toml, its suite evals/TASK.toml. Only cantos has the pad-bug run and the rules row.
+TASK ?= cantos
+ifeq ($(TASK),cantos)
 RUN ?= runs/cantos-smollm2
 BUG_RUN ?= runs/cantos-smollm2-padbug
 REPORT_OUT ?= reports/latest
 VARIANTS ?= rules,base-gguf,adapter-hf,adapter-gguf,merged-hf,merged-gguf,base-gguf+grammar,adapter-hf+grammar,adapter-gguf+grammar,merged-gguf+grammar,adapter-gguf@padbug
+else
+RUN ?= runs/$(TASK)-smollm2
+BUG_RUN ?=
+REPORT_OUT ?= reports/$(TASK)
+VARIANTS ?= base-gguf,adapter-hf,adapter-gguf,merged-hf,merged-gguf,base-gguf+grammar,adapter-hf+grammar,adapter-gguf+grammar,merged-gguf+grammar
+endif
+TASK_FLAG := $(if $(filter cantos,$(TASK)),,--task $(TASK) )
 define train_and_export
 	@if [ -f $(1)/export/export.json ] && [ $(1)/export/export.json -nt $(1)/adapter/adapter_model.safetensors ]; then echo "$(1): trained and exported"; \
 	else \
@@ -70,12 +81,12 @@ define train_and_export
 endef
 
 report: $(STAMP)
-	$(BIN)/python datasets/cantos/build.py --check
-	$(BIN)/extractor data check datasets/cantos/*.jsonl
-	$(BIN)/extractor data summary datasets/cantos
-	$(call train_and_export,$(RUN),configs/cantos-smollm2.toml)
-	$(call train_and_export,$(BUG_RUN),configs/cantos-smollm2-padbug.toml)
-	$(BIN)/extractor eval --suite evals/cantos.toml --run $(RUN) --run padbug=$(BUG_RUN) \
+	$(BIN)/python datasets/$(TASK)/build.py --check
+	$(BIN)/extractor data check $(TASK_FLAG)datasets/$(TASK)/*.jsonl
+	$(BIN)/extractor data summary $(TASK_FLAG)datasets/$(TASK)
+	$(call train_and_export,$(RUN),configs/$(TASK)-smollm2.toml)
+	$(if $(BUG_RUN),$(call train_and_export,$(BUG_RUN),configs/$(TASK)-smollm2-padbug.toml))
+	$(BIN)/extractor eval --suite evals/$(TASK).toml --run $(RUN) $(if $(BUG_RUN),--run padbug=$(BUG_RUN)) \
 	  --variants '$(VARIANTS)' --out $(REPORT_OUT) --resume
 
 # Copy the latest report and its samples (for `extractor report compare`; no weights) to reports/baseline/.
