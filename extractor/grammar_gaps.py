@@ -123,9 +123,9 @@ class _Walk:
                 if t not in _PRIMITIVES:
                     self.gap(path, "type", f"unknown type {t!r}: building the grammar fails")
         elif "const" in node:
-            used = {"const"}
+            used = {"const", "type"}  # the value fixes the type (the type is not checked against it)
         elif "enum" in node:
-            used = {"enum"}
+            used = {"enum", "type"}
         elif typ in (None, "object") and ("properties" in node or (
                 "additionalProperties" in node and node["additionalProperties"] is not True)):
             used = {"type", "properties", "required", "additionalProperties"}
@@ -147,6 +147,7 @@ class _Walk:
             used = {"type", "allOf"}
             for i, member in enumerate(node["allOf"]):
                 mpath = _ptr(path, "allOf", i)
+                all_required = not (isinstance(member, dict) and "anyOf" in member)
                 parts = [(tt, _ptr(mpath, "anyOf", j)) for j, tt in enumerate(member["anyOf"])] \
                     if isinstance(member, dict) and "anyOf" in member else [(member, mpath)]
                 if isinstance(member, dict) and "anyOf" in member:
@@ -162,19 +163,19 @@ class _Walk:
                         continue
                     for name, sub in (comp.get("properties") or {}).items():
                         self.visit(sub, _ptr(cpath, "properties", name))
-                    over = {"required"} if member is comp else set()  # all its properties are required anyway
+                    over = {"required"} if all_required else set()  # all its properties are required anyway
                     for k in sorted(set(comp) - {"properties"} - over - NOT_CONSTRAINTS):
                         self.gap(cpath, k)
-                    if "required" in comp and member is comp:
+                    if all_required and comp.get("properties"):
                         self.strict(cpath, "required", "every property of this allOf member is required")
         elif typ in (None, "array") and ("items" in node or "prefixItems" in node):
             items = node.get("items") or node.get("prefixItems")
             key = "items" if node.get("items") else "prefixItems"
             if isinstance(items, list):
-                used = {"type", key}
+                used = {"type", key} | ({"items"} if node.get("items") is False else set())
                 for i, sub in enumerate(items):
                     self.visit(sub, _ptr(path, key, i))
-                if key == "prefixItems":
+                if key == "prefixItems" and node.get("items") is not False:
                     self.strict(path, "prefixItems", f"exactly {len(items)} items, whatever items allows")
             elif isinstance(items, dict):
                 used = {"type", key, "minItems", "maxItems"}

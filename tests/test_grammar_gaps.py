@@ -132,3 +132,17 @@ def test_report_lists_the_gaps_only_with_a_grammar_row(tmp_path):
     assert 'id="grammar"' in (out / "report.html").read_text()
     rep.pop("grammar_unenforced")
     assert report.grammar_line(rep) is None and "+grammar rows" not in report.render_md(rep)
+
+
+def test_all_of_members_and_tuples():
+    schema = {"allOf": [{"properties": {"a": {"type": "string"}}, "required": ["a"]},
+                        {"anyOf": [{"properties": {"b": {"type": "integer", "maximum": 2}}, "required": ["b"]}]}]}
+    got = [(i["path"], i["keyword"]) for i in grammar_gaps.gaps(schema)]
+    assert got == [("/allOf/1/anyOf/0/properties/b", "maximum"), ("/allOf/1/anyOf/0", "required")]
+    assert [i["keyword"] for i in grammar_gaps.stricter(schema)] == ["required"]
+    for path, keyword in got:
+        assert gbnf(without(schema, path, keyword)) == gbnf(schema)
+    tup = {"type": "array", "prefixItems": [{"type": "integer"}, {"type": "string"}], "items": False, "minItems": 1}
+    assert [(i["path"], i["keyword"]) for i in grammar_gaps.gaps(tup)] == [("", "minItems")]
+    assert grammar_gaps.stricter(tup) == []
+    assert grammar_gaps.gaps({"type": "string", "const": "x"}) == []
