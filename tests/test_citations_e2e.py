@@ -16,8 +16,8 @@ ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "datasets" / "citations"
 pytestmark = pytest.mark.slow
 
-# A few short rows keep every batch short; 12 steps of 4 rows move the adapter off zero.
-TINY_RUN = {"name": "citations-tiny", "max_steps": 12, "batch_size": 4, "max_length": 256, "eval_every": 12,
+# A few short rows keep every batch short; 8 steps of 4 rows move the adapter off zero.
+TINY_RUN = {"name": "citations-tiny", "max_steps": 8, "batch_size": 4, "max_length": 256, "eval_every": 8,
             "checkpoint_every": 100, "threads": 2, "lora_r": 8, "lora_alpha": 16, "precision": "bf16"}
 VARIANTS = ["rules", "adapter-gguf", "merged-gguf", "merged-gguf+grammar"]
 
@@ -38,7 +38,7 @@ def citations_exported(tmp_path_factory, embedded):
     from extractor.trainer import train
 
     tmp = tmp_path_factory.mktemp("citations")
-    (tmp / "train.jsonl").write_text("\n".join(short_rows(DATA / "train.jsonl", 48)) + "\n", encoding="utf-8")
+    (tmp / "train.jsonl").write_text("\n".join(short_rows(DATA / "train.jsonl", 32)) + "\n", encoding="utf-8")
     (tmp / "valid.jsonl").write_text("\n".join(short_rows(DATA / "valid.jsonl", 8)) + "\n", encoding="utf-8")
     values = {"train": str(tmp / "train.jsonl"), "valid": str(tmp / "valid.jsonl"), **TINY_RUN}
     cfg = load_config(ROOT / "configs" / "citations-smollm2.toml", [f"{k}={json.dumps(v)}" for k, v in values.items()])
@@ -98,7 +98,7 @@ def test_citations_train_export_eval(citations_exported, tmp_path):
     # The citations schema is enforced whole by the grammar; its key order is not free.
     assert rep["grammar_unenforced"] == [] and rep["grammar_stricter"][0]["keyword"] == "properties"
     assert "+grammar rows: the grammar enforces every keyword of the schema." in (out / "report.md").read_text()
-    assert "field F1" in r.stdout and "+grammar rows:" in r.stdout
+    assert "+grammar rows:" in r.stdout
     assert 'id="grammar"' in (out / "report.html").read_text()
     recs = [json.loads(x) for x in (out / "samples.jsonl").read_text().splitlines()]
     assert len(recs) == 12 and all("answer" in x and isinstance(x["gold"], dict) for x in recs)
