@@ -7,11 +7,11 @@ exact. Rates are fractions in [0, 1]; a rate with an empty denominator is None (
 
 from __future__ import annotations
 
-import statistics
 from dataclasses import dataclass
 
 from .cantos import CANTO_LENGTHS, is_impossible_line
 from .schema import Parsed, Reference
+from .task import percentile, rate
 
 METRIC_KEYS = (
     "n", "schema_valid", "exact_match", "canto_precision", "canto_recall", "canto_f1",
@@ -83,22 +83,10 @@ def _prf(tp: int, n_pred: int, n_gold: int) -> tuple[float | None, float | None,
     return p, r, f
 
 
-def _rate(flags: list[bool]) -> float | None:
-    return sum(flags) / len(flags) if flags else None
-
-
-def _percentile(values: list[float], q: float) -> float | None:
-    if not values:
-        return None
-    if len(values) == 1:
-        return values[0]
-    return statistics.quantiles(values, n=100, method="inclusive")[round(q * 100) - 1]
-
-
 def impossible_share(samples: list[Sample]) -> float | None:
     """Share of predicted line numbers in Cantos I-XXX that exceed the canto's length."""
     known = [(r.canto, line) for s in samples for r in predicted(s) for line in r.lines if r.canto in CANTO_LENGTHS]
-    return _rate([is_impossible_line(c, line) for c, line in known])
+    return rate([is_impossible_line(c, line) for c, line in known])
 
 
 def aggregate(samples: list[Sample]) -> dict:
@@ -115,18 +103,18 @@ def aggregate(samples: list[Sample]) -> dict:
     total_s = sum(s.seconds for s in timed)
     return {
         "n": len(samples),
-        "schema_valid": _rate([is_valid(s) for s in samples]),
-        "exact_match": _rate([is_exact(s) for s in samples]),
+        "schema_valid": rate([is_valid(s) for s in samples]),
+        "exact_match": rate([is_exact(s) for s in samples]),
         "canto_precision": cp, "canto_recall": cr, "canto_f1": cf,
         "line_precision": lp, "line_recall": lr, "line_f1": lf,
-        "no_ref_accuracy": _rate([is_valid(s) and not predicted(s) for s in samples if not s.gold]),
-        "clean_stop": _rate([stopped_cleanly(s) for s in samples]),
-        "trailing_text": _rate([s.parsed.status == "trailing_text" for s in samples]),
-        "chained_turn": _rate([s.parsed.status == "chained_turn" for s in samples]),
-        "runaway": _rate([s.finish_reason == "length" for s in samples]),
+        "no_ref_accuracy": rate([is_valid(s) and not predicted(s) for s in samples if not s.gold]),
+        "clean_stop": rate([stopped_cleanly(s) for s in samples]),
+        "trailing_text": rate([s.parsed.status == "trailing_text" for s in samples]),
+        "chained_turn": rate([s.parsed.status == "chained_turn" for s in samples]),
+        "runaway": rate([s.finish_reason == "length" for s in samples]),
         "impossible_lines": impossible_share(samples),
-        "latency_p50_s": _percentile([s.seconds for s in timed], 0.50),
-        "latency_p95_s": _percentile([s.seconds for s in timed], 0.95),
+        "latency_p50_s": percentile([s.seconds for s in timed], 0.50),
+        "latency_p95_s": percentile([s.seconds for s in timed], 0.95),
         "gen_tokens_per_s": sum(s.gen_tokens for s in timed) / total_s if total_s else None,
         "examples_per_s": len(timed) / total_s if total_s else None,
     }
