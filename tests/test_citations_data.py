@@ -28,3 +28,23 @@ def test_rows_follow_the_schema_and_values_are_substrings_of_the_input():
             assert all(v in row["input"] for v in row["output"].values()), row
             templates.setdefault(split, set()).add(row["id"].rsplit("-", 1)[0].split("-", 1)[1])
     assert not templates["train"] & templates["test"] and not templates["train"] & templates["valid"]
+
+
+def test_some_training_titles_use_straight_quotes_so_outputs_escape_them():
+    lines = (DATA / "train.jsonl").read_text().splitlines()
+    escaped = [line for line in lines if '\\"' in json.dumps(json.loads(line)["output"], ensure_ascii=False)]
+    assert len(escaped) >= 0.04 * len(lines), len(escaped)
+    rows = [json.loads(line) for line in escaped]
+    assert any(v.startswith('"') for row in rows for v in row["output"].values())
+
+
+def test_segments_in_order_make_the_input():
+    for split in ("train", "valid", "test"):
+        for line in (DATA / f"{split}.jsonl").read_text().splitlines():
+            row = json.loads(line)
+            values = list(row["output"].values())
+            joined = " ".join(values)
+            if "artefact" in row["tags"]:  # a missing space between two segments is a tagged artefact
+                assert joined.replace(" ", "") == row["input"].replace(" ", ""), row
+            else:
+                assert joined == row["input"], row

@@ -39,6 +39,7 @@ SEED = "citations-v1"
 SIZES = {"train": 2000, "valid": 120, "test": 250}
 SPLIT_SHARES = (("train", 0.75), ("valid", 0.10), ("test", 0.15))
 ARTEFACT_RATE = 0.15
+STRAIGHT_RATE = 0.32  # share of rows whose curly-quoted titles are printed with straight ASCII quotes
 MIN_LEN, MAX_LEN = 45, 350
 MIN_ROWS = 3  # every template gets at least this many rows in its split
 SCHEMA = ROOT.parents[1] / "extractor" / "tasks" / "citations" / "schema.json"
@@ -1546,6 +1547,15 @@ def check_row(row: dict, segs: list) -> None:
         raise DataError(f"{where}: input has stray whitespace")
 
 
+def straighten(segs: list) -> list:
+    """Print quoted titles with straight ASCII quotes ("Title," and 'Title') as many typeset lists do;
+    the JSON output then escapes the double quote (\\")."""
+    for seg in segs:
+        if seg[0] in ("title", "container_title") and re.search("[“”‘’]", seg[1]):
+            seg[1] = seg[1].replace("“", '"').replace("”", '"').replace("‘", "'").replace("’", "'")
+    return segs
+
+
 def make_row(style: str, typ: str, variant: str, opts: dict, k: int, attempt: int) -> tuple[dict, list]:
     tid = template_id(style, typ, variant)
     rng = row_rng("row", tid, k, attempt)
@@ -1553,6 +1563,8 @@ def make_row(style: str, typ: str, variant: str, opts: dict, k: int, attempt: in
     r = Rec(rng, style, opts.get("n"), opts.get("lang", "en"), modern)
     segs = [[f, t, " "] for f, t in FORMATTERS[style](r, typ, opts)]
     segs[0][2] = ""
+    if hfloat("straight", tid, k, attempt) < STRAIGHT_RATE:
+        segs = straighten(segs)
     empty = [f for f, t, _ in segs if not t.strip()]
     if empty:
         raise DataError(f"{tid} row {k}: empty segment for {empty}")
