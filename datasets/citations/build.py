@@ -33,6 +33,8 @@ from vocab import (  # noqa: E402
     FR_UNIVERSITIES, FRAMES, FRAMES_BY_DISC, INSTITUTES, JOURNALS, LAW_EVENTS, LIT_QUOTES, MONTHS_DE, MONTHS_EN,
     MONTHS_EN_3, MONTHS_EN_DOT, MONTHS_FR, NEWS_SECTIONS, NEWSPAPERS, ORGS, PUBLISHERS, REPORT_GENRES, SERIES,
     SUBTITLES, THESIS_GENRES, UNIVERSITIES, US_STATE_OLD, WEB_SECTIONS,
+    BOOK_REMARKS, ES_FRAMES, ES_JOURNALS, ES_PUBLISHERS, ES_SUBS, ES_TOPICS, ES_UNIVERSITIES, IT_FRAMES, IT_JOURNALS,
+    IT_PUBLISHERS, IT_SUBS, IT_TOPICS, IT_UNIVERSITIES, MARKS, MONTHS_ES,
 )
 
 SEED = "citations-v1"
@@ -46,12 +48,13 @@ SCHEMA = ROOT.parents[1] / "extractor" / "tasks" / "citations" / "schema.json"
 FIELDS = ("author", "citation_number", "collection_title", "container_title", "date", "doi", "edition", "editor",
           "genre", "isbn", "journal", "location", "note", "pages", "publisher", "title", "translator", "url",
           "volume")
-STYLES = ("apa", "mla", "chicago", "harvard", "vancouver", "ieee", "nature", "acs", "german", "french", "numbered")
+STYLES = ("apa", "mla", "chicago", "harvard", "vancouver", "ieee", "nature", "acs", "german", "french", "spanish",
+          "italian", "numbered")
 TYPES = ("article", "book", "chapter", "conference", "thesis", "report", "web")
 FEATURES = ("number", "doi", "url", "editor", "et_al", "note", "artefact")
 # Share of rows per style and per type (normalised over the types a style has templates for).
 W_STYLE = {"apa": 22, "harvard": 12, "chicago": 11, "mla": 8, "vancouver": 9, "ieee": 6, "nature": 4, "acs": 3,
-           "german": 6, "french": 5, "numbered": 5}
+           "german": 6, "french": 5, "spanish": 3, "italian": 3, "numbered": 6}
 W_TYPE = {"article": 60, "book": 13, "chapter": 7, "conference": 7, "thesis": 4, "report": 4, "web": 5}
 # Templates that add a DOI or URL to a type that usually lacks one count for less.
 W_LINK = 0.6
@@ -69,6 +72,8 @@ STYLE_DISC = {
     "german": {"sociology": 2, "history": 2, "education": 2, "linguistics": 1, "law": 1, "literature": 1,
                "medicine": 1, "economics": 1},
     "french": {"sociology": 2, "history": 2, "literature": 2, "linguistics": 1, "economics": 1, "education": 1},
+    "spanish": {"sociology": 2, "history": 2, "literature": 2, "linguistics": 1, "economics": 1, "medicine": 1},
+    "italian": {"sociology": 2, "history": 2, "literature": 2, "linguistics": 1, "economics": 1, "law": 1},
     "numbered": {"cs": 2, "physics": 2, "biology": 2, "medicine": 1, "chemistry": 1, "economics": 1,
                  "linguistics": 1},
 }
@@ -266,12 +271,28 @@ def fr_title(rng: random.Random) -> tuple[str, str]:
     return main, (rng.choice(FR_SUBS) if rng.random() < 0.5 else "")
 
 
+def es_title(rng: random.Random) -> tuple[str, str]:
+    a, b = rng.sample(ES_TOPICS, 2)
+    main = cap(rng.choice(ES_FRAMES).format(A=a, B=b))
+    if main.startswith("¿"):
+        main = "¿" + cap(main[1:])
+    return main, (rng.choice(ES_SUBS) if rng.random() < 0.45 else "")
+
+
+def it_title(rng: random.Random) -> tuple[str, str]:
+    a, b = rng.sample(IT_TOPICS, 2)
+    main = cap(rng.choice(IT_FRAMES).format(A=a, B=b))
+    return main, (rng.choice(IT_SUBS) if rng.random() < 0.45 else "")
+
+
 def title_text(pair: tuple[str, str], case: str, lang: str) -> str:
     main, sub = pair
     if lang == "de":
         return main + (rng_sep_de(main) + sub if sub else "")
     if lang == "fr":
         return main + (f" : {sub}" if sub else "")
+    if lang in ("es", "it"):
+        return main + (("" if main.endswith("?") else ".") + f" {cap(sub)}" if sub else "")
     if case == "title":
         main, sub = titlecase(main), titlecase(sub) if sub else ""
     if not sub:
@@ -309,7 +330,7 @@ class Rec:
             n = wchoice(rng, {1: 22, 2: 24, 3: 19, 4: 13, 5: 8, 6: 6})
         else:
             n = rng.randint(*n_auth)
-        bias = {"de": "de", "fr": "fr"}.get(lang)
+        bias = {"de": "de", "fr": "fr", "es": "es", "it": "it"}.get(lang)
         self.authors = [make_person(rng, bias if bias and rng.random() < 0.7 else None) for _ in range(n)]
         self.editors = [make_person(rng, bias if bias and rng.random() < 0.7 else None)
                         for _ in range(wchoice(rng, {1: 5, 2: 4, 3: 1}))]
@@ -329,6 +350,10 @@ class Rec:
         elif lang == "fr" and rng.random() < 0.65:
             self.t, self.tlang = fr_title(rng), "fr"
             self.b, self.cb = fr_title(rng), (fr_title(rng)[0], "")
+        elif lang in ("es", "it") and rng.random() < 0.8:
+            fn = es_title if lang == "es" else it_title
+            self.t, self.tlang = fn(rng), lang
+            self.b, self.cb = fn(rng), (fn(rng)[0], "")
         else:
             self.t, self.tlang = sentence_title(rng, self.disc), "en"
             self.b = book_title(rng, self.disc, BOOK_FRAMES)
@@ -338,6 +363,8 @@ class Rec:
             self.jfull = self.jabbr = self.jnlm = rng.choice(DE_JOURNALS)
         elif lang == "fr" and self.tlang == "fr":
             self.jfull = self.jabbr = self.jnlm = rng.choice(FR_JOURNALS)
+        elif lang in ("es", "it") and self.tlang == lang:
+            self.jfull = self.jabbr = self.jnlm = rng.choice(ES_JOURNALS if lang == "es" else IT_JOURNALS)
         else:
             name, abbr, _ = rng.choice(JOURNALS_BY_DISC[self.disc])
             self.jfull, self.jabbr = name, abbr or name
@@ -351,7 +378,14 @@ class Rec:
             self.eloc = f"e{rng.randint(1000000, 1009999)}" if "PLoS" in self.jfull else f"e{rng.randint(10000, 99999)}"
         elif self.jfull.startswith("Physical Review") and rng.random() < 0.7:
             self.eloc = f"{rng.randint(0, 2):02d}{rng.randint(1000, 9999)}"
+        elif self.disc in ("physics", "biology", "medicine", "chemistry") and rng.random() < 0.06:
+            self.eloc = rng.choice([f"A{rng.randint(1, 199)}", f"L{rng.randint(1, 99)}", f"e{rng.randint(1000, 99999)}"])
+        # a second page range ("81-131, 208-241") in some articles and chapters
+        self.fp2 = self.lp + rng.randint(20, 120) if rng.random() < 0.04 else 0
         self.npages = rng.randint(120, 780)
+        self.es_pub, self.es_city = rng.choice(ES_PUBLISHERS)
+        self.it_pub, self.it_city = rng.choice(IT_PUBLISHERS)
+        self.es_univ, self.it_univ = rng.choice(ES_UNIVERSITIES), rng.choice(IT_UNIVERSITIES)
         # books, publishers
         pub = rng.choice(PUBLISHERS)
         self.pub, self.city = pub[0], rng.choice(pub[1])
@@ -400,7 +434,13 @@ class Rec:
             while i < len(a) - 1 and a[i] == b[i]:
                 i += 1
             b = b[i:]
+        if self.fp2:
+            return f"{a}{dash}{b}, {self.fp2}{dash}{self.fp2 + self.rng.randint(3, 40)}"
         return f"{a}{dash}{b}"
+
+    def pp(self, dash: str = "-", prefixes: tuple[str, str] = ("p.", "pp.")) -> str:
+        """Pages with a prefix: "p." before an article number, "pp." before ranges."""
+        return f"{prefixes[0] if self.eloc else prefixes[1]} {self.pages(dash)}"
 
     def loc(self, form: str, city: str | None = None) -> str:
         key = city or self.city
@@ -607,6 +647,8 @@ def proc_name(r: Rec, form: str) -> str:
         return f"Proc. {ordinal(r.conf_n)} {conf_abbr(r.conf)}"
     if form == "acr":
         return f"Proc. {r.conf_acr}"
+    if form == "year":
+        return f"Proceedings of the {r.year} {r.conf}"
     raise ValueError(form)
 
 
@@ -763,7 +805,10 @@ def mla(r: Rec, t: str, o: dict) -> list:
         cont = r.container("title") if t == "chapter" else titlecase(proc_name(r, "full"))
         eds = [dir_f(p) for p in r.editors]
         if mla7:
-            s += [("container_title", end(cont, ".")), ("editor", f"Ed. {join_and(eds, 'and', len(eds) > 2)}."),
+            if rng.random() < 0.4:
+                eds = [dir_i(p) for p in r.editors]
+            role = "Eds." if len(eds) > 1 and rng.random() < 0.5 else "Ed."
+            s += [("container_title", end(cont, ".")), ("editor", f"{role} {join_and(eds, 'and', len(eds) > 2)}."),
                   ("location", r.loc("city") + ":"), ("publisher", mla_pub(r.pub) + ","), ("date", f"{r.year}."),
                   ("pages", r.pages() + ".")]
         else:
@@ -827,8 +872,10 @@ def chicago(r: Rec, t: str, o: dict) -> list:
             s += [("collection_title", r.series), ("volume", f"{r.series_vol}.")]
         s.append(("location", loc + ":"))
         s += [("publisher", r.pub + ".")] if ad else [("publisher", r.pub + ","), ("date", f"{r.year}.")]
+        if rng.random() < 0.1 and not o.get("series"):
+            s.append(("pages", f"{r.npages} pp."))
     elif t == "chapter":
-        eds = join_and([dir_f(p) for p in r.editors], "and", len(r.editors) > 2)
+        eds = join_and([(dir_i if rng.random() < 0.3 else dir_f)(p) for p in r.editors], "and", len(r.editors) > 2)
         s += [("title", quoted(r.title("title"), ".")), ("container_title", f"In {r.container('title')},"),
               ("editor", f"ed. {eds}," if o.get("ed") else f"edited by {eds},"), ("pages", r.pages(dash) + "."),
               ("location", loc + ":")]
@@ -858,6 +905,17 @@ def chicago(r: Rec, t: str, o: dict) -> list:
             s += [("publisher", r.org + "."), ("date", f"{MONTHS_EN[r.month - 1]} {r.day}, {r.year}."),
                   ("url", r.web_url() + ".")]
     return s
+
+
+def harvard_available(r: Rec, url: str) -> list:
+    """An access date is a note, an undated "Available at:" a prefix of the url (README)."""
+    date = r.date_en(*r.acc, "dmy")
+    k = r.rng.randint(0, 3)
+    if k == 0:
+        return [("url", f"Available at: {url}"), ("note", f"[Accessed {date}].")]
+    if k == 1:
+        return [("note", f"Available at [accessed {date}]"), ("url", url)]
+    return [("url", f"Available at: {url}"), ("note", f"(Accessed: {date}).")]
 
 
 def harvard(r: Rec, t: str, o: dict) -> list:
@@ -891,11 +949,11 @@ def harvard(r: Rec, t: str, o: dict) -> list:
         else:
             s += [("title", f"{q[0]}{r.title()}{q[1]},"), ("journal", r.jfull + ","), ("volume", vol + ",")]
             last = "," if o.get("available") else "."
-            s.append(("pages", f"pp. {r.pages(dash)}{last}" if not o.get("doi") else f"pp. {r.pages(dash)}."))
+            s.append(("pages", f"{r.pp(dash)}{last}" if not o.get("doi") else f"{r.pp(dash)}."))
         if o.get("doi"):
             s.append(("doi", r.doi(o["doi"])))
         if o.get("available"):
-            s += [("url", f"Available at: {r.article_url()}"), ("note", f"(Accessed: {r.date_en(*r.acc, 'dmy')}).")]
+            s += harvard_available(r, r.article_url())
     elif t == "book":
         if o.get("series"):
             s += [("title", r.book()), ("collection_title", f"({r.series},"), ("volume", f"{r.series_vol}).")]
@@ -904,6 +962,8 @@ def harvard(r: Rec, t: str, o: dict) -> list:
         if o.get("edition"):
             s.append(("edition", f"{ordinal(r.edition)} edn."))
         s += [("location", loc + ":"), ("publisher", r.pub + ".")]
+        if rng.random() < 0.12:
+            s.append(("pages", f"{r.npages} {rng.choice(['pp.', 'p.', 'pp.'])}"))
         if o.get("isbn"):
             s.append(("isbn", f"ISBN {r.isbn}."))
     elif t == "chapter":
@@ -912,11 +972,11 @@ def harvard(r: Rec, t: str, o: dict) -> list:
         else:
             s += [("title", f"{q[0]}{r.title()}{q[1]},"), ("editor", f"in {eds} {ed_role}")]
         s += [("container_title", end(r.container(), ".")), ("location", loc + ":"), ("publisher", r.pub + ","),
-              ("pages", f"pp. {r.pages(dash)}.")]
+              ("pages", f"{r.pp(dash)}.")]
     elif t == "conference":
-        s += [("title", f"{q[0]}{r.title()}{q[1]},"), ("container_title", f"{proc_name(r, 'full')}."),
+        s += [("title", f"{q[0]}{r.title()}{q[1]},"), ("container_title", f"{proc_name(r, rng.choice(['full', 'year']))}."),
               ("location", r.loc("city", r.conf_city) + ":"), ("publisher", r.conf_pub + ","),
-              ("pages", f"pp. {r.pages(dash)}.")]
+              ("pages", f"{r.pp(dash)}.")]
     elif t == "thesis":
         s += [("title", end(r.title(), ".")), ("genre", rng.choice(["PhD thesis.", "PhD thesis.", "MPhil thesis.", "Doctoral thesis."])),
               ("publisher", r.univ + ".")]
@@ -924,8 +984,7 @@ def harvard(r: Rec, t: str, o: dict) -> list:
         s += [("title", end(r.title(), ".")), ("genre", f"{rng.choice(['Working paper', 'Report', 'Research paper'])} no. {r.rep_no}."),
               ("location", r.loc("city", r.inst_city) + ":"), ("publisher", r.inst + ".")]
     elif t == "web":
-        s += [("title", end(r.title(), ".")), ("url", f"Available at: {r.web_url()}"),
-              ("note", f"(Accessed: {r.date_en(*r.acc, 'dmy')}).")]
+        s += [("title", end(r.title(), "."))] + harvard_available(r, r.web_url())
     return s
 
 
@@ -956,8 +1015,10 @@ def vancouver(r: Rec, t: str, o: dict) -> list:
         s += [("date", date), ("volume", vol), ("pages", r.pages("-", abbrev=o.get("abbrev", False)) + ".")]
         if o.get("doi"):
             s.append(("doi", r.doi(o["doi"])))
-        if o.get("pmid"):
-            s.append(("note", f"PMID: {r.pmid}."))
+        if o.get("pmid") or (not o.get("doi") and rng.random() < 0.08):
+            pmc = f"PMC{r.rng.randint(1000000, 9999999)}"
+            s.append(("note", rng.choice([f"PMID: {r.pmid}.", f"PMID: {r.pmid}.", f"PMID {r.pmid}.", f"PubMed PMID: {r.pmid}.",
+                                          f"PubMed PMID {r.pmid}", f"PMCID: {pmc}.", f"PMID: {r.pmid}; PMCID: {pmc}."])))
     elif t == "book":
         s.append(("title", end(r.book(), ".")))
         if o.get("edition"):
@@ -1000,8 +1061,13 @@ def ieee(r: Rec, t: str, o: dict) -> list:
     month = f"{MONTHS_EN_DOT[r.month - 1]} {r.year}"
     if t == "article":
         vol = f"vol. {r.volume}, no. {r.issue}," if o.get("issue", True) else f"vol. {r.volume},"
+        k = rng.random()
+        if k < 0.12:
+            vol = vol.replace("vol.", "Vol.").replace("no.", "No.")
+        elif k < 0.22:
+            vol = vol.replace("vol. ", "vol.").replace("no. ", rng.choice(["no.", "no. "]))
         s += [("title", quoted(r.title(), ",")), ("journal", r.jabbr + ","), ("volume", vol)]
-        pages = r.eloc if r.eloc else f"pp. {r.pages(dash)}"
+        pages = r.eloc if r.eloc else f"{r.pp(dash)}"
         if r.eloc:
             pages = f"Art. no. {r.eloc}"
         date = month if o.get("issue", True) else str(r.year)
@@ -1019,7 +1085,7 @@ def ieee(r: Rec, t: str, o: dict) -> list:
         eds = join_and([dir_i(p) for p in r.editors], "and", len(r.editors) > 2)
         s += [("title", quoted(r.title(), ",")), ("container_title", f"in {r.container('title')},"),
               ("editor", f"{eds}, {'Ed.' if len(r.editors) == 1 else 'Eds.'}"), ("location", loc + ":"),
-              ("publisher", r.pub + ","), ("date", f"{r.year},"), ("pages", f"pp. {r.pages(dash)}.")]
+              ("publisher", r.pub + ","), ("date", f"{r.year},"), ("pages", f"{r.pp(dash)}.")]
     elif t == "conference":
         s.append(("title", quoted(r.title(), ",")))
         if o.get("acr"):
@@ -1029,12 +1095,13 @@ def ieee(r: Rec, t: str, o: dict) -> list:
                   ("volume", f"vol. {r.series_vol})."), ("location", rng.choice(["Cham, Switzerland:", "Berlin, Germany:"])),
                   ("publisher", "Springer,"), ("date", f"{r.year},")]
         else:
-            s += [("container_title", f"in {proc_name(r, 'ieee')},"),
+            name = proc_name(r, rng.choice(["ieee", "ieee", "year", "full"]))
+            s += [("container_title", f"in {name},"),
                   ("location", r.loc(rng.choice(['usa', 'st']), r.conf_city) + ","), ("date", f"{month},")]
         if o.get("doi"):
-            s += [("pages", f"pp. {r.pages(dash)},"), ("doi", r.doi("doi: ") + ".")]
+            s += [("pages", f"{r.pp(dash)},"), ("doi", r.doi("doi: ") + ".")]
         else:
-            s.append(("pages", f"pp. {r.pages(dash)}."))
+            s.append(("pages", f"{r.pp(dash)}."))
     elif t == "thesis":
         univ = r.univ.replace("University", "Univ.")
         s += [("title", quoted(r.title(), ",")), ("genre", rng.choice(["Ph.D. dissertation,", "M.S. thesis,", "Ph.D. thesis,"])),
@@ -1124,7 +1191,9 @@ def german(r: Rec, t: str, o: dict) -> list:
     if t == "article":
         s.append(("title", title))
         if o.get("heft"):
-            s += [("journal", f"In: {jname}"), ("volume", f"Jg. {r.volume}, H. {r.issue}"), ("date", f"({r.year}),")]
+            vol = rng.choice([f"Jg. {r.volume}, H. {r.issue}", f"Jg. {r.volume}, H. {r.issue}", f"Bd. {r.volume}, H. {r.issue}",
+                              f"Bd. {r.volume}, Nr. {r.issue}"])
+            s += [("journal", f"In: {jname}"), ("volume", vol), ("date", f"({r.year}),")]
         elif ay:
             s += [("journal", f"In: {jname}"), ("volume", f"{r.volume} ({r.issue}),")]
         else:
@@ -1141,6 +1210,8 @@ def german(r: Rec, t: str, o: dict) -> list:
             s += [("location", city + ":"), ("publisher", pub + ","), ("date", f"{r.year}.")]
         else:
             s += [("location", city + ":"), ("publisher", pub), ("date", f"{r.year}.")]
+            if rng.random() < 0.15:
+                s.append(("pages", f"{r.npages} S."))
     elif t == "chapter":
         eds = names_de(r.editors, sep, short=ay)
         s += [("title", title)]
@@ -1162,6 +1233,10 @@ def german(r: Rec, t: str, o: dict) -> list:
     return s
 
 
+def fr_issue(rng: random.Random, n: int) -> str:
+    return rng.choice([f"n° {n}", f"n° {n}", f"n°{n}", f"no {n}", f"nº {n}"])
+
+
 def french(r: Rec, t: str, o: dict) -> list:
     rng = r.rng
     classic = o.get("classic", False)
@@ -1171,9 +1246,9 @@ def french(r: Rec, t: str, o: dict) -> list:
     if t == "article":
         if classic:
             s += [("title", f"« {r.title()} »."), ("journal", r.jfull + ","), ("date", f"{r.year},"),
-                  ("volume", f"vol. {r.volume}, n° {r.issue},"), ("pages", f"p. {r.pages('-')}.")]
+                  ("volume", f"vol. {r.volume}, {fr_issue(rng, r.issue)},"), ("pages", f"p. {r.pages('-')}.")]
         else:
-            s += [("title", f"« {r.title()} »,"), ("journal", r.jfull + ","), ("volume", f"vol. {r.volume}, n° {r.issue},"),
+            s += [("title", f"« {r.title()} »,"), ("journal", r.jfull + ","), ("volume", f"vol. {r.volume}, {fr_issue(rng, r.issue)},"),
                   ("date", f"{r.year},"), ("pages", f"p. {r.pages('-')}.")]
     elif t == "book":
         s.append(("title", r.book() + ("." if classic else ",")))
@@ -1186,7 +1261,7 @@ def french(r: Rec, t: str, o: dict) -> list:
             s.append(("date", f"{r.year}."))
     elif t == "chapter":
         eds = ", ".join(f"{p.sur.upper()} {initials(p)}" for p in r.editors)
-        s += [("title", f"« {r.title()} »,"), ("editor", f"in {eds} (dir.),"), ("container_title", r.container() + ","),
+        s += [("title", f"« {r.title()} »,"), ("editor", f"in {eds} ({rng.choice(['dir.', 'dir.', 'éd.', 'éds.'])}),"), ("container_title", r.container() + ","),
               ("location", city + ","), ("publisher", pub + ","), ("date", f"{r.year},"), ("pages", f"p. {r.pages('-')}.")]
     elif t == "thesis":
         s += [("title", r.title() + ","), ("genre", rng.choice(["thèse de doctorat,", "thèse de doctorat en sociologie,",
@@ -1198,12 +1273,139 @@ def french(r: Rec, t: str, o: dict) -> list:
     return s
 
 
+def names_es(ps: list[Person], form: str) -> str:
+    """Spanish lists: "García, J. y López, M." (APA in Spanish), "GARCÍA, José y LÓPEZ, María:" (classic)."""
+    if form == "classic":
+        xs = [f"{p.sur.upper()}, {given_str(p)}" for p in ps[:3]]
+        return join_and(xs, "y", False) + (" et al.:" if len(ps) > 3 else ":")
+    xs = [inv_i(p) for p in ps]
+    return xs[0] if len(xs) == 1 else ", ".join(xs[:-1]) + " y " + xs[-1]
+
+
+def names_it(ps: list[Person]) -> str:
+    """Italian lists: "Rossi, M. e Bianchi, L."; "Rossi, M. et al." beyond three."""
+    if len(ps) > 3:
+        return f"{inv_i(ps[0])} et al."
+    xs = [inv_i(p) for p in ps]
+    return xs[0] if len(xs) == 1 else ", ".join(xs[:-1]) + " e " + xs[-1]
+
+
+def spanish(r: Rec, t: str, o: dict) -> list:
+    rng = r.rng
+    classic = o.get("classic", False)
+    pub, city = (r.es_pub, r.es_city) if rng.random() < 0.8 else (r.pub, r.loc("city"))
+    dash = "-" if rng.random() < 0.6 else "–"
+    s: list = []
+    if o.get("edited"):
+        eds = names_es(r.editors, "classic" if classic else "apa").rstrip(":")
+        s.append(("editor", eds + rng.choice([" (ed.)", " (eds.)", " (coord.)", " (dir.)"])
+                  + (":" if classic else ".")))
+    else:
+        s.append(("author", names_es(r.authors, "classic" if classic else "apa")))
+    if not classic:
+        s.append(("date", f"({r.year})."))
+    if t == "article":
+        if classic:
+            issue = rng.choice([f"n.º {r.issue}", f"núm. {r.issue}", f"n° {r.issue}", f"no. {r.issue}"])
+            s += [("title", f"«{r.title()}»,"), ("journal", r.jfull + ","),
+                  ("volume", rng.choice([f"vol. {r.volume}, {issue}", f"{r.volume}, {issue}"])),
+                  ("date", f"({r.year}),"), ("pages", f"pp. {r.pages(dash)}.")]
+        else:
+            s += [("title", end(r.title(), ".")), ("journal", r.jfull + ","), ("volume", f"{r.volume}({r.issue}),"),
+                  ("pages", r.pages(dash) + ".")]
+    elif t == "book":
+        if classic:
+            s += [("title", r.book() + ","), ("location", city + ","), ("publisher", pub + ","), ("date", f"{r.year}.")]
+        else:
+            s += [("title", end(r.book(), ".")), ("location", city + ":"), ("publisher", pub + ".")]
+    elif t == "chapter":
+        if classic:
+            eds = names_es(r.editors, "classic").rstrip(":")
+            s += [("title", f"«{r.title()}»,"), ("editor", f"en {eds} ({rng.choice(['ed.', 'coord.', 'dir.'])}):"),
+                  ("container_title", r.container() + ","), ("location", city + ","), ("publisher", pub + ","),
+                  ("date", f"{r.year},"), ("pages", f"pp. {r.pages(dash)}.")]
+        else:
+            eds = join_and([dir_i(p) for p in r.editors], "y", False)
+            role = "(Ed.)," if len(r.editors) == 1 else "(Eds.),"
+            s += [("title", end(r.title(), ".")), ("editor", f"En {eds} {role}"), ("container_title", r.container()),
+                  ("pages", f"(pp. {r.pages(dash)})."), ("location", city + ":"), ("publisher", pub + ".")]
+    elif t == "thesis":
+        s += [("title", end(r.title(), ".")), ("genre", rng.choice(["Tesis doctoral,", "Tesis de maestría,", "(Tesis doctoral)."])),
+              ("publisher", r.es_univ + ".")]
+    return s
+
+
+def italian(r: Rec, t: str, o: dict) -> list:
+    rng = r.rng
+    pub, city = (r.it_pub, r.it_city) if rng.random() < 0.8 else (r.pub, r.loc("city"))
+    dash = "-" if rng.random() < 0.7 else "–"
+    s: list = []
+    if o.get("edited"):
+        s.append(("editor", names_it(r.editors) + " (a cura di)"))
+    else:
+        s.append(("author", names_it(r.authors)))
+    s.append(("date", f"({r.year}),"))
+    if t == "article":
+        vol = rng.choice([f"{r.volume}, {r.issue},", f"{r.volume}({r.issue}),", f"n. {r.issue},", f"a. {r.volume}, n. {r.issue},"])
+        jname = f"«{r.jfull}»," if rng.random() < 0.6 else r.jfull + ","
+        s += [("title", r.title() + ","), ("journal", ("in " if rng.random() < 0.5 else "") + jname), ("volume", vol),
+              ("pages", f"pp. {r.pages(dash)}.")]
+    elif t == "book":
+        s += [("title", r.book() + ","), ("publisher", pub + ","), ("location", city + ".")]
+    elif t == "chapter":
+        eds = join_and([dir_i(p) for p in r.editors], "e", False)
+        s += [("title", r.title() + ","), ("editor", f"in {eds} (a cura di),"), ("container_title", r.container() + ","),
+              ("publisher", pub + ","), ("location", city + ","), ("pages", f"pp. {r.pages(dash)}.")]
+    elif t == "thesis":
+        s += [("title", r.title() + ","), ("genre", rng.choice(["tesi di dottorato,", "tesi di laurea,"])),
+              ("publisher", r.it_univ + ".")]
+    return s
+
+
+def names_mixed(rng: random.Random, ps: list[Person]) -> str:
+    """Author lists as typeset in many journals' house styles."""
+    k = rng.randint(0, 5)
+    if k == 0:    # "Smith J., Doe K.," (".," between names)
+        return ", ".join(f"{p.sur} {initials(p, space=False)}" for p in ps) + ","
+    if k == 1:    # "Smith, J.; Doe, K.;"
+        return "; ".join(inv_i(p) for p in ps) + ("." if rng.random() < 0.5 else ";")
+    if k == 2:    # "BUROWAY, M., SMITH, J.,"
+        return ", ".join(f"{p.sur.upper()}, {initials(p)}" for p in ps) + ","
+    if k == 3:    # "DUPONT J., MARTIN P.,"
+        return ", ".join(f"{p.sur.upper()} {initials(p, space=False)}" for p in ps) + ","
+    if k == 4 and len(ps) >= 3:    # "Smith J, Doe K, et al."
+        return ", ".join(van(p) for p in ps[:2]) + ", et al."
+    return join_and([inv_i(p) for p in ps], "and", False) + ","
+
+
 def numbered(r: Rec, t: str, o: dict) -> list:
     rng = r.rng
     form = o["form"]
-    s: list = [("citation_number", r.cnum(o.get("num", "dot")))]
+    s: list = [("citation_number", r.cnum(o.get("num", "dot")))] if o.get("num") != "none" else []
     dash = "–" if rng.random() < 0.7 else "-"
-    if form == "springer":
+    if form == "colon":
+        # "Smith J., Doe K., 2004. Title. Journal 61: 4, 1-3." / "Journal, 26: 1-3,"
+        s += [("author", names_mixed(rng, r.authors)), ("date", f"{r.year}."), ("title", end(r.title(), "."))]
+        if rng.random() < 0.5:
+            s += [("journal", r.jabbr), ("volume", f"{r.volume}: {r.issue},"), ("pages", r.pages(dash) + ".")]
+        else:
+            s += [("journal", r.jabbr + ","), ("volume", f"{r.volume}:"), ("pages", r.pages(dash) + ".")]
+    elif form == "abnt":
+        # "SILVA, J. P.; SOUZA, M. Title. Journal, v. 14, n. 3, p. 24-25, 2010."
+        names = "; ".join(f"{p.sur.upper()}, {initials(p)}" for p in r.authors[:3]) + (" et al." if len(r.authors) > 3 else "")
+        s += [("author", end(names, "."))]
+        if t == "article":
+            vol = rng.choice([f"v. {r.volume}, n. {r.issue},", f"v. {r.volume}, n° {r.issue},", f"v. {r.volume},"])
+            s += [("title", end(r.title(), ".")), ("journal", r.jfull + ","), ("volume", vol),
+                  ("pages", f"p. {r.pages('-')},"), ("date", f"{r.year}.")]
+        elif t == "book":
+            s += [("title", end(r.book(), "."))]
+            if rng.random() < 0.4:
+                s.append(("edition", f"{r.edition}. ed."))
+            s += [("location", r.loc("city") + ":"), ("publisher", r.pub + ","), ("date", f"{r.year}.")]
+            if rng.random() < 0.5:
+                s.append(("pages", f"{r.npages} p."))
+    elif form == "springer":
         s += [("author", names_springer(r.authors) if t != "web" else r.org), ("date", f"({r.year})")]
         if t == "article":
             s += [("title", end(r.title(), ".")), ("journal", r.jnlm), ("volume", f"{r.volume}({r.issue}):"),
@@ -1214,8 +1416,8 @@ def numbered(r: Rec, t: str, o: dict) -> list:
             s += [("title", r.book() + ","), ("edition", f"{ordinal(r.edition)} edn."), ("publisher", r.pub + ","),
                   ("location", r.loc("city"))]
         elif t == "chapter":
-            eds = ", ".join(van(p) for p in r.editors)
-            s += [("title", end(r.title(), ".")), ("editor", f"In: {eds} ({'ed' if len(r.editors) == 1 else 'eds'})"),
+            eds = ", ".join(van(p) for p in r.editors) if rng.random() < 0.6 else join_and([dir_i(p) for p in r.editors], "and", False)
+            s += [("title", end(r.title(), ".")), ("editor", f"In: {eds} ({'ed' if len(r.editors) == 1 and rng.random() < 0.7 else 'eds'})"),
                   ("container_title", end(r.container(), "."))]
             if o.get("series"):
                 s += [("collection_title", r.series + ","), ("volume", f"vol {r.series_vol}.")]
@@ -1234,7 +1436,7 @@ def numbered(r: Rec, t: str, o: dict) -> list:
             eds = ", ".join(inv_i(p) for p in r.editors) + (" (ed.)" if len(r.editors) == 1 else " (eds.)")
             coll = r.series_abbr or r.series
             s += [("title", end(r.title(), ".")), ("editor", f"In: {eds}"), ("container_title", f"{r.conf_acr} {r.year}."),
-                  ("collection_title", coll + ","), ("volume", f"vol. {r.series_vol},"), ("pages", f"pp. {r.pages(dash)}."),
+                  ("collection_title", coll + ","), ("volume", f"vol. {r.series_vol},"), ("pages", f"{r.pp(dash)}."),
                   ("publisher", "Springer,"), ("location", rng.choice(["Heidelberg", "Berlin", "Cham"])),
                   ("date", f"({r.year})")]
         elif t == "thesis":
@@ -1250,7 +1452,9 @@ def numbered(r: Rec, t: str, o: dict) -> list:
         s += [("author", names_van(r.authors)), ("title", end(r.title(), ".")), ("journal", r.jfull),
               ("date", f"{r.year};"), ("volume", f"{r.volume}:"), ("pages", r.pages(dash) + ".")]
     elif form == "apaish":
-        s += [("author", names_apa(r.authors).replace(", &", " and") if rng.random() < 0.5 else names_apa(r.authors)),
+        k = rng.random()
+        s += [("author", names_apa(r.authors).replace(", &", " and") if k < 0.35 else
+               names_apa(r.authors) if k < 0.7 else names_mixed(rng, r.authors).rstrip(",;")),
               ("date", f"({r.year})"), ("title", end(r.title(), ".")), ("journal", r.jfull + ","),
               ("volume", f"{r.volume},"), ("pages", r.pages(dash) + ".")]
         if o.get("url"):
@@ -1259,7 +1463,8 @@ def numbered(r: Rec, t: str, o: dict) -> list:
 
 
 FORMATTERS = {"apa": apa, "mla": mla, "chicago": chicago, "harvard": harvard, "vancouver": vancouver, "ieee": ieee,
-              "nature": nature, "acs": acs, "german": german, "french": french, "numbered": numbered}
+              "nature": nature, "acs": acs, "german": german, "french": french, "spanish": spanish, "italian": italian,
+              "numbered": numbered}
 
 # ---------------------------------------------------------------- templates
 # (style, type, variant, options). Options "n" (author count range) and "lang" are read by the
@@ -1360,7 +1565,25 @@ TEMPLATES: list[tuple[str, str, str, dict]] = [
     ("french", "book", "classic", {"lang": "fr", "classic": True}), ("french", "book", "short", {"lang": "fr"}),
     ("french", "book", "edition", {"lang": "fr", "edition": True}), ("french", "chapter", "dir", {"lang": "fr"}),
     ("french", "thesis", "short", {"lang": "fr", "n": (1, 1)}), ("french", "web", "news", {"lang": "fr", "n": (1, 2)}),
+    # Spanish: APA in Spanish ("y", "En ... (Ed.),") and the classic humanities form («», n.º, coord.)
+    ("spanish", "article", "apa", {"lang": "es"}), ("spanish", "article", "classic", {"lang": "es", "classic": True}),
+    ("spanish", "article", "classicsingle", {"lang": "es", "classic": True, "n": (1, 1)}),
+    ("spanish", "article", "classicpair", {"lang": "es", "classic": True, "n": (2, 3)}),
+    ("spanish", "book", "apa", {"lang": "es"}), ("spanish", "book", "classic", {"lang": "es", "classic": True}),
+    ("spanish", "book", "edited", {"lang": "es", "edited": True}),
+    ("spanish", "chapter", "apa", {"lang": "es"}), ("spanish", "chapter", "classic", {"lang": "es", "classic": True}),
+    ("spanish", "thesis", "apa", {"lang": "es", "n": (1, 1)}),
+    # Italian ("e", «Rivista», "a cura di")
+    ("italian", "article", "basic", {"lang": "it"}), ("italian", "article", "single", {"lang": "it", "n": (1, 1)}),
+    ("italian", "article", "many", {"lang": "it", "n": (3, 6)}), ("italian", "book", "basic", {"lang": "it"}),
+    ("italian", "book", "curatela", {"lang": "it", "edited": True}), ("italian", "chapter", "basic", {"lang": "it"}),
+    ("italian", "chapter", "nb", {"lang": "it", "n": (1, 2)}), ("italian", "thesis", "basic", {"lang": "it", "n": (1, 1)}),
     # plain numbered lists in several house styles
+    ("numbered", "article", "colon", {"form": "colon", "num": "bracket"}),
+    ("numbered", "article", "colonnonum", {"form": "colon", "num": "none"}),
+    ("numbered", "article", "abnt", {"form": "abnt", "num": "none"}),
+    ("numbered", "article", "abntnum", {"form": "abnt", "num": "dot"}),
+    ("numbered", "book", "abnt", {"form": "abnt", "num": "none"}),
     ("numbered", "article", "springer", {"form": "springer", "num": "bracket"}),
     ("numbered", "article", "springerdoi", {"form": "springer", "num": "dot", "doi": True}),
     ("numbered", "article", "lncs", {"form": "lncs"}), ("numbered", "article", "aip", {"form": "aip", "num": "bare"}),
@@ -1419,7 +1642,8 @@ def art_hyphen(rng, segs, r):
         if words:
             m = rng.choice(words)
             cut = m.start() + rng.randint(3, len(m.group()) - 4)
-            segs[i][1] = text[:cut] + "- " + text[cut:]
+            # the line-end hyphen kept with or without the line break's space: "infor- mation", "Con-ference"
+            segs[i][1] = text[:cut] + ("- " if rng.random() < 0.65 else "-") + text[cut:]
             return segs
     return None
 
@@ -1483,8 +1707,10 @@ def art_caps(rng, segs, r):
 
 
 def art_stray(rng, segs, r):
-    segs[-1][1] += rng.choice(["*", "†", "*", "**"])
-    return segs
+    """A footnote mark glued to the end of the reference: "2003.†" (a note, printed with no space)."""
+    if any(s[0] == "note" for s in segs):
+        return None
+    return segs + [["note", rng.choice(["*", "†", "*", "**", "*†", "‡"]), ""]]
 
 
 def art_glued(rng, segs, r):
@@ -1556,6 +1782,26 @@ def straighten(segs: list) -> list:
     return segs
 
 
+def remarks(rng: random.Random, segs: list, typ: str, h: float) -> list:
+    """Marks and remarks printed around a reference, all labelled note: a footnote or "key reference" mark
+    after it ("... 2003. *") or before it ("* Smith, J. ..."), a subject or remark after a book
+    ("(Psychologie).", "(reprint)."). Surnames in capitals are a house style here, not an artefact."""
+    has_note = any(f == "note" for f, _, _ in segs)
+    if h < 0.02 and not has_note:
+        segs = segs + [["note", rng.choice(MARKS), " "]]
+    elif h < 0.03 and not has_note:
+        segs = [["note", rng.choice(MARKS), ""]] + segs
+        segs[1][2] = " "
+    elif h < 0.11 and not has_note and typ == "book" and segs[-1][0] != "pages":
+        segs = segs + [["note", rng.choice(BOOK_REMARKS), " "]]
+    elif 0.11 <= h < 0.14:
+        for seg in segs:
+            if seg[0] == "author":
+                seg[1] = re.sub(r"(?<![\w.])([A-ZÀ-Þ][a-zà-ÿ']+(?:[- ][A-ZÀ-Þ][a-zà-ÿ']+)?)(?=,)",
+                                lambda m: m.group(1).upper(), seg[1])
+    return segs
+
+
 def make_row(style: str, typ: str, variant: str, opts: dict, k: int, attempt: int) -> tuple[dict, list]:
     tid = template_id(style, typ, variant)
     rng = row_rng("row", tid, k, attempt)
@@ -1565,6 +1811,7 @@ def make_row(style: str, typ: str, variant: str, opts: dict, k: int, attempt: in
     segs[0][2] = ""
     if hfloat("straight", tid, k, attempt) < STRAIGHT_RATE:
         segs = straighten(segs)
+    segs = remarks(rng, segs, typ, hfloat("remark", tid, k, attempt))
     empty = [f for f, t, _ in segs if not t.strip()]
     if empty:
         raise DataError(f"{tid} row {k}: empty segment for {empty}")

@@ -776,3 +776,52 @@ MONTHS_EN_DOT = _w("Jan.|Feb.|Mar.|Apr.|May|Jun.|Jul.|Aug.|Sep.|Oct.|Nov.|Dec.")
 MONTHS_EN_3 = _w("Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec")
 MONTHS_DE = _w("Januar|Februar|März|April|Mai|Juni|Juli|August|September|Oktober|November|Dezember")
 MONTHS_FR = _w("janvier|février|mars|avril|mai|juin|juillet|août|septembre|octobre|novembre|décembre")
+
+# ---------------------------------------------------------------- Spanish and Italian references
+ES_TOPICS = _w("""la movilidad social|la desigualdad educativa|la inmigración|el trabajo rural|la ciudad|
+    la memoria histórica|las políticas públicas|la salud mental|la novela realista|la poesía barroca|
+    la lengua oral|la educación superior|la transición democrática|las élites locales|el sindicalismo|
+    la prensa regional|la economía social|la familia|la juventud|las migraciones|la lectura|el teatro|
+    la reforma agraria|la identidad nacional|el franquismo|la independencia""")
+ES_FRAMES = _w("""{A} en España|{A} en el siglo XIX|{A} en América Latina|{A} y {B}|Repensar {A}|
+    Una historia de {A}|{A} durante el franquismo|{A} en México|Nuevas perspectivas sobre {A}|¿Qué es {A}?""")
+ES_SUBS = _w("""un estudio de caso|una aproximación comparada|balance y perspectivas|fuentes y métodos|
+    el caso de Andalucía|el caso argentino|entre continuidad y ruptura|un análisis cuantitativo""")
+ES_JOURNALS = _w("""Revista Española de Investigaciones Sociológicas|Revista de Occidente|Hispania|Historia Social|
+    Revista de Educación|Papers. Revista de Sociologia|Revista Internacional de Sociología|Ayer|
+    Revista de Filología Española|Nueva Revista de Filología Hispánica|Revista Mexicana de Sociología|
+    Gaceta Sanitaria|Medicina Clínica|Revista de Economía Aplicada""")
+ES_PUBLISHERS: list[tuple[str, str]] = [
+    ("Alianza Editorial", "Madrid"), ("Cátedra", "Madrid"), ("Crítica", "Barcelona"), ("Siglo XXI", "Madrid"),
+    ("Siglo XXI Editores", "México"), ("Fondo de Cultura Económica", "México"), ("Anagrama", "Barcelona"),
+    ("Ariel", "Barcelona"), ("Tecnos", "Madrid"), ("Paidós", "Buenos Aires"), ("CSIC", "Madrid"),
+    ("Marcial Pons", "Madrid"), ("Gredos", "Madrid"), ("Síntesis", "Madrid")]
+IT_TOPICS = _w("""la mobilità sociale|le disuguaglianze scolastiche|l'immigrazione|il lavoro operaio|la città|
+    la memoria collettiva|le politiche pubbliche|la salute mentale|il romanzo storico|la poesia lirica|
+    la lingua parlata|l'università|il Risorgimento|le élite locali|il sindacalismo|la stampa locale|
+    l'economia sociale|la famiglia|i giovani|le migrazioni|la lettura|il teatro|il Mezzogiorno|il fascismo""")
+IT_FRAMES = _w("""{A} in Italia|{A} nel Novecento|{A} nell'Ottocento|{A} e {B}|Ripensare {A}|Per una storia di {A}|
+    {A} nel Mezzogiorno|{A} tra le due guerre|Nuove prospettive su {A}|Che cos'è {A}?""")
+IT_SUBS = _w("""un'indagine empirica|un approccio comparato|bilancio e prospettive|fonti e metodi|il caso milanese|
+    il caso napoletano|tra continuità e rottura|un'analisi quantitativa|problemi e prospettive""")
+IT_JOURNALS = _w("""Rassegna Italiana di Sociologia|Quaderni storici|Rivista storica italiana|Studi storici|
+    Il Mulino|Belfagor|Lingua e stile|Stato e mercato|Polis|Scuola democratica|Passato e presente|
+    Giornale storico della letteratura italiana|Rivista di storia economica|Meridiana""")
+IT_PUBLISHERS: list[tuple[str, str]] = [
+    ("Il Mulino", "Bologna"), ("Einaudi", "Torino"), ("Laterza", "Roma-Bari"), ("Feltrinelli", "Milano"),
+    ("Carocci", "Roma"), ("FrancoAngeli", "Milano"), ("Donzelli", "Roma"), ("Mondadori", "Milano"),
+    ("Bollati Boringhieri", "Torino"), ("Olschki", "Firenze"), ("Viella", "Roma"), ("Le Monnier", "Firenze")]
+ES_UNIVERSITIES = _w("""Universidad Complutense de Madrid|Universitat de Barcelona|Universidad de Salamanca|
+    Universidad Nacional Autónoma de México|Universidad de Buenos Aires|Universidad de Sevilla|El Colegio de México""")
+IT_UNIVERSITIES = _w("""Università di Bologna|Sapienza Università di Roma|Università degli Studi di Milano|
+    Università di Padova|Scuola Normale Superiore|Università di Napoli Federico II|Università di Torino""")
+MONTHS_ES = _w("enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|octubre|noviembre|diciembre")
+MONTHS_IT = _w("gennaio|febbraio|marzo|aprile|maggio|giugno|luglio|agosto|settembre|ottobre|novembre|dicembre")
+
+# ---------------------------------------------------------------- remarks printed after a reference
+# Subjects or remarks in parentheses after a book (note), not series (collection_title).
+BOOK_REMARKS = _w("""(in German).|(in French).|[in Spanish].|(in Italian).|(reprint).|(Reprint).|(repr.).|
+    (Nachdruck).|(réimpr.).|(reimpresión).|(rist.).|(abridged ed.).|(facsimile).|(out of print).|(Psychologie).|
+    (Sociologie).|(Histoire).|(Linguistique).|(Soziologie).|(Pädagogik).|(Geschichte).|(Psychology).""")
+# Marks printed before or after a reference in a list (footnote marks, "key reference" stars).
+MARKS = _w("*|†|*†|‡|**|§|††|(*)|[*]")
