@@ -13,7 +13,7 @@ import html
 import json
 
 from . import charts, report_samples
-from .report import fmt, grammar_line, timing_line
+from .report_text import fmt, grammar_line, timing_line
 
 # The comparison table: (metric key, short header, what it is).
 COLUMNS = [
