@@ -12,20 +12,17 @@ from pathlib import Path
 
 from . import grammar_gaps, verdict
 from .errors import ExtractorError
-from .evaluate import EVAL_JSON, SAMPLES, read_samples
-from .metrics import Sample
+from .evaluate import EVAL_JSON, read_samples
 from .report_html import render_html
 from .report_text import fmt, fmt_ci, grammar_line, timing_line
 from .runs import atomic_write, write_json
+from .sample_record import SAMPLES, SampleRecord
+from .sample_record import records as as_records
 from .task import DEFAULT_TASK, get_task
 from .tasks.cantos import HEADLINE
+from .tasks.cantos import to_sample  # noqa: F401 - a Cantos record -> its Sample (task_of(meta).score for any task)
 
 TABLE = HEADLINE  # the Cantos table; report.json's "table" holds the columns of its task
-
-
-def to_sample(r: dict) -> Sample:
-    """A Cantos record -> its Sample (``task_of(meta).score`` for any task)."""
-    return get_task(DEFAULT_TASK).score(r)
 
 
 def task_of(meta: dict):
@@ -33,18 +30,19 @@ def task_of(meta: dict):
     return get_task(meta.get("task_source") or meta.get("task") or DEFAULT_TASK)
 
 
-def score(out: Path, records: list[dict] | None = None) -> dict:
-    """Build report.json's content from out/samples.jsonl (or its already-read records) and out/eval.json."""
-    records = read_samples(out / SAMPLES) if records is None else records
+def score(out: Path, records: "list[SampleRecord] | None" = None) -> dict:
+    """Build report.json's content from out/samples.jsonl (or its already-read records: SampleRecords
+    or their JSON objects) and out/eval.json."""
+    records = read_samples(out / SAMPLES) if records is None else as_records(records)
     if not records:
         raise ExtractorError(f"{out / SAMPLES}: no samples to score; run `extractor eval ... --out {out}` first "
                              "(a committed report without its samples.jsonl can be shown, not re-scored)")
     meta = json.loads((out / EVAL_JSON).read_text()) if (out / EVAL_JSON).is_file() else {}
     task = task_of(meta)
-    groups: dict[str, dict[str, list[dict]]] = {}
+    groups: dict[str, dict[str, list[SampleRecord]]] = {}
     for r in records:
-        groups.setdefault(r["data"], {}).setdefault(r["variant"], []).append(r)
-    order = meta.get("variants") or sorted({r["variant"] for r in records})
+        groups.setdefault(r.data, {}).setdefault(r.variant, []).append(r)
+    order = meta.get("variants") or sorted({r.variant for r in records})
     metrics = {d: {v: task.aggregate([task.score(r) for r in by_v[v]]) for v in order if v in by_v}
                for d, by_v in groups.items()}
     report = {
@@ -52,7 +50,7 @@ def score(out: Path, records: list[dict] | None = None) -> dict:
         "table": list(task.headline), "runs": meta.get("runs", {}), "data": meta.get("data", {}),
         "variants": [v for v in order if any(v in m for m in metrics.values())],
         "skipped": meta.get("skipped", {}), "settings": meta.get("settings", {}), "wall_seconds": meta.get("wall_seconds", {}),
-        "errors": sum(1 for r in records if r.get("error")), "metrics": metrics,
+        "errors": sum(1 for r in records if r.error), "metrics": metrics,
     }
     report["checks"] = check_thresholds(report, meta.get("thresholds", []), task.metric_directions)
     report["timing"] = timing(report)
