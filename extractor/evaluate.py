@@ -1,10 +1,11 @@
 """Running an evaluation: suite files, and a generation loop that survives interruption.
 
 Generating, scoring and rendering are separate steps with files between them. This module only
-generates: every sample's record is appended to ``OUT/samples.jsonl`` as soon as it exists (an
-``extractor.journal``: one whole line per write, fsync'd), so a killed run loses at most the
-sequences in flight, and ``--resume`` skips every (data, variant, id) already recorded. Scoring
-reads that file (`extractor.report`), so re-scoring never re-runs a model.
+generates: every sample's record (``extractor.sample_record.SampleRecord``) is appended to
+``OUT/samples.jsonl`` as soon as it exists (``sample_record.Writer``, an ``extractor.journal``:
+one whole line per write, fsync'd), so a killed run loses at most the sequences in flight, and
+``--resume`` skips every (data, variant, id) already recorded. Scoring reads that file
+(`extractor.report`), so re-scoring never re-runs a model.
 """
 
 from __future__ import annotations
@@ -16,15 +17,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import data as data_mod
-from . import journal
+from . import journal, sample_record
 from .errors import ConfigError
 from .hardware import PRECISIONS
 from .progress import Bar
 from .runs import write_json
+from .sample_record import SAMPLES, SampleRecord
 from .task import DEFAULT_TASK, get_task, known_tasks
 from .variants import RunArtefacts, Settings, Skip, build, parse_name
 
-SAMPLES = "samples.jsonl"
 EVAL_JSON = "eval.json"
 
 
@@ -125,10 +126,10 @@ def load_suite(path: str | Path) -> Suite:
                  thresholds, task=task_name)
 
 
-def read_samples(path: Path) -> list[dict]:
-    """Every whole record of a samples file (none if it does not exist). A torn last line (a
-    crash mid-write) is left out, not cut: ``run_eval --resume`` repairs the file."""
-    return list(journal.read(path, torn="skip", hint="Remove that line, or start over with a new --out."))
+def read_samples(path: Path) -> list[SampleRecord]:
+    """Every whole record of a samples file (none if it does not exist; ``sample_record.read``). A
+    torn last line (a crash mid-write) is left out, not cut: ``run_eval --resume`` repairs the file."""
+    return sample_record.read(path)
 
 
 def _shown(path: Path) -> str:
@@ -139,23 +140,19 @@ def _shown(path: Path) -> str:
         return str(path)
 
 
-def sample_key(r: dict) -> tuple[str, str, str]:
-    return r["data"], r["variant"], r["id"]
-
-
-def record(label: str, variant: str, ex: data_mod.Example, gen, task=None) -> dict:
+def record(label: str, variant: str, ex: data_mod.Example, gen, task=None) -> SampleRecord:
     """One samples.jsonl record; ``gold`` and the answer (Cantos: ``references``) are the task's."""
     task = get_task(task)
     p = task.parse_answer(gen.text)
-    own = task.record(ex, p)
-    answer = {k: v for k, v in own.items() if k != "gold"}
-    return {
-        "data": label, "variant": variant, "id": ex.id, "tags": list(ex.tags), "input": ex.input,
-        "gold": own["gold"], "raw": gen.text, "finish_reason": gen.finish_reason,
-        "status": p.status, **answer,
-        "rest": p.rest, "parse_error": p.error, "prompt_tokens": gen.prompt_tokens, "gen_tokens": gen.gen_tokens,
-        "seconds": round(gen.seconds, 4), "error": gen.error,
-    }
+    own = dict(task.record(ex, p))
+    gold = own.pop("gold")
+    try:
+        return SampleRecord(data=label, variant=variant, id=ex.id, tags=tuple(ex.tags), input=ex.input, gold=gold,
+                            raw=gen.text, finish_reason=gen.finish_reason, status=p.status, task_fields=own,
+                            rest=p.rest, parse_error=p.error, prompt_tokens=gen.prompt_tokens,
+                            gen_tokens=gen.gen_tokens, seconds=round(gen.seconds, 4), error=gen.error)
+    except ValueError as e:  # a task whose record() returns a key of the core (say "raw")
+        raise ConfigError(f"task {task.name!r}: record() gave {sorted(own)}: {e}") from None
 
 
 def run_eval(suite: Suite, runs: dict[str | None, str | Path], out: Path, resume: bool = False,
@@ -166,7 +163,7 @@ def run_eval(suite: Suite, runs: dict[str | None, str | Path], out: Path, resume
     if samples_path.exists() and not resume:
         raise ConfigError(f"{samples_path} exists: add --resume to continue it, or pick another --out")
     journal.recover(samples_path)
-    done = {sample_key(r) for r in read_samples(samples_path)}
+    done = {r.key for r in read_samples(samples_path)}
     artefacts = {label: RunArtefacts.load(d) for label, d in runs.items()}
     names = [parse_name(v) for v in suite.variants]
     task = get_task(suite.task)
@@ -191,7 +188,7 @@ def run_eval(suite: Suite, runs: dict[str | None, str | Path], out: Path, resume
     meta.setdefault("wall_seconds", {})
     total = sum(len(rows) for rows in datasets.values()) * len(names)
     bar = Bar("eval", total, len(done), progress)
-    with bar, journal.Journal(samples_path) as sink:
+    with bar, sample_record.Writer(samples_path) as sink:
         for name in names:
             label = str(name)
             todo = [(d, ex) for d, rows in datasets.items() for ex in rows if (d, label, ex.id) not in done]

@@ -33,6 +33,7 @@ from jsonschema.exceptions import SchemaError
 from . import fields
 from .errors import ConfigError
 from .parsing import Answer, find_answer
+from .sample_record import SampleRecord
 from .task import CORE_DIRECTIONS, Sample, core_metrics
 
 TASK_FILE = "task.toml"
@@ -102,11 +103,11 @@ class FileTask:
     def record(self, example, parsed: Answer) -> dict[str, Any]:
         return {"gold": example.output, "answer": parsed.value}
 
-    def score(self, record: dict[str, Any]) -> Sample:
-        parsed = self.parse_answer(record["raw"])
-        result = fields.score(record["gold"], parsed.value, self.options, valid=parsed.valid)
-        return Sample(record["gold"], parsed, record["finish_reason"], record.get("seconds") or 0.0,
-                      record.get("gen_tokens") or 0, exact=result.exact, result=result)
+    def score(self, record: SampleRecord) -> Sample:
+        parsed = self.parse_answer(record.raw)
+        result = fields.score(record.gold, parsed.value, self.options, valid=parsed.valid)
+        return Sample(record.gold, parsed, record.finish_reason, record.seconds or 0.0,
+                      record.gen_tokens or 0, exact=result.exact, result=result)
 
     def aggregate(self, samples: list[Sample]) -> dict[str, Any]:
         out = core_metrics(samples)

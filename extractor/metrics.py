@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from .cantos import CANTO_LENGTHS, is_impossible_line
 from .schema import Parsed, Reference
-from .task import percentile, rate
+from .task import CORE_DIRECTIONS, core_metrics, rate
 
 METRIC_KEYS = (
     "n", "schema_valid", "exact_match", "canto_precision", "canto_recall", "canto_f1",
@@ -19,11 +19,13 @@ METRIC_KEYS = (
     "chained_turn", "runaway", "impossible_lines", "latency_p50_s", "latency_p95_s",
     "gen_tokens_per_s", "examples_per_s",
 )
-# Which direction is better, for regression flags in `report compare`.
-HIGHER_IS_BETTER = {k: True for k in METRIC_KEYS}
-HIGHER_IS_BETTER.update({k: False for k in ("trailing_text", "chained_turn", "runaway", "impossible_lines",
-                                            "latency_p50_s", "latency_p95_s")})
-HIGHER_IS_BETTER["n"] = None  # a count, not a quality
+CANTOS_DIRECTIONS: dict[str, bool | None] = {
+    "canto_precision": True, "canto_recall": True, "canto_f1": True, "line_precision": True, "line_recall": True,
+    "line_f1": True, "no_ref_accuracy": True, "impossible_lines": False,
+}
+# Which direction is better (thresholds, regression flags in `report compare`): the shared
+# metrics' (task.CORE_DIRECTIONS) and the Cantos ones, in the order of METRIC_KEYS.
+HIGHER_IS_BETTER = {k: {**CORE_DIRECTIONS, **CANTOS_DIRECTIONS}[k] for k in METRIC_KEYS}
 
 
 @dataclass(frozen=True)
@@ -90,7 +92,9 @@ def impossible_share(samples: list[Sample]) -> float | None:
 
 
 def aggregate(samples: list[Sample]) -> dict:
-    """Every metric of METRIC_KEYS for one (variant, data file)."""
+    """Every metric of METRIC_KEYS for one (variant, data file): what every task shares
+    (``task.core_metrics``: validity, exact match, stopping, latency, throughput) and the Cantos
+    figures (canto and line precision, recall and F1, no-reference accuracy, impossible lines)."""
     tp_c = n_pred_c = n_gold_c = tp_l = n_pred_l = n_gold_l = 0
     for s in samples:
         pred = predicted(s)
@@ -99,22 +103,11 @@ def aggregate(samples: list[Sample]) -> dict:
         tp_l, n_pred_l, n_gold_l = tp_l + len(pl & gl), n_pred_l + len(pl), n_gold_l + len(gl)
     cp, cr, cf = _prf(tp_c, n_pred_c, n_gold_c)
     lp, lr, lf = _prf(tp_l, n_pred_l, n_gold_l)
-    timed = [s for s in samples if s.finish_reason != "error"]
-    total_s = sum(s.seconds for s in timed)
-    return {
-        "n": len(samples),
-        "schema_valid": rate([is_valid(s) for s in samples]),
-        "exact_match": rate([is_exact(s) for s in samples]),
+    found = core_metrics(samples)
+    found.update({
         "canto_precision": cp, "canto_recall": cr, "canto_f1": cf,
         "line_precision": lp, "line_recall": lr, "line_f1": lf,
         "no_ref_accuracy": rate([is_valid(s) and not predicted(s) for s in samples if not s.gold]),
-        "clean_stop": rate([stopped_cleanly(s) for s in samples]),
-        "trailing_text": rate([s.parsed.status == "trailing_text" for s in samples]),
-        "chained_turn": rate([s.parsed.status == "chained_turn" for s in samples]),
-        "runaway": rate([s.finish_reason == "length" for s in samples]),
         "impossible_lines": impossible_share(samples),
-        "latency_p50_s": percentile([s.seconds for s in timed], 0.50),
-        "latency_p95_s": percentile([s.seconds for s in timed], 0.95),
-        "gen_tokens_per_s": sum(s.gen_tokens for s in timed) / total_s if total_s else None,
-        "examples_per_s": len(timed) / total_s if total_s else None,
-    }
+    })
+    return {k: found[k] for k in METRIC_KEYS}  # report.json's order, the shared keys among the Cantos ones

@@ -12,18 +12,17 @@ from pathlib import Path
 
 from . import grammar_gaps, verdict
 from .errors import ExtractorError
-from .evaluate import EVAL_JSON, SAMPLES, read_samples
-from .metrics import Sample
+from .evaluate import EVAL_JSON, read_samples
+from .report_html import render_html
+from .report_text import fmt, fmt_ci, grammar_line, timing_line
 from .runs import atomic_write, write_json
+from .sample_record import SAMPLES, SampleRecord
+from .sample_record import records as as_records
 from .task import DEFAULT_TASK, get_task
 from .tasks.cantos import HEADLINE
+from .tasks.cantos import to_sample  # noqa: F401 - a Cantos record -> its Sample (task_of(meta).score for any task)
 
 TABLE = HEADLINE  # the Cantos table; report.json's "table" holds the columns of its task
-
-
-def to_sample(r: dict) -> Sample:
-    """A Cantos record -> its Sample (``task_of(meta).score`` for any task)."""
-    return get_task(DEFAULT_TASK).score(r)
 
 
 def task_of(meta: dict):
@@ -31,18 +30,19 @@ def task_of(meta: dict):
     return get_task(meta.get("task_source") or meta.get("task") or DEFAULT_TASK)
 
 
-def score(out: Path, records: list[dict] | None = None) -> dict:
-    """Build report.json's content from out/samples.jsonl (or its already-read records) and out/eval.json."""
-    records = read_samples(out / SAMPLES) if records is None else records
+def score(out: Path, records: "list[SampleRecord] | None" = None) -> dict:
+    """Build report.json's content from out/samples.jsonl (or its already-read records: SampleRecords
+    or their JSON objects) and out/eval.json."""
+    records = read_samples(out / SAMPLES) if records is None else as_records(records)
     if not records:
         raise ExtractorError(f"{out / SAMPLES}: no samples to score; run `extractor eval ... --out {out}` first "
                              "(a committed report without its samples.jsonl can be shown, not re-scored)")
     meta = json.loads((out / EVAL_JSON).read_text()) if (out / EVAL_JSON).is_file() else {}
     task = task_of(meta)
-    groups: dict[str, dict[str, list[dict]]] = {}
+    groups: dict[str, dict[str, list[SampleRecord]]] = {}
     for r in records:
-        groups.setdefault(r["data"], {}).setdefault(r["variant"], []).append(r)
-    order = meta.get("variants") or sorted({r["variant"] for r in records})
+        groups.setdefault(r.data, {}).setdefault(r.variant, []).append(r)
+    order = meta.get("variants") or sorted({r.variant for r in records})
     metrics = {d: {v: task.aggregate([task.score(r) for r in by_v[v]]) for v in order if v in by_v}
                for d, by_v in groups.items()}
     report = {
@@ -50,7 +50,7 @@ def score(out: Path, records: list[dict] | None = None) -> dict:
         "table": list(task.headline), "runs": meta.get("runs", {}), "data": meta.get("data", {}),
         "variants": [v for v in order if any(v in m for m in metrics.values())],
         "skipped": meta.get("skipped", {}), "settings": meta.get("settings", {}), "wall_seconds": meta.get("wall_seconds", {}),
-        "errors": sum(1 for r in records if r.get("error")), "metrics": metrics,
+        "errors": sum(1 for r in records if r.error), "metrics": metrics,
     }
     report["checks"] = check_thresholds(report, meta.get("thresholds", []), task.metric_directions)
     report["timing"] = timing(report)
@@ -63,13 +63,6 @@ def score(out: Path, records: list[dict] | None = None) -> dict:
         report["grammar_unenforced"] = grammar_gaps.gaps(task.schema)
         report["grammar_stricter"] = grammar_gaps.stricter(task.schema)
     return report
-
-
-def grammar_line(report: dict) -> str | None:
-    """The +grammar rows' one line: the schema keywords their grammar does not enforce."""
-    if "grammar_unenforced" not in report:
-        return None
-    return grammar_gaps.summary(report["grammar_unenforced"], report.get("grammar_stricter"))
 
 
 def artefact_sizes(runs: dict, variants: list[str]) -> dict[str, int]:
@@ -123,15 +116,6 @@ def timing(report: dict) -> dict:
     return out
 
 
-def timing_line(report: dict) -> str | None:
-    t = report.get("timing")
-    if not t or not t.get("total_seconds"):
-        return None
-    parts = [f"{step} {label} {v:.0f} s" for step in ("install", "train", "export") for label, v in t.get(step, {}).items()]
-    parts += [f"{v} {s:.0f} s" for v, s in t["eval"].items()]
-    return f"Time: {t['total_seconds'] / 60:.1f} min in all (" + ", ".join(parts) + ")."
-
-
 def check_thresholds(report: dict, thresholds: list[dict], directions: dict | None = None) -> list[dict]:
     """One result per (threshold, variant, metric): the value, the bound, and whether it passed.
     ``directions``: the task's metric directions (None: cantos)."""
@@ -147,16 +131,6 @@ def check_thresholds(report: dict, thresholds: list[dict], directions: dict | No
                 results.append({"data": t["data"], "variant": v, "metric": key, "value": value,
                                 "bound": bound, "kind": "min" if higher else "max", "passed": ok})
     return results
-
-
-def fmt(key: str, value) -> str:
-    if value is None:
-        return "-"
-    if key == "n":
-        return str(value)
-    if key.endswith("_s") or key.endswith("_per_s"):
-        return f"{value:.2f}" if value < 100 else f"{value:.0f}"
-    return f"{value:.3f}"
 
 
 def render_md(report: dict) -> str:
@@ -197,13 +171,6 @@ def render_md(report: dict) -> str:
         lines += [timing_line(report), ""]
     lines += ["Metric definitions: docs/metrics.md. Rates are fractions of rows.", ""]
     return "\n".join(lines)
-
-
-def fmt_ci(key: str, value, interval) -> str:
-    """A rate with its interval where one was computed: 0.838 [0.79, 0.88]."""
-    if not interval or value is None:
-        return fmt(key, value)
-    return f"{fmt(key, value)} [{interval[0]:.2f}, {interval[1]:.2f}]"
 
 
 def verdict_lines(report: dict) -> list[str]:
@@ -261,8 +228,6 @@ def print_table(report: dict, console=None) -> None:
 
 def write_reports(out: Path) -> dict:
     """Score out/samples.jsonl and write report.json, report.md and report.html beside it."""
-    from .report_html import render_html
-
     records = read_samples(out / SAMPLES)
     report = score(out, records)
     write_json(out / "report.json", report)

@@ -22,8 +22,9 @@ from pathlib import Path
 import numpy as np
 
 from .errors import ExtractorError
-from .evaluate import SAMPLES
 from .metrics import Sample, aggregate, cantos_of, is_exact, is_valid, lines_of, predicted, stopped_cleanly
+from .sample_record import SAMPLES, read
+from .tasks.cantos import to_sample
 from .verdict import mcnemar
 
 ALPHA = 0.05
@@ -67,8 +68,6 @@ class Comparison:
 
 def load_samples(path: str | Path) -> dict[tuple[str, str, str], Sample]:
     """{(data, variant, id): Sample} from a report directory (or a samples.jsonl file itself)."""
-    from .report import to_sample
-
     path = Path(path)
     file = path if path.is_file() else path / SAMPLES
     if not path.exists():
@@ -82,11 +81,8 @@ def load_samples(path: str | Path) -> dict[tuple[str, str, str], Sample]:
     if not file.is_file():
         raise CompareError(f"{file}: not found; `report compare` pairs rows, so it needs the samples.jsonl that "
                            f"`extractor eval --out {path}` writes beside report.json (copy it there with the report)")
-    from .evaluate import read_samples
-
     try:  # the crash-safe reader: a torn last line (a killed eval) is left out, a bad line is named
-        records = read_samples(file)
-        out = {(r["data"], r["variant"], r["id"]): to_sample(r) for r in records}
+        out = {r.key: to_sample(r) for r in read(file)}
     except ExtractorError as e:
         raise CompareError(str(e)) from None
     except (KeyError, TypeError, ValueError) as e:

@@ -13,7 +13,9 @@ import html
 import json
 
 from . import charts, report_samples
-from .report import fmt, grammar_line, timing_line
+from .report_text import fmt, grammar_line, timing_line
+from .sample_record import SampleRecord
+from .sample_record import records as as_records
 
 # The comparison table: (metric key, short header, what it is).
 COLUMNS = [
@@ -120,12 +122,12 @@ def _table(report: dict, d: str, by_v: dict) -> str:
             f"(hover the row). Small figures: 95% Wilson intervals.</p>")
 
 
-def _endings(records: list[dict], d: str, variants: list[str], task=None) -> str:
+def _endings(records: list[SampleRecord], d: str, variants: list[str], task=None) -> str:
     counts: dict[str, dict[str, int]] = {v: {} for v in variants}
     for r in records:
-        if r["data"] == d and r["variant"] in counts:
-            e = report_samples.ending(r, None if task is None else task.parse_answer(r["raw"]))
-            counts[r["variant"]][e] = counts[r["variant"]].get(e, 0) + 1
+        if r.data == d and r.variant in counts:
+            e = report_samples.ending(r, None if task is None else task.parse_answer(r.raw))
+            counts[r.variant][e] = counts[r.variant].get(e, 0) + 1
     return charts.endings_chart([(v, c) for v, c in counts.items() if c], report_samples.ENDINGS,
                                 f"{d}: how generations ended (share of rows)")
 
@@ -172,9 +174,12 @@ def _nav(report: dict) -> str:
     return '<nav class="toc">' + " · ".join(f'<a href="#{html.escape(a)}">{html.escape(t)}</a>' for a, t in links) + "</nav>"
 
 
-def render_html(report: dict, records: list[dict]) -> str:
+def render_html(report: dict, records: "list[SampleRecord]") -> str:
+    """The page for report.json's content and the records it was scored from (SampleRecords or
+    their JSON objects)."""
     from .task import get_task
 
+    records = as_records(records)
     task_name = report.get("task") or "cantos"
     # The per-sample view draws Cantos references; other tasks get the tables and charts only.
     task = None if task_name == "cantos" else get_task(report.get("task_source") or task_name)

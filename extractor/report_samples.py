@@ -14,9 +14,13 @@ Two cells *differ* when their outcome, their ending or their (canonical) answer 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 
 from .metrics import is_exact, stopped_cleanly
+from .sample_record import SampleRecord
+from .sample_record import records as as_records
 from .schema import canonical, parse, references_from_json
+from .tasks.cantos import to_sample
 
 # How a generation ended: (key, label, colour), in the order the endings chart stacks them.
 ENDINGS = [
@@ -41,9 +45,10 @@ RAW_CHARS = 600
 INPUT_CHARS = 400
 
 
-def ending(r: dict, parsed=None) -> str:
+def ending(r: SampleRecord | Mapping, parsed=None) -> str:
     """One ending per record: error, then the parser's failures, then runaway for a valid answer that
-    went on to the token limit, then what followed the answer."""
+    went on to the token limit, then what followed the answer. ``r``: a record, or any mapping with
+    its ``raw``, ``finish_reason`` and ``error`` (a SampleRecord is one)."""
     if r.get("finish_reason") == "error" or r.get("error"):
         return "error"
     p = parsed or parse(r["raw"])
@@ -54,7 +59,9 @@ def ending(r: dict, parsed=None) -> str:
     return p.status
 
 
-def outcome(r: dict, sample) -> str:
+def outcome(r: SampleRecord | Mapping, sample) -> str:
+    """The outcome (``OUTCOMES``) of a record (or a mapping with its ``finish_reason`` and ``error``)
+    and its Sample."""
     if r.get("finish_reason") == "error" or r.get("error"):
         return "error"
     if not sample.parsed.valid:
@@ -68,51 +75,49 @@ def _refs(refs) -> list:
     return [[r.canto, list(r.lines)] for r in canonical(list(refs))]
 
 
-def _gold(r: dict) -> list:
+def _gold(r: SampleRecord) -> list:
     try:
-        return _refs(references_from_json({"references": r["gold"]}))
+        return _refs(references_from_json({"references": r.gold}))
     except ValueError:
         return []
 
 
-def payload(records: list[dict], variants: list[str]) -> dict:
+def payload(records: "list[SampleRecord]", variants: list[str]) -> dict:
     """The page's sample data: rows keyed by (data, id), a cell per variant; raw outputs are kept
     (shortened, stored once when several variants wrote the same text) only where the answer is not
-    exact with a clean stop."""
-    from .report import to_sample
-
+    exact with a clean stop. ``records``: SampleRecords or their JSON objects."""
     data_names, tag_names, strings, string_ix = [], [], [], {}
     rows: dict[tuple[str, str], list] = {}
     vix = {v: i for i, v in enumerate(variants)}
     oix = {k: i for i, (k, *_) in enumerate(OUTCOMES)}
     eix = {k: i for i, (k, *_) in enumerate(ENDINGS)}
-    for r in records:
-        if r["variant"] not in vix:
+    for r in as_records(records):
+        if r.variant not in vix:
             continue
-        if r["data"] not in data_names:
-            data_names.append(r["data"])
-        key = (r["data"], r["id"])
+        if r.data not in data_names:
+            data_names.append(r.data)
+        key = (r.data, r.id)
         if key not in rows:
             tags = []
-            for t in r.get("tags") or ():
+            for t in r.tags:
                 if t not in tag_names:
                     tag_names.append(t)
                 tags.append(tag_names.index(t))
-            text = r.get("input", "")
+            text = r.input
             text = text if len(text) <= INPUT_CHARS else text[:INPUT_CHARS] + "…"
-            rows[key] = [data_names.index(r["data"]), r["id"], text, tags, _gold(r), [None] * len(variants)]
+            rows[key] = [data_names.index(r.data), r.id, text, tags, _gold(r), [None] * len(variants)]
         s = to_sample(r)
         o, e = outcome(r, s), ending(r, s.parsed)
         cell = [oix[o], eix[e]]
         if o != "exact":
-            raw = r.get("raw") or (r.get("error") or "")
+            raw = r.raw or (r.error or "")
             cut = len(raw) - len(s.parsed.rest) if s.parsed.json_text and s.parsed.rest.strip() and e != "clean" else -1
             short = raw if len(raw) <= RAW_CHARS else raw[:RAW_CHARS] + f"… ({len(raw) - RAW_CHARS} more characters)"
             if short not in string_ix:
                 string_ix[short] = len(strings)
                 strings.append(short)
             cell += [_refs(s.parsed.references) if s.parsed.valid else None, string_ix[short], cut if cut < RAW_CHARS else RAW_CHARS]
-        rows[key][5][vix[r["variant"]]] = cell
+        rows[key][5][vix[r.variant]] = cell
     return {"variants": variants, "data": data_names, "tags": tag_names,
             "outcomes": [list(o) for o in OUTCOMES], "endings": [list(e) for e in ENDINGS],
             "strings": strings, "rows": list(rows.values())}

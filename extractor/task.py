@@ -18,9 +18,12 @@ import statistics
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from .errors import ConfigError
+
+if TYPE_CHECKING:
+    from .sample_record import SampleRecord
 
 ENTRY_POINT_GROUP = "extractor.tasks"
 DEFAULT_TASK = "cantos"
@@ -64,10 +67,11 @@ class Task(Protocol):
 
     def record(self, example: Any, parsed: Any) -> dict[str, Any]:
         """The task's part of a samples.jsonl record for a ``data.Example`` and its parsed output:
-        ``gold`` and the predicted answer."""
+        ``gold`` and the predicted answer under the task's own key(s) (``SampleRecord.task_fields``)."""
 
-    def score(self, record: dict[str, Any]) -> "Sample":
-        """One samples.jsonl record -> its Sample (re-parses the raw output; runs no model)."""
+    def score(self, record: "SampleRecord") -> "Sample":
+        """One samples.jsonl record (``extractor.sample_record.SampleRecord``, also a read-only
+        Mapping of its JSON keys) -> its Sample (re-parses the raw output; runs no model)."""
 
     def aggregate(self, samples: list["Sample"]) -> dict[str, Any]:
         """Every metric of ``metric_directions`` for one (variant, data file)."""

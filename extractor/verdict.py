@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import math
 
+from .sample_record import SampleRecord
+from .sample_record import records as as_records
 from .task import Sample  # or metrics.Sample: any sample with `exact` and `clean_stop`
 
 RULE = ("Ship the artefact that (1) stops cleanly and answers schema-valid JSON on at least 95% of rows, "
@@ -45,11 +47,11 @@ def mcnemar(a: list[bool], b: list[bool]) -> float:
     return min(1.0, 2 * tail)
 
 
-def outcomes(records: list[dict], to_sample) -> dict[str, dict[str, dict[str, Sample]]]:
-    """{data: {variant: {row id: Sample}}}."""
+def outcomes(records: "list[SampleRecord]", to_sample) -> dict[str, dict[str, dict[str, Sample]]]:
+    """{data: {variant: {row id: Sample}}}; ``records``: SampleRecords or their JSON objects."""
     out: dict[str, dict[str, dict[str, Sample]]] = {}
-    for r in records:
-        out.setdefault(r["data"], {}).setdefault(r["variant"], {})[r["id"]] = to_sample(r)
+    for r in as_records(records):
+        out.setdefault(r.data, {}).setdefault(r.variant, {})[r.id] = to_sample(r)
     return out
 
 
@@ -66,12 +68,12 @@ def intervals(samples: dict[str, dict[str, dict[str, Sample]]]) -> dict:
     return out
 
 
-def by_tag(records: list[dict], samples: dict[str, dict[str, dict[str, Sample]]]) -> dict:
+def by_tag(records: "list[SampleRecord]", samples: dict[str, dict[str, dict[str, Sample]]]) -> dict:
     """{data: {tag: {variant: {"n": rows, "exact_match": rate}}}} for data files whose rows have tags."""
     tags: dict[str, dict[str, set[str]]] = {}
-    for r in records:
-        for t in r.get("tags") or ():
-            tags.setdefault(r["data"], {}).setdefault(t, set()).add(r["id"])
+    for r in as_records(records):
+        for t in r.tags:
+            tags.setdefault(r.data, {}).setdefault(t, set()).add(r.id)
     out: dict = {}
     for d, per_tag in tags.items():
         for t in sorted(per_tag, key=lambda t: (-len(per_tag[t]), t)):

@@ -13,6 +13,7 @@ from typing import Any
 
 from ... import metrics
 from ...prompts import SYSTEM as _ANSWER_FORMAT
+from ...sample_record import SampleRecord
 from ...schema import SCHEMA, canonical, parse, references_from_json, schema_errors, to_json_text
 
 SYSTEM = "Extract references to Pound's Cantos as JSON."
@@ -66,10 +67,10 @@ class CantosTask:
         return {"gold": [r.to_json() for r in example.references],
                 "references": None if parsed.references is None else [r.to_json() for r in parsed.references]}
 
-    def score(self, record: dict[str, Any]) -> metrics.Sample:
-        gold = tuple(references_from_json({"references": record["gold"]}))
-        return metrics.Sample(gold, parse(record["raw"]), record["finish_reason"], record.get("seconds") or 0.0,
-                              record.get("gen_tokens") or 0)
+    def score(self, record: SampleRecord) -> metrics.Sample:
+        gold = tuple(references_from_json({"references": record.gold}))
+        return metrics.Sample(gold, parse(record.raw), record.finish_reason, record.seconds or 0.0,
+                              record.gen_tokens or 0)
 
     def aggregate(self, samples: list[metrics.Sample]) -> dict[str, Any]:
         return metrics.aggregate(samples)
@@ -78,3 +79,11 @@ class CantosTask:
         from ...rules import extract
 
         return {"references": [r.to_json() for r in extract(text)]}
+
+
+_TASK = CantosTask()
+
+
+def to_sample(record: SampleRecord | dict[str, Any]) -> metrics.Sample:
+    """A Cantos samples.jsonl record (a ``SampleRecord`` or its JSON object) -> its Sample."""
+    return _TASK.score(SampleRecord.of(record))
