@@ -409,7 +409,7 @@ class DefaultGroup(Group):
 
 @cli.group("extract", cls=DefaultGroup)
 def extract():
-    """Extract references from text files, JSONL files, directories or stdin (see `extract --help`)."""
+    """Extract answers (Cantos references, or any task's JSON) from text, JSONL, directories or stdin."""
 
 
 class _Unnamed(click.Command):
@@ -422,9 +422,13 @@ class _Unnamed(click.Command):
 @click.option("--run", "run_dir", type=click.Path(file_okay=False), help="Training run (after `extractor export`).")
 @click.option("--variant", default="merged-gguf", show_default=True,
               help="merged-gguf, adapter-gguf, merged-hf, adapter-hf, base-gguf or rules.")
+@click.option("--task", "task_name", metavar="NAME_OR_DIR",
+              help="The task (a name or a task directory). Default: the run's own task; without a run, cantos. "
+                   "With a run it must be the run's task.")
 @click.option("--grammar", is_flag=True, help="Constrain decoding with the JSON Schema's grammar (llama.cpp).")
 @click.option("--resolve-lines", "resolve", is_flag=True,
-              help="Add absolute numbers for lines counted from the end, and flag impossible lines (Cantos I-XXX).")
+              help="Cantos only: add absolute numbers for lines counted from the end, and flag impossible lines "
+                   "(Cantos I-XXX).")
 @click.option("--out", type=click.Path(dir_okay=False), help="Output JSONL file (default: stdout).")
 @click.option("--resume", is_flag=True, help="Continue --out after an interruption: no passage repeated or lost.")
 @click.option("--shard", metavar="K/N", help="Process the K-th of N deterministic slices of the passages.")
@@ -437,16 +441,19 @@ class _Unnamed(click.Command):
               help="Passages decoded together (llama.cpp sequences per call; transformers batch).")
 @click.option("--threads", type=int, default=0, help="CPU threads (0: all cores up to 8).")
 @click.option("--quiet", is_flag=True, help="No progress bar or summary.")
-def extract_run(inputs, run_dir, variant, grammar, resolve, out, resume, shard, field_name, stdin_format,
-                max_new_tokens, n_ctx, batch_size, threads, quiet):
-    """Extract Cantos references from INPUT... into JSONL, one record per passage.
+def extract_run(inputs, run_dir, variant, task_name, grammar, resolve, out, resume, shard, field_name,
+                stdin_format, max_new_tokens, n_ctx, batch_size, threads, quiet):
+    """Extract the task's answers from INPUT... into JSONL, one record per passage.
 
-    INPUT is a .txt file (cut into paragraphs, long paragraphs into sentences), a .jsonl file
-    (one document per row: field `text` or `input`, or --field), a directory (read
-    recursively, sorted; hidden entries are not read) or `-` for stdin. Each record holds
-    source, line, passage, start/end offsets, text, references and status: ok, no_json,
-    invalid, or `skipped: reason` (binary, empty or unreadable input, bad JSONL row, passage
-    too long for the context). Exit status: 0, or 3 when anything was skipped.
+    The task is the run's own (its training config's `task`): Cantos references, citation
+    fields, or any task of docs/tasks.md; --task names it where there is no run (base-gguf,
+    rules). INPUT is a .txt file (cut into paragraphs, long paragraphs into sentences), a
+    .jsonl file (one document per row: field `text` or `input`, or --field), a directory
+    (read recursively, sorted; hidden entries are not read) or `-` for stdin. Each record
+    holds source, line, passage, start/end offsets, text, status (ok, no_json, invalid, or
+    `skipped: reason`: binary, empty or unreadable input, bad JSONL row, passage too long for
+    the context) and the answer: `references` for Cantos, else `answer` (the task's JSON
+    value, or null). Exit status: 0, or 3 when anything was skipped.
 
     Records are written as they are produced; after a kill, --resume continues the same
     --out. For a cluster, run one process per --shard K/N and join them in input order with
@@ -460,6 +467,8 @@ def extract_run(inputs, run_dir, variant, grammar, resolve, out, resume, shard, 
       cat notes.txt | extractor extract --run runs/cantos-smollm2 --resolve-lines -
       extractor extract --run runs/cantos-smollm2 corpus.jsonl --field body --shard 2/4 --out part2.jsonl
       extractor extract merge part1.jsonl part2.jsonl part3.jsonl part4.jsonl --out all.jsonl
+      extractor extract --run runs/citations-smollm2 refs.txt --out fields.jsonl
+      extractor extract --variant base-gguf --task citations refs.txt --out fields.jsonl
     """
     from .corpus import EXIT_SKIPPED, Shard, run_extract
     from .extraction import Extractor
@@ -469,7 +478,7 @@ def extract_run(inputs, run_dir, variant, grammar, resolve, out, resume, shard, 
     the_shard = Shard.parse(shard)
     if variant != "rules":
         _warn_if_busy()
-    with Extractor.load(run_dir, variant, grammar=grammar, settings=settings) as ex:
+    with Extractor.load(run_dir, variant, task=task_name, grammar=grammar, settings=settings) as ex:
         summary = run_extract(ex, list(inputs), Path(out) if out else None, shard=the_shard,
                               resume=resume, resolve=resolve, field_name=field_name, stdin_format=stdin_format,
                               batch_size=batch_size, progress=not quiet and out is not None,

@@ -13,6 +13,11 @@ Passages are numbered over the whole input (``seq``); shard K of N keeps the pas
 ``merge`` interleaves the shards back by ``seq``. Identical passages are run once: answers are
 kept by a hash of the passage text (the last CACHE_SIZE distinct passages, so memory stays
 bounded).
+
+The answer field depends on the task (``Extractor.task``): Cantos records hold ``references``
+(a list of ``{"canto", "lines"}``, with ``--resolve-lines`` also resolved lines); every other
+task's records hold ``answer``, the task's JSON value or null. The meta file records the task, so
+``--resume`` and ``merge`` refuse to mix tasks.
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ from .extraction import Extractor, Result, reference_record
 from .passages import Passage, Reader
 from .runs import atomic_write
 from .schema import Reference
+from .task import DEFAULT_TASK
 
 CACHE_SIZE = 50_000
 EXIT_SKIPPED = 3
@@ -171,14 +177,23 @@ class _Answers:
             self.items.popitem(last=False)
 
 
-def record(p: Passage, r: Result | None, resolve: bool) -> dict:
+def record(p: Passage, r: Result | None, resolve: bool, references: bool = True) -> dict:
+    """One output record. ``references``: the Cantos form (``references``, a list); else the
+    task's ``answer`` (a JSON value, null unless the status is ``ok``)."""
     rec = {"seq": p.seq, "source": p.source, "line": p.line, "passage": p.index, "start": p.start, "end": p.end,
            "text": p.text}
     if p.skip or r is None:
-        rec.update(status=f"skipped: {p.skip}", references=[])
+        rec["status"] = f"skipped: {p.skip}"
+        if references:
+            rec["references"] = []
+        else:
+            rec["answer"] = None
     else:
         rec["status"] = r.status
-        rec["references"] = [reference_record(x, resolve) for x in r.references]
+        if references:
+            rec["references"] = [reference_record(x, resolve) for x in r.references]
+        else:
+            rec["answer"] = r.answer
         if r.status != "ok":
             rec["raw"] = r.raw
         if r.continuation:
@@ -188,11 +203,15 @@ def record(p: Passage, r: Result | None, resolve: bool) -> dict:
     return rec
 
 
-def _result_from_record(rec: dict) -> Result | None:
+def _result_from_record(rec: dict, references: bool = True) -> Result | None:
+    """The Result a record was written from (None for a skipped one), to reuse its answer."""
     if rec["status"].startswith("skipped"):
         return None
+    if not references:
+        return Result(rec["status"], [], rec.get("raw", ""), rec.get("continuation"), answer=rec.get("answer"))
     refs = [Reference(r["canto"], tuple(r["lines"])) for r in rec.get("references", [])]
-    return Result(rec["status"], refs, rec.get("raw", ""), rec.get("continuation"))
+    answer = {"references": [r.to_json() for r in refs]} if rec["status"] == "ok" else None
+    return Result(rec["status"], refs, rec.get("raw", ""), rec.get("continuation"), answer=answer)
 
 
 def _meta(ex: Extractor, inputs: list[str], shard: Shard, field_name: str | None, resolve: bool) -> dict:
@@ -200,17 +219,27 @@ def _meta(ex: Extractor, inputs: list[str], shard: Shard, field_name: str | None
     return {"variant": ex.name, "run": str(run.dir) if run else None,
             "adapter_sha256": run.adapter_sha256 if run else None, "inputs": inputs,
             "shard": str(shard), "field": field_name, "resolve_lines": resolve,
-            "max_new_tokens": ex.settings.max_new_tokens, "n_ctx": ex.settings.n_ctx}
+            "max_new_tokens": ex.settings.max_new_tokens, "n_ctx": ex.settings.n_ctx, "task": ex.task.name}
 
 
-def _resume(out: Path, meta: dict, answers: _Answers, summary: Summary) -> dict | None:
+def _task_of(meta: dict) -> str:
+    """The task a meta file records; outputs written before tasks were recorded are Cantos."""
+    return meta.get("task", DEFAULT_TASK)
+
+
+def _resume(out: Path, meta: dict, answers: _Answers, summary: Summary, references: bool = True) -> dict | None:
     """The output's last record after cutting a torn tail; its answers go to ``answers`` and its
-    counts to ``summary``. Refuses when the options changed."""
+    counts to ``summary``. Refuses when the task or the options changed."""
     mp = meta_path(out)
     if not out.exists():
         return None
     if mp.exists():
         old = json.loads(mp.read_text())
+        old["task"] = _task_of(old)
+        if old["task"] != meta["task"]:
+            raise ConfigError(f"--resume {out}: it holds answers of the task {old['task']!r}, not {meta['task']!r}. "
+                              f"Resume with that task (--task {old['task']} or its directory, or a run trained for it), "
+                              "or write to a new --out.")
         changed = [k for k in meta if old.get(k) != meta[k]]
         if changed:
             diff = "; ".join(f"{k}: {old.get(k)!r} -> {meta[k]!r}" for k in changed)
@@ -220,7 +249,7 @@ def _resume(out: Path, meta: dict, answers: _Answers, summary: Summary) -> dict 
     last = None
     for last in read_records(out):
         summary.resumed += 1
-        r = _result_from_record(last)
+        r = _result_from_record(last, references)
         if r is None:
             summary.resumed_skipped += 1
         else:
@@ -234,6 +263,9 @@ def run_extract(ex: Extractor, inputs: list[str], out: Path | None, *, shard: Sh
     """Extract every passage of ``inputs`` into ``out`` (stdout when None); see the module doc."""
     from .progress import Bar
 
+    if resolve and not ex.draws_references:
+        raise ConfigError(f"--resolve-lines resolves Cantos line numbers; the task here is {ex.task.name!r}. "
+                          "Drop --resolve-lines.")
     if resume and out is None:
         raise ConfigError("--resume needs --out FILE: stdout cannot be continued.")
     if resume and "-" in inputs:
@@ -242,7 +274,7 @@ def run_extract(ex: Extractor, inputs: list[str], out: Path | None, *, shard: Sh
     summary, answers, last = Summary(), _Answers(), None
     if out is not None:
         if resume:
-            last = _resume(out, meta, answers, summary)
+            last = _resume(out, meta, answers, summary, ex.draws_references)
         elif out.exists() and out.stat().st_size:
             raise ConfigError(f"{out} already holds records: pass --resume to continue it, or remove it.")
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -338,7 +370,7 @@ def _extract_window(ex: Extractor, window: list[Passage], answers: _Answers, res
         r = results[p.seq]
         if r is not None and r.status.startswith("skipped"):
             p.skip, r = r.status.removeprefix("skipped: "), None
-        out.append(record(p, r, resolve))
+        out.append(record(p, r, resolve, ex.draws_references))
     return out
 
 
@@ -356,8 +388,10 @@ def merge(shards: Iterable[Path], out: Path | None, log: Callable[[str], None] =
             raise ConfigError(f"{s}: this shard has not finished; continue it with `extractor extract ... "
                               f"--shard {meta.get('shard')} --out {s} --resume`, then merge.")
         metas.append(meta)
-    same = {k: {json.dumps(m.get(k)) for m in metas} for k in ("variant", "run", "adapter_sha256", "inputs", "field",
-                                                                "resolve_lines", "passages_total")}
+    for m in metas:
+        m["task"] = _task_of(m)
+    same = {k: {json.dumps(m.get(k)) for m in metas} for k in ("task", "variant", "run", "adapter_sha256", "inputs",
+                                                                "field", "resolve_lines", "passages_total")}
     mixed = [k for k, values in same.items() if len(values) > 1]
     if mixed:
         raise ConfigError(f"the shard outputs were made with different {', '.join(mixed)}; merge shards of one run.")

@@ -2,8 +2,8 @@
 configs/citations-smollm2.toml (a few steps on a few short rows), export, and an evaluation of four
 rows of datasets/citations/valid.jsonl through adapter-gguf, merged-gguf and merged-gguf+grammar from
 the CLI; the report holds the task's field metrics. Only the plumbing is checked: a model this short
-trained is not expected to answer well. (``extractor extract`` draws Cantos references only, so it is
-not exercised here.)"""
+trained is not expected to answer well. ``extractor extract`` then runs the merged GGUF over a few
+reference strings: one record per input, each with the task's ``answer``."""
 
 import json
 import subprocess
@@ -111,3 +111,38 @@ def test_citations_train_export_eval(citations_exported, tmp_path):
     r = cli("report", "rescore", out)
     assert r.returncode == 0, r.stderr[-2000:]
     assert json.loads((out / "report.json").read_text())["metrics"] == rep["metrics"]
+
+
+def test_extract_draws_citation_fields_with_the_runs_task(citations_exported, tmp_path):
+    from extractor.extraction import Extractor
+    from extractor.task import get_task
+    from extractor.variants import Settings
+
+    run = citations_exported
+    rows = short_rows(DATA / "valid.jsonl", 3)
+    texts = [json.loads(x)["input"] for x in rows]
+    src = tmp_path / "refs.jsonl"  # one document per row: its `input` field
+    src.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    out = tmp_path / "fields.jsonl"
+    r = cli("extract", "--run", run, "--variant", "merged-gguf", "--n-ctx", 768, "--max-new-tokens", 64, src,
+            "--out", out, "--quiet")
+    assert r.returncode == 0, r.stderr[-2000:]
+    recs = [json.loads(x) for x in out.read_text(encoding="utf-8").splitlines()]
+    assert len(recs) == len(texts) and [x["text"] for x in recs] == texts
+    task = get_task("citations")
+    for rec in recs:
+        assert rec["status"] in ("ok", "no_json", "invalid") and "references" not in rec, rec
+        assert isinstance(rec["answer"], dict) if rec["status"] == "ok" else rec["answer"] is None, rec
+        if rec["status"] == "ok":
+            assert task.schema_errors(rec["answer"]) == [], rec
+    assert json.loads((out.parent / (out.name + ".meta.json")).read_text())["task"] == "citations"
+    # The Python API, with the run's own task, gives the same answers.
+    with Extractor.load(run, "merged-gguf", settings=Settings(n_ctx=768, max_new_tokens=64)) as ex:
+        assert ex.task.name == "citations"
+        results = ex.extract_batch(texts)
+    assert [(x.status, x.answer) for x in results] == [(rec["status"], rec["answer"]) for rec in recs]
+    # Cantos-only options and a task other than the run's are refused before any model loads.
+    r = cli("extract", "--run", run, "--resolve-lines", src, "--out", tmp_path / "x.jsonl")
+    assert r.returncode == 1 and "Drop --resolve-lines" in r.stderr and not (tmp_path / "x.jsonl").exists()
+    r = cli("extract", "--run", run, "--task", "cantos", src)
+    assert r.returncode == 1 and "contradicts the run" in r.stderr
