@@ -18,7 +18,7 @@ from .report_text import fmt, fmt_ci, grammar_line, timing_line
 from .runs import atomic_write, write_json
 from .sample_record import SAMPLES, SampleRecord
 from .sample_record import records as as_records
-from .task import DEFAULT_TASK, get_task
+from .task import DEFAULT_TASK, get_task, meets
 from .tasks.cantos import HEADLINE
 from .tasks.cantos import to_sample  # noqa: F401 - a Cantos record -> its Sample (task_of(meta).score for any task)
 
@@ -127,7 +127,7 @@ def check_thresholds(report: dict, thresholds: list[dict], directions: dict | No
             for key, bound in t["bounds"].items():
                 value = None if m is None else m.get(key)
                 higher = directions[key]
-                ok = value is not None and (value >= bound if higher else value <= bound)
+                ok = meets(value, bound, higher)
                 results.append({"data": t["data"], "variant": v, "metric": key, "value": value,
                                 "bound": bound, "kind": "min" if higher else "max", "passed": ok})
     return results

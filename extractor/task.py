@@ -110,6 +110,15 @@ CORE_DIRECTIONS: dict[str, bool | None] = {
 }
 
 
+def meets(value: float | None, bound: float, higher: bool | None) -> bool:
+    """Whether a metric's value satisfies a bound in the metric's direction (``higher``: True when
+    higher is better, so the bound is a minimum; False: a maximum). A missing value never does.
+    The one comparison behind suite thresholds, ``testing.assert_thresholds`` and the verdict's gates."""
+    if higher is None:
+        raise ValueError("a count has no direction: it cannot be held to a bound")
+    return value is not None and (value >= bound if higher else value <= bound)
+
+
 def rate(flags: list[bool]) -> float | None:
     return sum(flags) / len(flags) if flags else None
 

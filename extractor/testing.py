@@ -14,7 +14,7 @@ A bound is a minimum for metrics where higher is better and a maximum for the ot
 from __future__ import annotations
 
 from .report import load_report
-from .task import get_task
+from .task import get_task, meets
 
 
 def metric(report: dict, variant: str, key: str, data: str = "test"):
@@ -36,7 +36,7 @@ def assert_thresholds(report: dict, variant: str, data: str = "test", **bounds: 
             raise KeyError(f"{key!r} is not a metric with a direction")
         value = metric(report, variant, key, data)
         higher = directions[key]
-        if value is None or (value < bound if higher else value > bound):
+        if not meets(value, bound, higher):
             breaches.append(f"{key} = {value} ({'min' if higher else 'max'} {bound})")
     assert not breaches, f"{variant} on {data}: " + "; ".join(breaches)
 

@@ -15,7 +15,7 @@ import math
 
 from .sample_record import SampleRecord
 from .sample_record import records as as_records
-from .task import Sample  # or metrics.Sample: any sample with `exact` and `clean_stop`
+from .task import Sample, meets  # or metrics.Sample: any sample with `exact` and `clean_stop`
 
 RULE = ("Ship the artefact that (1) stops cleanly and answers schema-valid JSON on at least 95% of rows, "
         "(2) is not significantly less exact than the most exact such artefact (exact McNemar test on "
@@ -96,7 +96,8 @@ def decide(metrics: dict, samples: dict[str, dict[str, dict[str, Sample]]]) -> d
         models = {v: m for v, m in by_v.items() if not v.startswith("rules")}
         failing = {}
         for v, m in models.items():
-            why = [f"{k} {m[k]:.3f} < {bound}" for k, bound in GATES.items() if m.get(k) is None or m[k] < bound]
+            why = [f"{k} {'-' if m.get(k) is None else format(m[k], '.3f')} < {bound}"
+                   for k, bound in GATES.items() if not meets(m.get(k), bound, True)]
             if why:
                 failing[v] = ", ".join(why)
         ok = [v for v in models if v not in failing]

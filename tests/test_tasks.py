@@ -325,3 +325,13 @@ def test_cli_task_options_fail_at_once_on_an_unknown_task(tmp_path):
         r = cli(*args)
         assert r.returncode == 1 and "unknown task 'nope': known tasks are cantos, citations" in r.stderr, r.stderr
         assert "Traceback" not in r.stderr
+
+
+def test_one_comparator_holds_a_value_to_a_bound_in_the_metrics_direction():
+    from extractor.task import meets
+
+    assert meets(0.95, 0.95, True) and not meets(0.949, 0.95, True)   # a minimum includes its bound
+    assert meets(0.05, 0.05, False) and not meets(0.051, 0.05, False)  # a maximum too
+    assert not meets(None, 0.0, True) and not meets(None, 1.0, False)  # a missing figure never passes
+    with pytest.raises(ValueError):
+        meets(3, 1, None)  # a count has no direction
