@@ -365,14 +365,16 @@ def report_show(path):
 def report_compare(a, b, show_all, alpha):
     """Compare report B with report A on the same samples; exit 1 only on a significant regression.
 
-    A and B are report directories holding samples.jsonl (what `extractor eval --out DIR` writes).
-    Rows are paired by (data file, variant, id). Schema-valid, exact match, clean stop and runaway
-    are tested with the exact McNemar test; canto and line F1 with a paired bootstrap (fixed seed,
-    so every run gives the same p-values). p-values are Holm-adjusted over all the tests. A figure
+    A and B are report directories holding samples.jsonl (what `extractor eval --out DIR` writes),
+    both of the same task. Rows are paired by (data file, variant, id). Schema-valid, exact match,
+    clean stop and runaway are tested with the exact McNemar test; the task's F1 figures (Cantos:
+    canto and line F1; file tasks: field F1) with a paired bootstrap (fixed seed, so every run gives
+    the same p-values). p-values are Holm-adjusted over all the tests. A figure
     is a REGRESSION only when it is worse and significant; a worse figure that is not significant
     is reported as such and does not fail. Speed is shown (--all), never gated.
 
-    Exit status: 0 no significant regression, 1 at least one, 2 bad input (a missing samples.jsonl).
+    Exit status: 0 no significant regression, 1 at least one, 2 bad input (a missing samples.jsonl,
+    reports of two different tasks).
 
     \b
     Examples:
@@ -384,9 +386,10 @@ def report_compare(a, b, show_all, alpha):
       test / merged-gguf: exact_match 0.730 -> 0.700 (-0.030, 89 rows), McNemar p=0.41: not significant
       test / merged-gguf: exact_match 0.730 -> 0.550 (-0.180, 89 rows), McNemar p=0.003: REGRESSION
     """
-    from .report_compare import compare, load_samples, render
+    from .report_compare import compare, load, render, same_task
 
-    result = compare(load_samples(a), load_samples(b), alpha=alpha)
+    la, lb = load(a), load(b)
+    result = compare(la.samples, lb.samples, alpha=alpha, task=same_task(la, lb, a, b))
     for line in render(result, a, b, show_all):
         click.echo(line)
     sys.exit(1 if result.regressions else 0)

@@ -116,6 +116,11 @@ class FileTask:
         out["by_field"] = {f: vars(st) for f, st in rep.by_field.items()}
         return out
 
+    def f1_counts(self, sample: Sample) -> dict[str, tuple[int, int, int]]:
+        """(true positives, predicted, gold) leaves of the micro field F1 for one row (``Task.f1_counts``)."""
+        c = sample.result.total
+        return {"f1": (c.tp, c.tp + c.extra, c.tp + c.missing)}
+
     def rules(self, text: str) -> Any:
         raise ConfigError(f"the task {self.name!r} defines no rules baseline; drop the `rules` variant")
 

@@ -4,8 +4,12 @@ Both reports' samples are paired by (data, variant, id), so each test sees the s
 
 - rates of a yes/no outcome per row (schema-valid, exact, clean stop, runaway): the exact McNemar
   test, which counts only the rows where A and B disagree;
-- F1 over cantos and over lines (micro, so no per-row score exists): a paired bootstrap, resampling
-  rows with a fixed seed (same inputs, same p-value on every run).
+- the task's F1 figures (micro, so no per-row score exists; Cantos: canto and line F1, file tasks:
+  field F1), from the per-row counts its ``f1_counts(sample)`` declares: a paired bootstrap,
+  resampling rows with a fixed seed (same inputs, same p-value on every run).
+
+Both reports must be of the same task (eval.json's or report.json's ``task``); the per-row flags
+and counts come from that task's ``score(record)``.
 
 p-values are Holm-adjusted over every test of the comparison, so checking 11 variants x 2 data
 files x 6 metrics does not raise a false alarm on one of them by chance. A change is a
@@ -22,25 +26,19 @@ from pathlib import Path
 import numpy as np
 
 from .errors import ExtractorError
-from .metrics import Sample, aggregate, cantos_of, is_exact, is_valid, lines_of, predicted, stopped_cleanly
 from .sample_record import SAMPLES, read
-from .tasks.cantos import to_sample
+from .task import DEFAULT_TASK, Sample, Task, core_metrics, get_task
 from .verdict import mcnemar
 
 ALPHA = 0.05
 N_BOOT = 2000
 SEED = 16
-# metric -> (per-row outcome, higher is better)
+# metric -> (per-row outcome, higher is better): the flags every task's Sample has
 BINARY = {
-    "schema_valid": (is_valid, True),
-    "exact_match": (is_exact, True),
-    "clean_stop": (stopped_cleanly, True),
+    "schema_valid": (lambda s: s.parsed.valid, True),
+    "exact_match": (lambda s: s.exact, True),
+    "clean_stop": (lambda s: s.clean_stop, True),
     "runaway": (lambda s: s.finish_reason == "length", False),
-}
-# metric -> per-row (true positives, predicted, gold) counts of a micro F1
-F1 = {
-    "canto_f1": lambda s: (len(cantos_of(predicted(s)) & cantos_of(s.gold)), len(cantos_of(predicted(s))), len(cantos_of(s.gold))),
-    "line_f1": lambda s: (len(lines_of(predicted(s)) & lines_of(s.gold)), len(lines_of(predicted(s))), len(lines_of(s.gold))),
 }
 SPEED = ("latency_p50_s", "examples_per_s")
 
@@ -49,6 +47,15 @@ class CompareError(ExtractorError):
     """A report directory cannot be compared (missing or unreadable samples)."""
 
     exit_code = 2
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """One report's samples and the task that scored them."""
+
+    task: Task
+    samples: dict[tuple[str, str, str], Sample]
+    """{(data, variant, id): Sample}."""
 
 
 @dataclass
@@ -68,21 +75,42 @@ class Comparison:
 
 def load_samples(path: str | Path) -> dict[tuple[str, str, str], Sample]:
     """{(data, variant, id): Sample} from a report directory (or a samples.jsonl file itself)."""
+    return load(path).samples
+
+
+def report_task(path: str | Path) -> Task:
+    """The task of a report directory: eval.json's ``task_source`` or ``task``, else report.json's
+    (a committed baseline has no eval.json), else cantos; resolved as ``extractor report`` does."""
+    from .evaluate import EVAL_JSON
+    from .report import _json_key, task_of
+
+    path = Path(path)
+    folder = path.parent if path.is_file() else path
+    meta = {}
+    for name in (EVAL_JSON, "report.json"):
+        meta = {k: _json_key(folder / name, k) for k in ("task_source", "task")}
+        if any(meta.values()):
+            break
+    try:
+        return task_of({k: v for k, v in meta.items() if v})
+    except ExtractorError as e:
+        raise CompareError(f"{path}: its task {meta.get('task_source') or meta.get('task') or DEFAULT_TASK!r} cannot "
+                           f"be loaded ({e}); restore the task directory at that path, or fix `task_source` in "
+                           f"{folder / EVAL_JSON}") from None
+
+
+def load(path: str | Path) -> Loaded:
+    """A report directory's (or a samples.jsonl file's) samples, scored by the report's own task."""
     path = Path(path)
     file = path if path.is_file() else path / SAMPLES
     if not path.exists():
         raise CompareError(f"{path}: no such report directory; give the --out directory of `extractor eval`")
-    from .report import _json_key
-
-    task = _json_key(file.parent / "eval.json", "task") or "cantos"
-    if task != "cantos":
-        raise CompareError(f"{path}: its samples are of task {task!r}; `report compare` compares Cantos reports only "
-                           "for now (compare report.json's metrics of other tasks by hand)")
+    task = report_task(path)
     if not file.is_file():
         raise CompareError(f"{file}: not found; `report compare` pairs rows, so it needs the samples.jsonl that "
                            f"`extractor eval --out {path}` writes beside report.json (copy it there with the report)")
     try:  # the crash-safe reader: a torn last line (a killed eval) is left out, a bad line is named
-        out = {r.key: to_sample(r) for r in read(file)}
+        out = {r.key: task.score(r) for r in read(file)}
     except ExtractorError as e:
         raise CompareError(str(e)) from None
     except (KeyError, TypeError, ValueError) as e:
@@ -90,7 +118,15 @@ def load_samples(path: str | Path) -> dict[tuple[str, str, str], Sample]:
                            f"re-run `extractor eval --out {path} --resume` or restore the file") from None
     if not out:
         raise CompareError(f"{file}: no samples; run `extractor eval --out {path}` first")
-    return out
+    return Loaded(task, out)
+
+
+def same_task(a: Loaded, b: Loaded, a_path: str | Path, b_path: str | Path) -> Task:
+    """The task both reports are of; a CompareError naming B's path when they differ."""
+    if a.task.name != b.task.name:
+        raise CompareError(f"{b_path}: its samples are of task {b.task.name!r}, those of {a_path} of "
+                           f"{a.task.name!r}; compare two evaluations of the same task")
+    return a.task
 
 
 def _boot_indices(n: int, cache: dict) -> np.ndarray:
@@ -124,6 +160,12 @@ def paired_bootstrap(a: list[tuple[int, int, int]], b: list[tuple[int, int, int]
     return delta, min(1.0, p), (float(lo), float(hi))
 
 
+def micro_f1(counts: list[tuple[int, int, int]]) -> float:
+    """2 tp / (predicted + gold) summed over rows (0.0 when both are empty), as the task's aggregate."""
+    tp, n_pred, n_gold = (sum(c[i] for c in counts) for i in range(3))
+    return 2 * tp / (n_pred + n_gold) if n_pred + n_gold else 0.0
+
+
 def holm(ps: list[float]) -> list[float]:
     """Holm-Bonferroni adjusted p-values, in the input order."""
     order = sorted(range(len(ps)), key=lambda i: ps[i])
@@ -134,8 +176,10 @@ def holm(ps: list[float]) -> list[float]:
     return out
 
 
-def compare(a: dict, b: dict, alpha: float = ALPHA) -> Comparison:
-    """Paired tests of B against A for every (data, variant) both have samples of."""
+def compare(a: dict, b: dict, alpha: float = ALPHA, task: "Task | str | None" = None) -> Comparison:
+    """Paired tests of B against A for every (data, variant) both have samples of. ``task`` (None:
+    cantos) scored both; its optional ``f1_counts(sample)`` gives the F1 figures to bootstrap."""
+    f1_counts = getattr(get_task(task), "f1_counts", None)
     groups: dict[tuple[str, str], list[str]] = {}
     for (d, v, i) in b:
         if (d, v, i) in a:
@@ -154,15 +198,17 @@ def compare(a: dict, b: dict, alpha: float = ALPHA) -> Comparison:
     for (d, v), ids in groups.items():
         ids.sort()
         sa, sb = [a[(d, v, i)] for i in ids], [b[(d, v, i)] for i in ids]
-        ga, gb = aggregate(sa), aggregate(sb)
+        ga, gb = core_metrics(sa), core_metrics(sb)
         for key, (fn, higher) in BINARY.items():
             xa, xb = [bool(fn(s)) for s in sa], [bool(fn(s)) for s in sb]
             va, vb = sum(xa) / len(ids), sum(xb) / len(ids)
             rows.append({"data": d, "variant": v, "metric": key, "n": len(ids), "a": va, "b": vb, "delta": vb - va,
                          "higher": higher, "test": "McNemar", "p": mcnemar(xa, xb)})
-        for key, fn in F1.items():
-            delta, p, ci = paired_bootstrap([fn(s) for s in sa], [fn(s) for s in sb], _boot_indices(len(ids), cache))
-            rows.append({"data": d, "variant": v, "metric": key, "n": len(ids), "a": ga[key] or 0.0, "b": gb[key] or 0.0,
+        ca, cb = ([f1_counts(s) for s in side] if f1_counts else [] for side in (sa, sb))
+        for key in (ca[0] if ca else {}):
+            xa, xb = [c[key] for c in ca], [c[key] for c in cb]
+            delta, p, ci = paired_bootstrap(xa, xb, _boot_indices(len(ids), cache))
+            rows.append({"data": d, "variant": v, "metric": key, "n": len(ids), "a": micro_f1(xa), "b": micro_f1(xb),
                          "delta": delta, "higher": True, "test": "paired bootstrap", "p": p, "ci": ci})
         for key in SPEED:
             speed.append({"data": d, "variant": v, "metric": key, "a": ga[key], "b": gb[key]})

@@ -36,8 +36,8 @@ class Task(Protocol):
     ``extractor.filetask.FileTask`` are the two implementations.
 
     Optional members the core looks for: ``has_rules = False`` (the ``rules`` variant is skipped
-    with that reason) and ``references(output)`` (a typed gold answer for
-    ``data.Example.references``; Cantos' ``Reference`` tuple)."""
+    with that reason), ``references(output)`` (a typed gold answer for
+    ``data.Example.references``; Cantos' ``Reference`` tuple) and ``f1_counts(sample)`` (below)."""
 
     name: str
     """The task's name, recorded in eval.json and report.json."""
@@ -78,6 +78,12 @@ class Task(Protocol):
 
     def rules(self, text: str) -> Any:
         """A deterministic baseline's answer for ``text``; raise ConfigError when the task has none."""
+
+    # Optional (not checked by isinstance): ``f1_counts(sample) -> {metric: (tp, n_pred, n_gold)}``,
+    # one Sample's counts of each micro F1 figure of ``aggregate`` (metric: its key there), so that
+    # F1 = 2 * sum(tp) / (sum(n_pred) + sum(n_gold)) over rows. ``report compare`` resamples rows and
+    # sums these for its paired bootstrap; a task without it is compared on the core flags only.
+    # Cantos: canto_f1 and line_f1; file tasks: f1 (fields.py's leaf counts).
 
 
 @dataclass(frozen=True)

@@ -310,13 +310,54 @@ def test_citations_rows_encode_for_training_with_their_answer_as_the_completion(
         assert task.system in tok.decode(row.input_ids[: row.n_prompt])
 
 
-def test_report_compare_refuses_another_tasks_report_with_a_clear_error(invoices, monkeypatch):
-    from extractor.report_compare import CompareError, load_samples
+def _invoice_report(out: Path, task_dir: Path, right: int, n: int = 80) -> Path:
+    """A file-task report directory: eval.json naming the task and n samples, the first ``right`` exact."""
+    out.mkdir(parents=True)
+    (out / "eval.json").write_text(json.dumps({"task": "invoices", "task_source": str(task_dir), "variants": ["merged-gguf"]}))
+    lines = []
+    for i in range(n):
+        gold = {"number": str(i), "total": float(i), "items": [{"sku": "AB-1", "qty": 1}]}
+        answer = gold if i < right else {**gold, "total": i + 100.0, "items": [{"sku": "AB-1", "qty": 9}]}
+        lines.append(json.dumps({"data": "rows", "variant": "merged-gguf", "id": f"i{i:03d}", "input": f"Invoice {i}",
+                                 "gold": gold, "raw": json.dumps(answer), "finish_reason": "stop", "answer": answer,
+                                 "seconds": 0.5, "gen_tokens": 20}) + "\n")
+    (out / "samples.jsonl").write_text("".join(lines))
+    return out
 
-    monkeypatch.setattr(evaluate, "build", lambda name, runs, settings, base, **kw: Scripted(str(name)))
-    run_eval(load_suite(invoices / "evals" / "invoices.toml"), {}, invoices / "out", progress=False)
-    with pytest.raises(CompareError, match="task 'invoices'; `report compare` compares Cantos reports only"):
-        load_samples(invoices / "out")
+
+def test_report_compare_tests_a_file_tasks_flags_and_field_f1(invoices):
+    from extractor.report_compare import compare, load
+
+    task_dir = invoices / "tasks" / "invoices"
+    a = _invoice_report(invoices / "a", task_dir, right=70)
+    b = _invoice_report(invoices / "b", task_dir, right=30)
+    r = cli("report", "compare", str(a), str(b))
+    assert r.returncode == 1, r.stdout + r.stderr
+    reg = [x.strip() for x in r.stdout.splitlines() if x.endswith("REGRESSION")]
+    assert any(x.startswith("rows / merged-gguf: exact_match 0.875 -> 0.375 (-0.500, 80 rows), McNemar") for x in reg)
+    # 4 gold leaves a row; a wrong row matches 2 of them and predicts 2 extra: F1 (70*8 + 10*4) / 640 -> (30*8 + 50*4) / 640
+    assert any(x.startswith("rows / merged-gguf: f1 0.938 -> 0.688 (-0.250 [") and "paired bootstrap" in x for x in reg)
+    assert "canto_f1" not in r.stdout and "line_f1" not in r.stdout
+    la, lb = load(a), load(b)
+    rows = {x["metric"]: x for x in compare(la.samples, lb.samples, task=la.task).rows}
+    assert rows["f1"]["a"] == la.task.aggregate(list(la.samples.values()))["f1"]
+    assert rows["f1"]["b"] == lb.task.aggregate(list(lb.samples.values()))["f1"]
+    r = cli("report", "compare", str(a), str(a))
+    assert r.returncode == 0 and "0 significant regression(s)" in r.stdout, r.stdout + r.stderr
+
+
+def test_report_compare_refuses_reports_of_two_tasks_in_one_line(invoices):
+    a = _invoice_report(invoices / "a", invoices / "tasks" / "invoices", right=70)
+    cantos = invoices / "cantos"
+    cantos.mkdir()
+    (cantos / "eval.json").write_text(json.dumps({"task": "cantos", "task_source": "cantos"}))
+    (cantos / "samples.jsonl").write_text(json.dumps({
+        "data": "rows", "variant": "merged-gguf", "id": "i000", "gold": [{"canto": 9, "lines": []}],
+        "raw": '{"references": [{"canto": 9, "lines": []}]}', "finish_reason": "stop"}) + "\n")
+    r = cli("report", "compare", str(a), str(cantos))
+    assert r.returncode == 2 and "Traceback" not in r.stderr and r.stderr.strip().count("\n") == 0, r.stderr
+    assert f"{cantos}: its samples are of task 'cantos', those of {a} of 'invoices'" in r.stderr
+    assert "compare two evaluations of the same task" in r.stderr
 
 
 def test_cli_task_options_fail_at_once_on_an_unknown_task(tmp_path):

@@ -75,6 +75,14 @@ class CantosTask:
     def aggregate(self, samples: list[metrics.Sample]) -> dict[str, Any]:
         return metrics.aggregate(samples)
 
+    def f1_counts(self, sample: metrics.Sample) -> dict[str, tuple[int, int, int]]:
+        """(true positives, predicted, gold) of canto_f1 and line_f1 for one row (``Task.f1_counts``)."""
+        out = {}
+        for key, of in (("canto_f1", metrics.cantos_of), ("line_f1", metrics.lines_of)):
+            pred, gold = of(metrics.predicted(sample)), of(sample.gold)
+            out[key] = (len(pred & gold), len(pred), len(gold))
+        return out
+
     def rules(self, text: str) -> Any:
         from ...rules import extract
 
