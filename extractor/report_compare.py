@@ -22,9 +22,9 @@ from pathlib import Path
 import numpy as np
 
 from .errors import ExtractorError
-from .metrics import Sample, aggregate, cantos_of, is_exact, is_valid, lines_of, predicted, stopped_cleanly
 from .sample_record import SAMPLES, read
 from .tasks.cantos import to_sample
+from .tasks.cantos.metrics import Sample, aggregate, cantos_of, is_exact, is_valid, lines_of, predicted, stopped_cleanly
 from .verdict import mcnemar
 
 ALPHA = 0.05
