@@ -23,8 +23,8 @@ from extractor import data
 from extractor.generation import Generation
 from extractor.hardware import resolve_precision
 from extractor.hf_generate import generate
-from extractor.metrics import Sample, is_exact
-from extractor.schema import parse
+from extractor.tasks.cantos.metrics import Sample, is_exact
+from extractor.tasks.cantos.schema import parse
 from extractor.variants import RunArtefacts, Settings, build, hf_dtype, parse_name
 
 

@@ -16,7 +16,7 @@ def __getattr__(name: str):
 
         return getattr(extraction, name)
     if name == "Reference":
-        from .schema import Reference
+        from .tasks.cantos.schema import Reference
 
         return Reference
     raise AttributeError(f"module 'extractor' has no attribute {name!r}")

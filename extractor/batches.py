@@ -16,7 +16,7 @@ import torch
 from .data import Example
 from .errors import ConfigError
 from .prompts import prompt_text
-from .schema import to_json_text
+from .tasks.cantos.schema import to_json_text
 
 IGNORE = -100
 

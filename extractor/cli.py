@@ -522,10 +522,10 @@ def parse_cmd(text):
       extractor parse '{"references": [{"canto": 9, "lines": [15]}]}'
       echo '{"references": []} ### Question: and?' | extractor parse
     """
-    from .schema import parse
+    from .task import get_task
 
     raw = text if text is not None else sys.stdin.read()
-    p = parse(raw)
+    p = get_task("cantos").parse_answer(raw)
     refs = None if p.references is None else [r.to_json() for r in p.references]
     click.echo(json.dumps({"status": p.status, "references": refs, "rest": p.rest, "error": p.error}))
 

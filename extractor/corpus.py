@@ -36,11 +36,12 @@ from pathlib import Path
 
 from . import journal
 from .errors import ConfigError
-from .extraction import Extractor, Result, reference_record
+from .extraction import Extractor, Result
 from .passages import Passage, Reader
 from .runs import atomic_write
-from .schema import Reference
 from .task import DEFAULT_TASK
+from .tasks.cantos.resolve import reference_record
+from .tasks.cantos.schema import Reference
 
 CACHE_SIZE = 50_000
 EXIT_SKIPPED = 3

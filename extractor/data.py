@@ -15,10 +15,12 @@ import json
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
 from .errors import DataError
-from .schema import Reference
+
+if TYPE_CHECKING:
+    from .tasks.cantos.schema import Reference
 
 
 @dataclass(frozen=True)

@@ -24,13 +24,12 @@ from pathlib import Path
 from typing import Any
 
 from . import models
-from .cantos import CANTO_LENGTHS, is_impossible_line, resolve_line
 from .errors import ConfigError, ExtractionError
 from .generation import Generation
 from .passages import split_text
-from .schema import Reference
 from .task import Task, get_task
 from .tasks.cantos import CantosTask
+from .tasks.cantos.schema import Reference
 from .variants import RunArtefacts, Settings, Skip, build, parse_name
 
 CHARS_PER_TOKEN_CAP = 16
@@ -94,23 +93,6 @@ def extraction_task(run: RunArtefacts | None, task: "Task | str | Path | None" =
         raise ConfigError(f"--task {shown} contradicts the run: {run.dir} was trained for the task {own.name!r}. "
                           f"Drop --task, or pass a run trained for {given.name!r}.")
     return given
-
-
-def reference_record(ref: Reference, resolve: bool = False) -> dict:
-    """A reference as JSON; with ``resolve``, absolute line numbers and impossible ones flagged.
-
-    ``resolved_lines`` matches ``lines`` item for item: negative lines (counted from the end)
-    become absolute where the canto's length is known (Cantos I-XXX); a line that cannot exist,
-    or a negative one in a canto of unknown length, is ``null``. ``impossible_lines`` lists the
-    given lines beyond the canto's length.
-    """
-    out = ref.to_json()
-    if resolve:
-        impossible = [n for n in ref.lines if is_impossible_line(ref.canto, n)]
-        out["length"] = CANTO_LENGTHS.get(ref.canto)
-        out["resolved_lines"] = [None if n in impossible else resolve_line(ref.canto, n) for n in ref.lines]
-        out["impossible_lines"] = impossible
-    return out
 
 
 class Extractor:

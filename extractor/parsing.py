@@ -3,7 +3,7 @@
 ``find_answer(raw, schema_errors)`` knows nothing of a task but its schema check: it finds the
 first JSON value (leading whitespace and a ```` ```json ```` fence allowed), validates it, and
 says what came after it (clean, trailing text, an invented new turn), or why there is no answer
-(cut off, invalid, no JSON). ``extractor.schema.parse`` (Cantos) and every file task build on it.
+(cut off, invalid, no JSON). ``extractor.tasks.cantos.schema.parse`` (Cantos) and every file task build on it.
 """
 
 from __future__ import annotations

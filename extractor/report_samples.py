@@ -16,11 +16,11 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 
-from .metrics import is_exact, stopped_cleanly
 from .sample_record import SampleRecord
 from .sample_record import records as as_records
-from .schema import canonical, parse, references_from_json
 from .tasks.cantos import to_sample
+from .tasks.cantos.metrics import is_exact, stopped_cleanly
+from .tasks.cantos.schema import canonical, parse, references_from_json
 
 # How a generation ended: (key, label, colour), in the order the endings chart stacks them.
 ENDINGS = [

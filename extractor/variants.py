@@ -7,7 +7,7 @@ A variant name is ``KIND[+grammar][@RUN]``:
     adapter-gguf   llama.cpp, base GGUF + export/adapter.gguf
     merged-hf      transformers, export/merged-hf
     merged-gguf    llama.cpp, export/merged.gguf
-    rules          extractor.rules: regular expressions and the section table, no model
+    rules          extractor.tasks.cantos.rules: regular expressions and the section table, no model
     +grammar       constrain decoding with llama.cpp's grammar built from the JSON Schema
     @RUN           use the run labelled RUN (``--run RUN=DIR``) instead of the default run
 """

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 from extractor import data
-from extractor.rules import extract
+from extractor.tasks.cantos.rules import extract
 
 ROOT = Path(__file__).resolve().parents[1]
 VARIANTS = ["rules", "adapter-gguf", "merged-gguf", "merged-gguf+grammar"]

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from extractor.data import load, read_file
 from extractor.errors import DataError, ExtractorError
-from extractor.schema import Reference
+from extractor.tasks.cantos.schema import Reference
 
 ROOT = Path(__file__).resolve().parents[1]
 GOOD = {"input": "Canto IX, ll. 15-16", "output": {"references": [{"canto": 9, "lines": [15, 16]}]}}

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from extractor.cantos import CANTO_LENGTHS, SECTIONS, from_roman, to_roman
+from extractor.tasks.cantos.sections import CANTO_LENGTHS, SECTIONS, from_roman, to_roman
 from extractor.data import load, normalize
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -16,7 +16,7 @@ from extractor.corpus import meta_path, run_extract
 from extractor.errors import ConfigError, ExtractionError
 from extractor.extraction import Extractor
 from extractor.generation import Generation
-from extractor.schema import Reference
+from extractor.tasks.cantos.schema import Reference
 from extractor.task import get_task
 from extractor.variants import Settings
 

@@ -205,8 +205,8 @@ def test_every_reported_figure_declares_a_direction():
 
 def test_f1_agrees_with_the_cantos_line_f1_on_flat_answers():
     # For answers with one reference per canto, leaf F1 of lines equals metrics.py's line_f1.
-    from extractor.metrics import Sample, aggregate as cantos_aggregate
-    from extractor.schema import parse, references_from_json
+    from extractor.tasks.cantos.metrics import Sample, aggregate as cantos_aggregate
+    from extractor.tasks.cantos.schema import parse, references_from_json
 
     rows = [({"references": [{"canto": 9, "lines": [15, 16]}]}, {"references": [{"canto": 9, "lines": [16, 17]}]}),
             ({"references": [{"canto": 3, "lines": [1]}, {"canto": 4, "lines": [2]}]},

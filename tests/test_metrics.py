@@ -2,8 +2,8 @@
 
 import pytest
 
-from extractor.metrics import METRIC_KEYS, Sample, aggregate
-from extractor.schema import Reference, parse
+from extractor.tasks.cantos.metrics import METRIC_KEYS, Sample, aggregate
+from extractor.tasks.cantos.schema import Reference, parse
 
 R = Reference
 

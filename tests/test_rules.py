@@ -2,7 +2,7 @@
 
 import pytest
 
-from extractor.rules import extract
+from extractor.tasks.cantos.rules import extract
 
 
 def cantos(text):

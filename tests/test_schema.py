@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from extractor.schema import Reference, canonical, parse, schema_errors, to_json_text
+from extractor.tasks.cantos.schema import Reference, canonical, parse, schema_errors, to_json_text
 
 A = '{"references": [{"canto": 1, "lines": [1]}]}'
 R1 = [Reference(1, (1,))]

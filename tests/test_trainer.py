@@ -14,7 +14,7 @@ from extractor import data, models
 from extractor.batches import IGNORE, collate, encode, epoch_batches
 from extractor.config import load_config
 from extractor.errors import ConfigError
-from extractor.schema import to_json_text
+from extractor.tasks.cantos.schema import to_json_text
 
 ROOT = Path(__file__).resolve().parents[1]
 TRAIN = ROOT / "datasets" / "cantos" / "train.jsonl"

@@ -2,7 +2,7 @@
 
 import pytest
 
-from extractor.metrics import aggregate
+from extractor.tasks.cantos.metrics import aggregate
 from extractor.report import to_sample
 from extractor.verdict import by_tag, decide, intervals, mcnemar, outcomes, wilson
 

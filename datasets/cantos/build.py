@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parent
 FRAMES_DIR = ROOT / "frames"
 sys.path.insert(0, str(ROOT.parents[1]))
 
-from extractor.cantos import CANTO_LENGTHS, SECTIONS, to_roman  # noqa: E402
+from extractor.tasks.cantos.sections import CANTO_LENGTHS, SECTIONS, to_roman  # noqa: E402
 from extractor.data import normalize  # noqa: E402
 
 SEED = 20261130
@@ -457,7 +457,7 @@ def ref_canto_range(g: Gen) -> Ref:
     return Ref(noun + body, entries, {st, "canto_range"}, mentions, numerals)
 
 
-# (article, name, weight); the label is the section's span in extractor.cantos.SECTIONS.
+# (article, name, weight); the label is the section's span in extractor.tasks.cantos.sections.SECTIONS.
 SECTION_NAMES = {
     "A Draft of XVI Cantos": [("", "A Draft of XVI Cantos", 1)],
     "A Draft of XXX Cantos": [("", "A Draft of XXX Cantos", 1)],
@@ -495,7 +495,7 @@ SECTION_SINGULAR = {"Malatesta Cantos": ["Malatesta Canto", "Malatesta canto"], 
                     "China Cantos": ["China Canto", "China canto"], "Adams Cantos": ["Adams Canto", "Adams canto"],
                     "Italian Cantos": ["Italian Canto"], "Pisan Cantos": ["Pisan Canto", "Pisan canto"],
                     "Section: Rock-Drill": ["Rock-Drill canto"], "Thrones": ["Thrones canto"]}
-assert set(SECTION_NAMES) == set(SECTIONS) == set(SECTION_WEIGHTS), "SECTION_NAMES must follow extractor.cantos"
+assert set(SECTION_NAMES) == set(SECTIONS) == set(SECTION_WEIGHTS), "SECTION_NAMES must follow extractor.tasks.cantos.sections"
 
 
 def section_phrase(g: Gen, key: str, decorate: bool = True) -> str:

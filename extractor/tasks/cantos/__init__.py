@@ -1,9 +1,10 @@
 """The Cantos task behind the ``Task`` Protocol: references to Ezra Pound's *The Cantos*.
 
-It delegates to the modules that always held the domain: ``extractor.schema`` (schema, the
-``Reference`` answer type, canonical form), ``extractor.cantos`` (section table, canto lengths),
-``extractor.rules`` (the regular-expression baseline) and ``extractor.metrics`` (canto and line
-metrics). The figures are the ones reported before tasks existed: same samples, same scores.
+The whole domain lives in this package: ``schema`` (the JSON Schema, the ``Reference`` answer
+type, canonical form, ``parse``), ``sections`` (section table, canto lengths, roman numerals),
+``rules`` (the regular-expression baseline), ``metrics`` (canto and line metrics, ``Sample``,
+``aggregate``) and ``resolve`` (``extract --resolve-lines``). The figures are the ones reported
+before tasks existed: same samples, same scores.
 """
 
 from __future__ import annotations
@@ -11,10 +12,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ... import metrics
 from ...prompts import SYSTEM as _ANSWER_FORMAT
 from ...sample_record import SampleRecord
-from ...schema import SCHEMA, canonical, parse, references_from_json, schema_errors, to_json_text
+from . import metrics
+from .schema import SCHEMA, canonical, parse, references_from_json, schema_errors, to_json_text
 
 SYSTEM = "Extract references to Pound's Cantos as JSON."
 """The system prompt of trained runs (``TrainConfig.system``'s default)."""
@@ -84,7 +85,7 @@ class CantosTask:
         return out
 
     def rules(self, text: str) -> Any:
-        from ...rules import extract
+        from .rules import extract
 
         return {"references": [r.to_json() for r in extract(text)]}
 

@@ -13,8 +13,8 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
-from .cantos import FIRST_CANTO, LAST_CANTO
-from .parsing import END_MARKERS, Status, classify_rest, find_answer  # noqa: F401 (re-exported)
+from ...parsing import END_MARKERS, Status, classify_rest, find_answer  # noqa: F401 (re-exported)
+from .sections import FIRST_CANTO, LAST_CANTO
 
 SCHEMA: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",

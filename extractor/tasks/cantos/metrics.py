@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .cantos import CANTO_LENGTHS, is_impossible_line
+from ...task import CORE_DIRECTIONS, core_metrics, rate
 from .schema import Parsed, Reference
-from .task import CORE_DIRECTIONS, core_metrics, rate
+from .sections import CANTO_LENGTHS, is_impossible_line
 
 METRIC_KEYS = (
     "n", "schema_valid", "exact_match", "canto_precision", "canto_recall", "canto_f1",

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import re
 
-from .cantos import FIRST_CANTO, LAST_CANTO, SECTIONS, from_roman
 from .schema import Reference
+from .sections import FIRST_CANTO, LAST_CANTO, SECTIONS, from_roman
 
 _UNITS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
           "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen"]
