@@ -31,7 +31,9 @@ class Group(click.Group):
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="extractor")
 def cli():
-    """Train, export and evaluate LLMs that extract Cantos references as JSON.
+    """Train, export and evaluate LLMs that extract structured JSON from text, and batch-extract
+    with them. A task (a JSON Schema, prompts and field metrics) says what to extract: Cantos
+    references by default, `--task citations` or your own task directory (docs/tasks.md).
 
     \b
     Examples:
@@ -45,6 +47,8 @@ def cli():
       extractor report compare reports/baseline reports/latest
       extractor extract --run runs/cantos-smollm2 essays/ --out refs.jsonl
       extractor parse '{"references": []} ### Question: next?'
+      extractor data check --task citations datasets/citations/*.jsonl
+      extractor eval --suite evals/citations.toml --run runs/citations-smollm2 --out reports/citations
     """
 
 
@@ -514,20 +518,31 @@ def extract_merge(shards, out):
 # ----------------------------------------------------------------------------- parse
 @cli.command("parse")
 @click.argument("text", required=False)
-def parse_cmd(text):
+@click.option("--task", "task_name", default="cantos", show_default=True,
+              help="The task whose schema the answer follows: a name (cantos, citations) or a task directory.")
+def parse_cmd(text, task_name):
     """Parse raw model output (argument or stdin) and print its classification as JSON.
+
+    Prints status (clean, trailing_text, chained_turn, cut_off, invalid, no_json), the answer
+    (Cantos: `references`; other tasks: `answer`, the JSON value), what followed it (`rest`) and
+    why there is no answer (`error`).
 
     \b
     Examples:
       extractor parse '{"references": [{"canto": 9, "lines": [15]}]}'
       echo '{"references": []} ### Question: and?' | extractor parse
+      extractor parse --task citations '{"author": "Lind, K.", "date": "(1998)."} <|im_start|>user'
     """
     from .task import get_task
 
+    task = get_task(task_name)
     raw = text if text is not None else sys.stdin.read()
-    p = get_task("cantos").parse_answer(raw)
-    refs = None if p.references is None else [r.to_json() for r in p.references]
-    click.echo(json.dumps({"status": p.status, "references": refs, "rest": p.rest, "error": p.error}))
+    p = task.parse_answer(raw)
+    if hasattr(p, "references"):
+        answer = {"references": None if p.references is None else [r.to_json() for r in p.references]}
+    else:
+        answer = {"answer": p.value}
+    click.echo(json.dumps({"status": p.status, **answer, "rest": p.rest, "error": p.error}, ensure_ascii=False))
 
 
 def main() -> None:

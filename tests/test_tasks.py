@@ -362,7 +362,8 @@ def test_report_compare_refuses_reports_of_two_tasks_in_one_line(invoices):
 
 def test_cli_task_options_fail_at_once_on_an_unknown_task(tmp_path):
     for args in (["data", "check", "--task", "nope", "datasets/cantos/valid.jsonl"],
-                 ["eval", "--task", "nope", "--variants", "rules", "--out", str(tmp_path / "o")]):
+                 ["eval", "--task", "nope", "--variants", "rules", "--out", str(tmp_path / "o")],
+                 ["parse", "--task", "nope", "{}"]):
         r = cli(*args)
         assert r.returncode == 1 and "unknown task 'nope': known tasks are cantos, citations" in r.stderr, r.stderr
         assert "Traceback" not in r.stderr
@@ -376,3 +377,14 @@ def test_one_comparator_holds_a_value_to_a_bound_in_the_metrics_direction():
     assert not meets(None, 0.0, True) and not meets(None, 1.0, False)  # a missing figure never passes
     with pytest.raises(ValueError):
         meets(3, 1, None)  # a count has no direction
+
+
+def test_parse_classifies_another_tasks_answer_and_keeps_the_cantos_output():
+    r = cli("parse", "--task", "citations", '{"author": "Lind, K.", "date": "(1998)."} <|im_start|>user')
+    out = json.loads(r.stdout)
+    assert out["status"] == "chained_turn" and out["answer"] == {"author": "Lind, K.", "date": "(1998)."}
+    assert "references" not in out
+    r = cli("parse", "--task", "citations", '{"author": ""}')  # minLength 1 in the citations schema
+    assert json.loads(r.stdout)["status"] == "invalid" and json.loads(r.stdout)["answer"] is None
+    out = json.loads(cli("parse", '{"references": [{"canto": 9, "lines": [15]}]}').stdout)
+    assert out == {"status": "clean", "references": [{"canto": 9, "lines": [15]}], "rest": "", "error": None}
