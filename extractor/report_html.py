@@ -181,7 +181,7 @@ def render_html(report: dict, records: "list[SampleRecord]") -> str:
 
     records = as_records(records)
     task_name = report.get("task") or "cantos"
-    # The per-sample view draws Cantos references; other tasks get the tables and charts only.
+    # None: Cantos (its references by canto); another task's answers show as field leaves.
     task = None if task_name == "cantos" else get_task(report.get("task_source") or task_name)
     title = f"Evaluation report: {report.get('suite') or 'ad hoc'}"
     runs = ", ".join(f"{k} = {v}" for k, v in report["runs"].items()) or "none"
@@ -208,11 +208,7 @@ def render_html(report: dict, records: "list[SampleRecord]") -> str:
             f'{fmt(c["metric"], c["value"])} ({c["kind"]} {c["bound"]})</li>' for c in failed) + "</ul>")
     if timing_line(report):
         body.append(f'<p class="meta">{html.escape(timing_line(report))}</p>')
-    if task is None:
-        body.append(report_samples.section(report_samples.payload(records, report["variants"])))
-    else:
-        body.append('<section id="samples"><h2>Every sample</h2><p class="meta">The per-sample view is drawn for '
-                    f'the cantos task only; the samples of {html.escape(task_name)} are in samples.jsonl.</p></section>')
+    body.append(report_samples.section(report_samples.payload(records, report["variants"], task)))
     return (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width, initial-scale=1"><title>{html.escape(title)}</title>'
             f"<style>{_CSS}{report_samples.CSS}</style></head><body>{''.join(body)}"

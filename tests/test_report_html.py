@@ -105,3 +105,87 @@ def test_the_html_table_fits_and_marks_the_gated_variant(scored):
     assert page.index('id="verdict"') < page.index('class="comparison"') < page.index('class="chart endings"')
     assert '<tr class="gated" title="fails the gates: clean_stop 0.900 &lt; 0.95">' in page
     assert "<small>0.93–1.00</small>" in page and "max-width:1300px" in page
+
+
+# ----------------------------------------------------------------------------- a task other than Cantos
+INVOICE_SCHEMA = {
+    "type": "object", "additionalProperties": False, "required": ["number", "total", "items"],
+    "properties": {
+        "number": {"type": "string"}, "total": {"type": "number"},
+        "items": {"type": "array", "items": {"type": "object", "additionalProperties": False, "required": ["sku", "qty"],
+                                             "properties": {"sku": {"type": "string"}, "qty": {"type": "integer"}}}},
+    },
+}
+INVOICE_TOML = 'name = "invoices"\nsystem = "Extract the invoice as JSON."\n[metrics]\nfold_case = true\nabs_tol = 0.01\n' \
+               'keys = {"items[]" = ["sku"]}\n'
+INVOICES = [  # (id, gold, variant a's output, variant b's output)
+    ("i1", {"number": "7", "total": 12.5, "items": [{"sku": "AB-1", "qty": 1}, {"sku": "CD-2", "qty": 2}]},
+     '{"number": "7", "total": 12.5, "items": [{"sku": "cd-2", "qty": 2}, {"sku": "AB-1", "qty": 1}]}',
+     '{"number": "7", "total": 12.5, "items": [{"sku": "AB-1", "qty": 1}, {"sku": "CD-2", "qty": 3}]}\n### Question: next?'),
+    ("i2", {"number": "X9", "total": 9.99, "items": [{"sku": "EF-3", "qty": 3}]},
+     '{"number": "X9", "total": 9.991, "items": [{"sku": "EF-3", "qty": 3}]}',
+     '{"number": "X9", "total": 9.99, "items": []}'),
+    ("i3", {"number": "<12>", "total": 20, "items": []},
+     '{"number": "<12>", "total": "20", "items": []}',
+     '{"number": "<12>", "total": 20, "items": [{"sku": "</script><b>&", "qty": 1}]}'),
+]
+
+
+@pytest.fixture
+def invoice_report(tmp_path):
+    """A scored report of a file-defined task written from sample records alone (no model, no eval)."""
+    from extractor.sample_record import SampleRecord, Writer
+
+    task_dir = tmp_path / "invoices"
+    task_dir.mkdir()
+    (task_dir / "task.toml").write_text(INVOICE_TOML)
+    (task_dir / "schema.json").write_text(json.dumps(INVOICE_SCHEMA))
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "eval.json").write_text(json.dumps({"task": "invoices", "task_source": str(task_dir), "variants": ["a", "b"]}))
+    with Writer(out / "samples.jsonl") as w:
+        for i, gold, *raws in INVOICES:
+            for variant, raw in zip("ab", raws):
+                w.append(SampleRecord(data="test", variant=variant, id=i, tags=("inv",), input=f"Invoice {i}", gold=gold,
+                                      raw=raw, finish_reason="stop", seconds=0.1, gen_tokens=9))
+    rep = report.write_reports(out)
+    page = (out / "report.html").read_text()
+    blob = page.split('<script type="application/json" id="samples-data">', 1)[1].split("</script>", 1)[0]
+    return rep, page, blob
+
+
+def test_the_per_sample_view_of_a_file_task_marks_each_field_path(invoice_report):
+    rep, page, blob = invoice_report
+    assert rep["task"] == "invoices" and 'id="sample-table"' in page and "samples.jsonl.</p></section>" not in page
+    assert "<" not in blob  # every value is escaped in the embedded JSON; the script escapes what it draws
+    data = json.loads(blob)
+    assert data["kind"] == "fields" and data["variants"] == ["a", "b"]
+    marks, outcomes, endings = data["marks"], [o[0] for o in data["outcomes"]], [e[0] for e in data["endings"]]
+    rows = {r[1]: r for r in data["rows"]}
+    # gold: one line per field path, the values of its leaves
+    assert rows["i1"][4] == [["number", ["7"]], ["total", [12.5]], ["items[].sku", ["AB-1", "CD-2"]], ["items[].qty", [1, 2]]]
+    assert rows["i3"][4] == [["number", ["<12>"]], ["total", [20]]]  # an empty array has no leaves
+
+    def cell(i, v):
+        c = rows[i][5]["ab".index(v)]
+        return outcomes[c[0]], endings[c[1]], (c[2] if len(c) > 2 else "exact"), c
+
+    # a: exact up to case and item order; b: a wrong quantity, then an invented turn (highlighted)
+    assert cell("i1", "a")[:3] == ("exact", "clean", "exact")
+    o, e, entries, c = cell("i1", "b")
+    assert (o, e) == ("wrong", "chained_turn") and [[p, v, marks[m]] for p, v, m in entries] == [["items[].qty", [1, 3], "different"]]
+    assert data["strings"][c[3]][c[4]:] == "\n### Question: next?"
+    # a: the total matches within abs_tol but is not exact (near); b: the items are missing
+    assert [[p, v, marks[m]] for p, v, m in cell("i2", "a")[2]] == [["total", [9.991], "near"]]
+    assert [[p, v, marks[m]] for p, v, m in cell("i2", "b")[2]] == [["items[].sku", [], "missing"], ["items[].qty", [], "missing"]]
+    # a: no valid answer (the total is a string); b: an item gold does not have (extra), markup kept as text
+    assert cell("i3", "a")[:3] == ("invalid", "invalid", None)
+    assert [[p, v, marks[m]] for p, v, m in cell("i3", "b")[2]] == [["items[].sku", ["</script><b>&"], "extra"],
+                                                                     ["items[].qty", [1], "extra"]]
+    assert all(cells_differ(*r[5]) for r in data["rows"])
+
+
+def test_a_cantos_payload_keeps_its_shape():
+    data = payload([rec("a", 0, RIGHT), rec("a", 1, json.dumps({"references": [{"canto": 9, "lines": [1]}]}))], ["a"])
+    assert data["kind"] == "cantos" and "marks" not in data
+    assert data["rows"][0][4] == [[9, [1, 2]]] and data["rows"][1][5][0][2] == [[9, [1]]]
