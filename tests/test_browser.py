@@ -15,6 +15,7 @@ import pytest
 
 from extractor import report, report_screens
 from extractor.report_screens import chromium_args, find_chromium
+from test_report_html import invoice_report  # noqa: F401 - a fixture: a file-defined task's report
 
 CHROMIUM = find_chromium()
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="no chromium binary; `make browser-test` installs "
@@ -122,3 +123,25 @@ def test_report_html_in_headless_chromium(tmp_path):
         data = png.read_bytes()
         assert data[:8] == b"\x89PNG\r\n\x1a\n" and data[16:24] == (1366).to_bytes(4, "big") + (1100).to_bytes(4, "big")
         assert len(data) > 20_000, f"{png.name} looks blank ({len(data)} bytes)"  # a blank page is a few kB
+
+
+def test_a_file_task_row_opens_to_its_marked_field_paths(tmp_path, invoice_report):
+    """The same view for a task other than Cantos: an opened row lists gold and each prediction by
+    field path; a dropped item is struck out, a near total is marked, the invented turn highlighted."""
+    _, page, _ = invoice_report
+    probe = ("<script>addEventListener('load',function(){setTimeout(function(){function t(s){return [].map.call("
+             "document.querySelectorAll('tr.sdetail tbody '+s),function(e){return e.textContent})}"
+             "var p=document.createElement('pre');p.id='probe';p.textContent=JSON.stringify({missing:t('del.missing'),"
+             "changed:t('ins.changed'),extra:t('ins.extra'),invented:t('mark.invented'),paths:t('.path')});"
+             "document.body.appendChild(p)},0)});</script>")
+    seen = {}
+    for row in ("i1", "i2"):
+        f = tmp_path / f"{row}.html"
+        f.write_text(page.replace("<head>", "<head>" + probe, 1))
+        r = run_chromium(chromium_args(CHROMIUM, 1366, 1000) + ["--dump-dom", f.as_uri() + "#open=test/" + row])
+        m = re.search(r'<pre id="probe">(.*?)</pre>', r.stdout, re.S)
+        assert m, f"the page did not finish loading:\n{r.stderr[-2000:]}"
+        seen[row] = json.loads(m.group(1).replace("&quot;", '"').replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">"))
+    assert seen["i1"]["changed"] == ["1, 3"] and seen["i1"]["invented"] == ["\n### Question: next?"]
+    assert seen["i2"]["changed"] == ["9.991"] and seen["i2"]["missing"] == ['"EF-3"', "3"]
+    assert seen["i2"]["paths"][:4] == ["number", "total", "items[].sku", "items[].qty"]
