@@ -28,8 +28,10 @@ def direct(model: Path, prompts: list[str], settings: Settings) -> tuple[float, 
 
     t0 = time.perf_counter()
     threads = settings.threads or default_threads()  # what the harness uses
+    # flash attention on, as the harness runs it (llama.cpp's own default; llama-cpp-python's is off, and
+    # the two attention kernels round ~2% of greedy outputs differently).
     llm = Llama(model_path=str(model), n_ctx=settings.n_ctx, n_threads=threads, n_threads_batch=threads, n_batch=512,
-                verbose=False, seed=0)
+                flash_attn=True, verbose=False, seed=0)
     texts = [llm.create_completion(p, max_tokens=settings.max_new_tokens, temperature=0.0, top_k=1, top_p=1.0,
                                    min_p=0.0, repeat_penalty=1.0, stop=[])["choices"][0]["text"] for p in prompts]
     llm.close()

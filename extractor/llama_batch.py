@@ -4,23 +4,23 @@ llama-cpp-python's `create_completion` runs one prompt at a time, so every gener
 all the weights for one row; a small model on a CPU is then bound by memory traffic and call
 overhead, not arithmetic. Here up to ``slots`` sequences share each decode call:
 
-- one context with a unified KV cache and one sequence id per slot (plus one for the prefix);
+- one context with one KV-cache stream per slot (plus one for the prefix): a token attends to its
+  own sequence's cells only, where a unified cache made every token span (and mask) the cells of
+  all sequences, which cost this 135M model as much as its weights once answers ran long;
 - the prefix every prompt of a call shares (chat template, system instruction, few-shot
-  examples) is evaluated once into its own sequence and copied into each slot's cache, where
-  the cells are shared, not duplicated;
-- each step decodes one token of every running sequence together with prompt tokens of newly
-  admitted ones (continuous batching: a finished slot takes the next prompt at once);
+  examples) is evaluated once into its own stream and copied into each slot's stream;
+- a step decodes either the prompts of newly admitted sequences or one token of every running
+  one (continuous batching: finished slots take the next prompts, a few at a time);
 - greedy choice per sequence (the first highest logit, as llama.cpp's greedy sampler), with an
   optional grammar per sequence; generation stops at an end-of-generation token or the limit,
   never at a stop string.
 
-The outputs are what `create_completion(temperature=0)` returns for the same prompts, token for
-token, except where batched matmuls round differently at a near-tie (measured by
-tests/test_llama_batch.py). A prompt whose tokens plus budget exceed ``n_ctx`` is an error
-record, as create_completion's context error. A sequence is admitted only when the cache has
-room for its prompt and its whole budget, so it never overflows mid-generation. The cache is
-kept small (``kv_cells``): with a unified cache every token's attention spans the cells in use
-by all sequences, so a sparse, oversized cache costs time.
+The outputs are what `create_completion(temperature=0)` returns for the same prompts with the same
+attention kernel (flash attention, on here and in extractor.llama_runtime), token for token,
+except where batched matmuls round differently at a near-tie (measured by tests/test_export.py). A prompt whose tokens plus budget exceed ``n_ctx`` is an error record, as
+create_completion's context error. Each stream holds the longest prompt plus budget of the call
+(rounded up to 256 cells; the context is rebuilt larger when a later call needs more), so a
+sequence never overflows mid-generation.
 """
 
 from __future__ import annotations
@@ -62,7 +62,7 @@ class BatchedLlama:
     """A GGUF (plus an optional LoRA GGUF) in one llama.cpp context built for batched decoding."""
 
     def __init__(self, model: Path, lora: Path | None = None, *, slots: int = 16, n_ctx: int = 2048,
-                 kv_cells: int = 0, threads: int = 1, n_batch: int = 512):
+                 threads: int = 1, n_batch: int = 512, flash_attn: bool = True):
         import llama_cpp
         from llama_cpp import _internals, _logger
 
@@ -72,37 +72,56 @@ class BatchedLlama:
         self._lib = llama_cpp
         model = Path(model)
         check_files(model, lora)  # missing files, or an adapter made for another base: our message, not an abort
-        self.slots, self.n_ctx, self.n_batch = max(1, slots), n_ctx, n_batch
+        self.slots, self.n_ctx, self.n_batch, self.threads = max(1, slots), n_ctx, n_batch, threads
+        self.flash_attn, self.lora = flash_attn, lora
         mparams = llama_cpp.llama_model_default_params()
         try:
             self._model = _internals.LlamaModel(path_model=str(model), params=mparams, verbose=False)
         except ValueError as e:
             raise ExportError(f"llama.cpp could not load {model}: {e}") from None
-        cparams = llama_cpp.llama_context_default_params()
-        self.kv_cells = max(n_ctx, kv_cells or self.slots * 256)
-        cparams.n_ctx = self.kv_cells
-        cparams.n_batch = cparams.n_ubatch = n_batch
-        cparams.n_seq_max = self.slots + 1  # one sequence per slot, one for the shared prefix
-        cparams.kv_unified = True
-        cparams.n_threads = cparams.n_threads_batch = threads
-        cparams.no_perf = True
-        self._ctx = _internals.LlamaContext(model=self._model, params=cparams, verbose=False)
         self._adapter = None
         if lora is not None:
             self._adapter = llama_cpp.llama_adapter_lora_init(self._model.model, str(lora).encode("utf-8"))
             if not self._adapter:
                 raise ExportError(f"llama.cpp could not load the LoRA adapter {lora}")
-            adapters = (llama_cpp.llama_adapter_lora_p_ctypes * 1)(self._adapter)
-            if llama_cpp.llama_set_adapters_lora(self._ctx.ctx, adapters, 1, (ctypes.c_float * 1)(1.0)):
-                raise ExportError(f"llama.cpp could not apply the LoRA adapter {lora}")
+        self._ctx = None
+        self.cells = 0
+        """KV cells of each sequence's stream in the current context (0: none built yet)."""
         self._vocab = self._model.vocab
         self.n_vocab = llama_cpp.llama_vocab_n_tokens(self._vocab)
         self._batch = llama_cpp.llama_batch_init(n_batch, 0, 1)
-        self._mem = self._ctx.memory
         self._prefix: list[int] = []
         self._candidates = np.zeros(self.n_vocab, dtype=_TOKEN_DATA)
         self._candidates["id"] = np.arange(self.n_vocab, dtype=np.int32)
         self._one = np.zeros(1, dtype=_TOKEN_DATA)
+
+    def _context(self, cells: int) -> None:
+        """A context whose every stream holds at least ``cells`` tokens (built, or rebuilt larger)."""
+        if self._ctx is not None and self.cells >= cells:
+            return
+        from llama_cpp import _internals
+
+        lib = self._lib
+        if self._ctx is not None:
+            self._ctx.close()
+            self._ctx = None
+        cells = -(-cells // 256) * 256
+        cparams = lib.llama_context_default_params()
+        cparams.n_seq_max = self.slots + 1  # one sequence (and stream) per slot, one for the shared prefix
+        cparams.n_ctx = cells * cparams.n_seq_max
+        cparams.kv_unified = False
+        cparams.n_batch = cparams.n_ubatch = self.n_batch
+        cparams.n_threads = cparams.n_threads_batch = self.threads
+        cparams.no_perf = True
+        cparams.flash_attn_type = lib.LLAMA_FLASH_ATTN_TYPE_ENABLED if self.flash_attn else lib.LLAMA_FLASH_ATTN_TYPE_DISABLED
+        self._ctx = _internals.LlamaContext(model=self._model, params=cparams, verbose=False)
+        self.cells = lib.llama_n_ctx_seq(self._ctx.ctx)
+        if self._adapter is not None:
+            adapters = (lib.llama_adapter_lora_p_ctypes * 1)(self._adapter)
+            if lib.llama_set_adapters_lora(self._ctx.ctx, adapters, 1, (ctypes.c_float * 1)(1.0)):
+                raise ExportError(f"llama.cpp could not apply the LoRA adapter {self.lora}")
+        self._mem = self._ctx.memory
+        self._prefix = []
 
     # ------------------------------------------------------------------ public
     def tokenize(self, text: str) -> list[int]:
@@ -130,6 +149,7 @@ class BatchedLlama:
             else:
                 seqs.append(_Seq(i, tokens, budget))
         if seqs:
+            self._context(max(len(s.tokens) + s.budget for s in seqs))
             t0 = time.perf_counter()
             self._set_prefix(seqs)
             share = (time.perf_counter() - t0) / len(seqs)
@@ -142,7 +162,9 @@ class BatchedLlama:
         if self._batch is not None:
             self._lib.llama_batch_free(self._batch)
             self._batch = None
-        self._ctx.close()
+        if self._ctx is not None:
+            self._ctx.close()
+            self._ctx = None
         if self._adapter is not None:
             self._lib.llama_adapter_lora_free(self._adapter)
             self._adapter = None
@@ -167,35 +189,31 @@ class BatchedLlama:
         self._prefix = prefix
 
     def _run(self, seqs: list[_Seq], grammar):
+        # llama.cpp splits a batch over several streams into micro-batches of equal tokens per
+        # sequence and consecutive sequence ids, each a pass over the weights. So: the running
+        # sequences always hold slots 0..n-1 (a finished sequence's slot takes the last one's
+        # stream), tokens go in slot order, and prompts are decoded in steps of their own, with
+        # slots refilled a few at a time.
         lib = self._lib
         queue = list(seqs)
-        free = list(range(self.slots))
-        running: list[_Seq] = []
-        reserved = len(self._prefix)
-
-        def need(s: _Seq) -> int:
-            return len(s.tokens) - len(self._prefix) + s.budget
-
+        running: list[_Seq] = []  # running[i].slot == i
+        refill = max(1, self.slots // 4)
         while queue or running:
-            # admit while a slot is free and the cache has room for the prompt and its whole budget
-            while queue and free and (reserved + need(queue[0]) <= self.kv_cells or not running):
-                s = queue.pop(0)
-                s.slot, s.fed = free.pop(0), len(self._prefix)
-                reserved += need(s)
-                if self._prefix:
-                    lib.llama_memory_seq_cp(self._mem, self.slots, s.slot, 0, len(self._prefix))
-                if grammar is not None:
-                    s.grammar = lib.llama_sampler_init_grammar(self._vocab, grammar._grammar.encode("utf-8"),
-                                                               grammar._root.encode("utf-8"))
-                running.append(s)
+            free = self.slots - len(running)
+            if queue and free and (free >= min(refill, len(queue)) or not running):
+                while queue and len(running) < self.slots:
+                    s = queue.pop(0)
+                    s.slot, s.fed = len(running), len(self._prefix)
+                    if self._prefix:  # a copy between streams copies the whole (prefix-only) stream
+                        lib.llama_memory_seq_cp(self._mem, self.slots, s.slot, -1, -1)
+                    if grammar is not None:
+                        s.grammar = lib.llama_sampler_init_grammar(
+                            self._vocab, grammar._grammar.encode("utf-8"), grammar._root.encode("utf-8"))
+                    running.append(s)
             entries, wants = [], []
-            for s in running:  # one token of every generating sequence first
-                if s.pending is not None:
-                    wants.append((s, len(entries)))
-                    entries.append((s.pending, len(s.tokens) + len(s.out) - 1, s.slot, True))
-            room = self.n_batch - len(entries)
-            for s in running:  # then prompt tokens, as many as fit
-                if s.pending is None and room > 0 and s.fed < len(s.tokens):
+            room = self.n_batch
+            for s in running:  # prompt tokens of newly admitted sequences, as many as fit
+                if s.fed < len(s.tokens) and room > 0:
                     take = s.tokens[s.fed:s.fed + room]
                     last = s.fed + len(take) == len(s.tokens)
                     for j, t in enumerate(take):
@@ -205,6 +223,10 @@ class BatchedLlama:
                         entries.append((t, s.fed + j, s.slot, logits))
                     s.fed += len(take)
                     room -= len(take)
+            if not entries:  # else one token of every generating sequence
+                for s in running:
+                    wants.append((s, len(entries)))
+                    entries.append((s.pending, len(s.tokens) + len(s.out) - 1, s.slot, True))
             self._fill(entries)
             t0 = time.perf_counter()
             try:
@@ -212,33 +234,39 @@ class BatchedLlama:
             except RuntimeError as e:
                 for s in running:
                     lib.llama_memory_seq_rm(self._mem, s.slot, -1, -1)
-                    free.append(s.slot)
-                    reserved -= need(s)
                     yield s, self._finish(s, "error", error=f"RuntimeError: {e}")
                 running = []
-                free.sort()
                 continue
             per_token = (time.perf_counter() - t0) / len(entries)
             counts = Counter(e[2] for e in entries)
             for s in running:
                 s.seconds += per_token * counts[s.slot]
+            done = []
             for s, pos in wants:
                 token = self._choose(pos, s.grammar)
                 s.pending = None
                 if lib.llama_vocab_is_eog(self._vocab, token):
-                    reason = "stop"
+                    done.append((s, "stop"))
                 else:
                     s.out.append(token)
-                    reason = "length" if len(s.out) >= s.budget else None
-                    if reason is None:
-                        s.pending = token
-                if reason:
-                    running.remove(s)
-                    free.append(s.slot)
-                    free.sort()
-                    reserved -= need(s)
-                    lib.llama_memory_seq_rm(self._mem, s.slot, -1, -1)
-                    yield s, self._finish(s, reason)
+                    s.pending = token
+                    if len(s.out) >= s.budget:
+                        done.append((s, "length"))
+            for s, reason in done:
+                running = self._release(running, s)
+                yield s, self._finish(s, reason)
+
+    def _release(self, running: list[_Seq], s: _Seq) -> list[_Seq]:
+        """Drop ``s`` from its slot; the last running sequence moves into that slot (stream copied)."""
+        lib = self._lib
+        lib.llama_memory_seq_rm(self._mem, s.slot, -1, -1)
+        last = running[-1]
+        if last is not s:
+            lib.llama_memory_seq_cp(self._mem, last.slot, s.slot, -1, -1)
+            lib.llama_memory_seq_rm(self._mem, last.slot, -1, -1)
+            running[s.slot], last.slot = last, s.slot
+        running.pop()
+        return running
 
     def _finish(self, s: _Seq, reason: str, error: str | None = None) -> Generation:
         if s.grammar is not None:

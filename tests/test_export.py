@@ -365,8 +365,10 @@ def test_k_quant_fallbacks_follow_row_length():
 @pytest.mark.parametrize("name", ["merged-gguf", "adapter-gguf"])
 def test_batched_decoding_matches_sequential(exported, embedded, valid_prompts, traces, name):
     """extractor.llama_batch (16 sequences per llama_decode, shared prefix, continuous batching) gives
-    llama.cpp's sequential greedy output: where a batched matmul rounds a near-tie the other way, the
-    two may part, and only there. Token counts and finish reasons are those of the output."""
+    llama.cpp's sequential greedy output with the same attention kernel (flash attention, as both use
+    it): the issue's target is >= 99% identical, measured 180/180 for both variants here. Where a
+    batched matmul rounds a near-tie the other way the two may part, and only there. Token counts and
+    finish reasons are those of the output."""
     from extractor.llama_batch import BatchedLlama
 
     _, out = exported
@@ -389,5 +391,5 @@ def test_batched_decoding_matches_sequential(exported, embedded, valid_prompts, 
             # the sequential side's margin for its own token over the batched one
             gaps.append(tops[step][chosen] - tops[step].get(mine, min(tops[step].values())))
     print(name, "agreement", sum(same) / len(same), "divergence margins", sorted(round(x, 3) for x in gaps))
-    assert sum(same) / len(same) >= 0.9
+    assert sum(same) / len(same) >= 0.99
     assert max(gaps, default=0.0) < NEAR_TIE["merged-f16"]
