@@ -1,83 +1,177 @@
-"""Greedy batched generation with transformers (left padding, KV cache), returning text and why
-it stopped.
+"""Greedy batched generation with transformers (left padding, KV cache, continuous batching),
+returning text and why it stopped.
 
-The loop is ours rather than `model.generate`'s so that a finished row leaves the batch at once:
-`generate` keeps every row of a batch in each forward pass until the longest answer ends, so one
-answer that runs to the token limit makes the whole batch pay for it. Here the KV cache, the
-attention mask and the next tokens are cut down to the rows still going after every step.
-Prompts are grouped by length (less padding) and the results returned in the input order.
+The loop is ours rather than `model.generate`'s. `generate` keeps every row of a batch in each
+forward pass until the longest answer ends, so one answer that runs to the token limit makes the
+whole batch wait; and a batch that has shrunk to one row still pays a whole forward pass per
+token (on a CPU, for a small model, that pass costs nearly as much for one row as for sixteen).
+Here a finished row leaves at once (its KV-cache rows, mask and next token are dropped) and its
+place is taken by the next prompts, a few at a time: their prompt pass runs on its own, and their
+cache is left-padded to the running batch's length and joined to it. Cache columns that no row
+still needs (padding older than every running row) are cut after each step, so the cache stays as
+long as the longest running row, not as long as the run.
 """
 
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass, field
 
 import torch
 
 from .generation import Generation
 
 
-def _batch(model, tokenizer, chunk: list[str], max_new_tokens: int) -> list[Generation]:
-    from transformers import DynamicCache
+@dataclass
+class _Row:
+    index: int
+    """Position of the prompt in the call's list."""
+    prompt_tokens: int = 0
+    ids: list[int] = field(default_factory=list)
+    """Generated tokens (the end-of-generation token excluded)."""
+    seconds: float = 0.0
+    """This row's share of the forward passes it took part in."""
 
-    eos = tokenizer.eos_token_id
-    t0 = time.perf_counter()
-    enc = tokenizer(chunk, return_tensors="pt", padding=True, add_special_tokens=True).to(model.device)
-    mask = enc.attention_mask
-    prompt_tokens = [int(n) for n in mask.sum(-1)]
-    out_ids: list[list[int]] = [[] for _ in chunk]
-    stopped = [False] * len(chunk)
-    rows = list(range(len(chunk)))  # chunk index of each row still in the batch
-    cache = DynamicCache()
+
+class _Batch:
+    """The running rows: their KV cache, attention mask (left-padded) and next input tokens."""
+
+    def __init__(self):
+        self.rows: list[_Row] = []
+        self.cache = None
+        self.mask = None
+        self.nxt = None
+
+    def join(self, rows: list[_Row], cache, mask, nxt) -> None:
+        if not self.rows:
+            self.rows, self.cache, self.mask, self.nxt = rows, cache, mask, nxt
+            return
+        width = max(self.mask.shape[1], mask.shape[1])
+        self.mask = torch.cat([_pad_left(self.mask, width), _pad_left(mask, width)])
+        for mine, theirs in zip(self.cache.layers, cache.layers):
+            mine.keys = torch.cat([_pad_left(mine.keys, width, dim=-2), _pad_left(theirs.keys, width, dim=-2)])
+            mine.values = torch.cat([_pad_left(mine.values, width, dim=-2), _pad_left(theirs.values, width, dim=-2)])
+        self.rows += rows
+        self.nxt = torch.cat([self.nxt, nxt])
+
+    def keep(self, keep: list[int]) -> None:
+        """Keep only the rows at ``keep``; then cut the columns no kept row attends to."""
+        if len(keep) < len(self.rows):
+            self.rows = [self.rows[j] for j in keep]
+            if not self.rows:
+                self.cache = self.mask = self.nxt = None
+                return
+            index = torch.tensor(keep, device=self.mask.device)
+            self.cache.batch_select_indices(index)
+            self.mask, self.nxt = self.mask[index], self.nxt[index]
+        first = int(self.mask.any(0).int().argmax())
+        if first > 0:
+            self.mask = self.mask[:, first:]
+            for layer in self.cache.layers:
+                layer.keys, layer.values = layer.keys[:, :, first:], layer.values[:, :, first:]
+
+
+def _pad_left(t: torch.Tensor, width: int, dim: int = 1) -> torch.Tensor:
+    missing = width - t.shape[dim]
+    if missing <= 0:
+        return t
+    shape = list(t.shape)
+    shape[dim] = missing
+    return torch.cat([t.new_zeros(shape), t], dim=dim)
+
+
+def _forward(model, ids, mask, positions, cache):
     with torch.no_grad():
-        logits = model(input_ids=enc.input_ids, attention_mask=mask, position_ids=(mask.cumsum(-1) - 1).clamp(min=0),
-                       past_key_values=cache, use_cache=True).logits[:, -1]
-        for _ in range(max_new_tokens):
-            nxt = logits.argmax(-1)
-            keep = []
-            for j, (i, tok) in enumerate(zip(rows, nxt.tolist())):
-                if tok == eos:
-                    stopped[i] = True
-                    continue
-                out_ids[i].append(tok)
-                if len(out_ids[i]) < max_new_tokens:
-                    keep.append(j)
-            if not keep:
-                break
-            if len(keep) < len(rows):
-                index = torch.tensor(keep, device=mask.device)
-                cache.batch_select_indices(index)
-                mask, nxt = mask[index], nxt[index]
-                rows = [rows[j] for j in keep]
-            mask = torch.cat([mask, mask.new_ones((len(rows), 1))], dim=-1)
-            logits = model(input_ids=nxt[:, None], attention_mask=mask, position_ids=mask.sum(-1, keepdim=True) - 1,
-                           past_key_values=cache, use_cache=True).logits[:, -1]
-    share = (time.perf_counter() - t0) / len(chunk)  # the batch's passes serve every row
-    return [Generation(tokenizer.decode(ids, skip_special_tokens=False), "stop" if done else "length",
-                       prompt_tokens[i], len(ids) + done, share)
-            for i, (ids, done) in enumerate(zip(out_ids, stopped))]
+        return model(input_ids=ids, attention_mask=mask, position_ids=positions, past_key_values=cache,
+                     use_cache=True).logits[:, -1]
 
 
 def generate(model, tokenizer, prompts: list[str], max_new_tokens: int = 128, batch_size: int = 8) -> list[Generation]:
-    """One Generation per prompt, in the order given. A batch that fails is retried one prompt at a
-    time, so a failure (e.g. a prompt longer than the model's context) is recorded on that prompt alone."""
+    """One Generation per prompt, in the order given. Prompts are admitted shortest first (less
+    padding); a prompt pass that fails is retried one prompt at a time, so a failure (e.g. a prompt
+    longer than the model's context) is recorded on that prompt alone."""
+    from transformers import DynamicCache
+
+    eos = tokenizer.eos_token_id
     old_side, tokenizer.padding_side = tokenizer.padding_side, "left"
-    order = sorted(range(len(prompts)), key=lambda i: len(prompts[i]))
+    queue = sorted(range(len(prompts)), key=lambda i: len(prompts[i]))
     out: dict[int, Generation] = {}
+    batch = _Batch()
+    refill = max(1, batch_size // 4)
+
+    def finish(row: _Row, reason: str) -> None:
+        out[row.index] = Generation(tokenizer.decode(row.ids, skip_special_tokens=False), reason, row.prompt_tokens,
+                                    len(row.ids) + (reason == "stop"), row.seconds)
+
+    def admit(indices: list[int]) -> None:
+        """Prompt pass for ``indices``; rows whose first token ends them finish, the rest join."""
+        t0 = time.perf_counter()
+        enc = tokenizer([prompts[i] for i in indices], return_tensors="pt", padding=True,
+                        add_special_tokens=True).to(model.device)
+        cache = DynamicCache()
+        try:
+            logits = _forward(model, enc.input_ids, enc.attention_mask,
+                              (enc.attention_mask.cumsum(-1) - 1).clamp(min=0), cache)
+        except (RuntimeError, ValueError, IndexError) as e:
+            if len(indices) > 1:
+                for i in indices:
+                    admit([i])
+                return
+            out[indices[0]] = Generation("", "error", seconds=time.perf_counter() - t0,
+                                         error=f"{type(e).__name__}: {str(e)[:300]}")
+            return
+        share = (time.perf_counter() - t0) / len(indices)
+        rows = [_Row(i, int(n), seconds=share) for i, n in zip(indices, enc.attention_mask.sum(-1))]
+        nxt = logits.argmax(-1)
+        keep = []
+        for j, (row, tok) in enumerate(zip(rows, nxt.tolist())):
+            if tok == eos:
+                finish(row, "stop")
+                continue
+            row.ids.append(tok)
+            if len(row.ids) >= max_new_tokens:
+                finish(row, "length")
+            else:
+                keep.append(j)
+        if keep:
+            index = torch.tensor(keep, device=enc.attention_mask.device)
+            if len(keep) < len(rows):
+                cache.batch_select_indices(index)
+            batch.join([rows[j] for j in keep], cache, enc.attention_mask[index], nxt[index])
+
     try:
-        for start in range(0, len(order), batch_size):
-            idx = order[start:start + batch_size]
-            chunk = [prompts[i] for i in idx]
+        while queue or batch.rows:
+            free = batch_size - len(batch.rows)
+            if queue and free and (free >= min(refill, len(queue)) or not batch.rows):
+                take, queue = queue[:free], queue[free:]
+                admit(take)
+                continue
+            t0 = time.perf_counter()
+            batch.mask = torch.cat([batch.mask, batch.mask.new_ones((len(batch.rows), 1))], dim=-1)
             try:
-                out.update(zip(idx, _batch(model, tokenizer, chunk, max_new_tokens)))
-            except (RuntimeError, ValueError, IndexError):
-                for i in idx:
-                    t0 = time.perf_counter()
-                    try:
-                        out[i] = _batch(model, tokenizer, [prompts[i]], max_new_tokens)[0]
-                    except (RuntimeError, ValueError, IndexError) as e:
-                        out[i] = Generation("", "error", seconds=time.perf_counter() - t0,
-                                            error=f"{type(e).__name__}: {str(e)[:300]}")
+                logits = _forward(model, batch.nxt[:, None], batch.mask, batch.mask.sum(-1, keepdim=True) - 1,
+                                  batch.cache)
+            except (RuntimeError, ValueError, IndexError) as e:
+                for row in batch.rows:
+                    out[row.index] = Generation("", "error", row.prompt_tokens, seconds=row.seconds,
+                                                error=f"{type(e).__name__}: {str(e)[:300]}")
+                batch = _Batch()
+                continue
+            share = (time.perf_counter() - t0) / len(batch.rows)
+            nxt = logits.argmax(-1)
+            keep = []
+            for j, (row, tok) in enumerate(zip(batch.rows, nxt.tolist())):
+                row.seconds += share
+                if tok == eos:
+                    finish(row, "stop")
+                    continue
+                row.ids.append(tok)
+                if len(row.ids) >= max_new_tokens:
+                    finish(row, "length")
+                else:
+                    keep.append(j)
+            batch.nxt = nxt
+            batch.keep(keep)
     finally:
         tokenizer.padding_side = old_side
     return [out[i] for i in range(len(prompts))]

@@ -1,0 +1,78 @@
+"""extractor.hf_generate's continuous batching gives each prompt the output it gets alone.
+
+Real SmolLM2-135M-Instruct (fp32, so rounding is not what is tested). Prompts mix short answers
+(the row ends and its place is refilled while others run) with long ones (rows run to the limit),
+and prompt lengths differ, so rows join a running batch whose cache is longer or shorter than
+theirs and the cache's padding columns are cut as rows leave.
+"""
+
+import pytest
+
+QUESTIONS = [
+    "Answer with one word: what colour is the sky?",
+    "Write a long story about a lighthouse keeper and a storm.",
+    "Say yes.",
+    "List ten kinds of trees, one per line, with a sentence about each.",
+    "What is 2 + 2? Answer with the number only.",
+    "Explain in detail how a bicycle works, part by part, for a child who has never seen one before.",
+    "Reply with the single word: hello",
+    "Describe the city of Venice at dawn.",
+    "Name one planet.",
+    "Write a short poem about bread.",
+]
+
+
+@pytest.fixture(scope="module")
+def model_and_prompts(embedded):
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(embedded[2])
+    model = AutoModelForCausalLM.from_pretrained(embedded[2], dtype=torch.float32).eval()
+    prompts = [tok.apply_chat_template([{"role": "user", "content": q}], tokenize=False, add_generation_prompt=True)
+               for q in QUESTIONS]
+    return model, tok, prompts
+
+
+def test_continuous_batching_matches_one_prompt_at_a_time(model_and_prompts):
+    from extractor.hf_generate import generate
+
+    model, tok, prompts = model_and_prompts
+    alone = [generate(model, tok, [p], max_new_tokens=40, batch_size=1)[0] for p in prompts]
+    together = generate(model, tok, prompts, max_new_tokens=40, batch_size=4)
+    reasons = {g.finish_reason for g in alone}
+    assert reasons == {"stop", "length"}, "the prompts must mix rows that stop early with rows that run on"
+    for a, b in zip(alone, together):
+        assert (b.text, b.finish_reason, b.gen_tokens, b.prompt_tokens) == (a.text, a.finish_reason, a.gen_tokens,
+                                                                           a.prompt_tokens)
+        assert b.error is None and b.seconds > 0
+    assert sum(g.seconds for g in together) < sum(g.seconds for g in alone)
+
+
+class ShortContext:
+    """The real model behind a narrow seam: a prompt pass over more than ``limit`` positions fails,
+    as a model with a short context would."""
+
+    def __init__(self, model, limit):
+        self.model, self.limit, self.device = model, limit, model.device
+
+    def __call__(self, input_ids, **kw):
+        if input_ids.shape[1] > self.limit:
+            raise RuntimeError(f"{input_ids.shape[1]} positions, the model has {self.limit}")
+        return self.model(input_ids=input_ids, **kw)
+
+
+def test_a_failing_prompt_is_an_error_on_that_prompt_alone(model_and_prompts):
+    """A prompt pass that fails is retried one prompt at a time: the long prompt gets the error,
+    the prompts admitted with it get their own outputs."""
+    from extractor.hf_generate import generate
+
+    model, tok, prompts = model_and_prompts
+    short = [prompts[2], prompts[4], prompts[8]]
+    limit = max(len(tok(p).input_ids) for p in short)
+    too_long = prompts[5] + " Please answer at length." * 10
+    out = generate(ShortContext(model, limit), tok, [short[0], too_long, short[1], short[2]], max_new_tokens=8,
+                   batch_size=4)
+    assert out[1].finish_reason == "error" and "positions" in out[1].error
+    alone = [generate(model, tok, [p], max_new_tokens=8, batch_size=1)[0].text for p in short]
+    assert [out[0].text, out[2].text, out[3].text] == alone
