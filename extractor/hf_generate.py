@@ -87,15 +87,21 @@ def _forward(model, ids, mask, positions, cache):
 
 
 def generate(model, tokenizer, prompts: list[str], max_new_tokens: int = 128, batch_size: int = 8) -> list[Generation]:
-    """One Generation per prompt, in the order given. Prompts are admitted shortest first (less
-    padding); a prompt pass that fails is retried one prompt at a time, so a failure (e.g. a prompt
-    longer than the model's context) is recorded on that prompt alone."""
+    """One Generation per prompt, in the order given (see `stream`)."""
+    out = dict(stream(model, tokenizer, prompts, max_new_tokens, batch_size))
+    return [out[i] for i in range(len(prompts))]
+
+
+def stream(model, tokenizer, prompts: list[str], max_new_tokens: int = 128, batch_size: int = 8):
+    """``(index, Generation)`` for every prompt, as each finishes. Prompts are admitted shortest
+    first (less padding); a prompt pass that fails is retried one prompt at a time, so a failure
+    (e.g. a prompt longer than the model's context) is recorded on that prompt alone."""
     from transformers import DynamicCache
 
     eos = tokenizer.eos_token_id
     old_side, tokenizer.padding_side = tokenizer.padding_side, "left"
     queue = sorted(range(len(prompts)), key=lambda i: len(prompts[i]))
-    out: dict[int, Generation] = {}
+    out: dict[int, Generation] = {}  # finished, not yet yielded
     batch = _Batch()
     refill = max(1, batch_size // 4)
 
@@ -141,6 +147,8 @@ def generate(model, tokenizer, prompts: list[str], max_new_tokens: int = 128, ba
 
     try:
         while queue or batch.rows:
+            yield from out.items()  # what finished since the last step
+            out.clear()
             free = batch_size - len(batch.rows)
             if queue and free and (free >= min(refill, len(queue)) or not batch.rows):
                 take, queue = queue[:free], queue[free:]
@@ -172,6 +180,6 @@ def generate(model, tokenizer, prompts: list[str], max_new_tokens: int = 128, ba
                     keep.append(j)
             batch.nxt = nxt
             batch.keep(keep)
+        yield from out.items()
     finally:
         tokenizer.padding_side = old_side
-    return [out[i] for i in range(len(prompts))]

@@ -181,15 +181,13 @@ def hf_dtype(precision: str):
 
 
 class HFVariant:
-    """transformers: batched greedy generation with left padding."""
+    """transformers: continuously batched greedy generation with left padding (extractor.hf_generate)."""
 
     def __init__(self, name: str, load, tokenizer, prompt, settings: Settings):
         self.name, self._load, self.tokenizer, self.prompt, self.settings = name, load, tokenizer, prompt, settings
         self._model = None
 
-    def generate(self, inputs: list[str]) -> list[Generation]:
-        from .hf_generate import generate
-
+    def _open(self):
         if self._model is None:
             from . import quiet
 
@@ -199,8 +197,21 @@ class HFVariant:
             if self.settings.threads:
                 torch.set_num_threads(self.settings.threads)
             self._model = self._load(hf_dtype(self.settings.precision)).eval()
-        return generate(self._model, self.tokenizer, [self.prompt(t) for t in inputs],
+        return self._model
+
+    def generate(self, inputs: list[str]) -> list[Generation]:
+        from .hf_generate import generate
+
+        return generate(self._open(), self.tokenizer, [self.prompt(t) for t in inputs],
                         self.settings.max_new_tokens, self.settings.batch_size)
+
+    def stream(self, inputs: list[str]):
+        """``(index, Generation)`` as each prompt finishes: a finished row's place in the batch is
+        taken by the next prompts at once, so callers pass many inputs and write each result when it comes."""
+        from .hf_generate import stream
+
+        yield from stream(self._open(), self.tokenizer, [self.prompt(t) for t in inputs],
+                          self.settings.max_new_tokens, self.settings.batch_size)
 
     def count_tokens(self, text: str) -> int:
         """Prompt tokens for one input."""
