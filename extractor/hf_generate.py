@@ -109,6 +109,20 @@ def stream(model, tokenizer, prompts: list[str], max_new_tokens: int = 128, batc
         out[row.index] = Generation(tokenizer.decode(row.ids, skip_special_tokens=False), reason, row.prompt_tokens,
                                     len(row.ids) + (reason == "stop"), row.seconds)
 
+    def advance(rows: list[_Row], nxt: torch.Tensor) -> list[int]:
+        """Give each row its next token; finish the rows it ends. The positions of the rows that go on."""
+        keep = []
+        for j, (row, tok) in enumerate(zip(rows, nxt.tolist())):
+            if tok == eos:
+                finish(row, "stop")
+                continue
+            row.ids.append(tok)
+            if len(row.ids) >= max_new_tokens:
+                finish(row, "length")
+            else:
+                keep.append(j)
+        return keep
+
     def admit(indices: list[int]) -> None:
         """Prompt pass for ``indices``; rows whose first token ends them finish, the rest join."""
         t0 = time.perf_counter()
@@ -129,16 +143,7 @@ def stream(model, tokenizer, prompts: list[str], max_new_tokens: int = 128, batc
         share = (time.perf_counter() - t0) / len(indices)
         rows = [_Row(i, int(n), seconds=share) for i, n in zip(indices, enc.attention_mask.sum(-1))]
         nxt = logits.argmax(-1)
-        keep = []
-        for j, (row, tok) in enumerate(zip(rows, nxt.tolist())):
-            if tok == eos:
-                finish(row, "stop")
-                continue
-            row.ids.append(tok)
-            if len(row.ids) >= max_new_tokens:
-                finish(row, "length")
-            else:
-                keep.append(j)
+        keep = advance(rows, nxt)
         if keep:
             index = torch.tensor(keep, device=enc.attention_mask.device)
             if len(keep) < len(rows):
@@ -166,20 +171,10 @@ def stream(model, tokenizer, prompts: list[str], max_new_tokens: int = 128, batc
                 batch = _Batch()
                 continue
             share = (time.perf_counter() - t0) / len(batch.rows)
-            nxt = logits.argmax(-1)
-            keep = []
-            for j, (row, tok) in enumerate(zip(batch.rows, nxt.tolist())):
+            for row in batch.rows:
                 row.seconds += share
-                if tok == eos:
-                    finish(row, "stop")
-                    continue
-                row.ids.append(tok)
-                if len(row.ids) >= max_new_tokens:
-                    finish(row, "length")
-                else:
-                    keep.append(j)
-            batch.nxt = nxt
-            batch.keep(keep)
+            batch.nxt = logits.argmax(-1)
+            batch.keep(advance(batch.rows, batch.nxt))
         yield from out.items()
     finally:
         tokenizer.padding_side = old_side
