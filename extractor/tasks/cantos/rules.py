@@ -51,14 +51,44 @@ _MENTION = re.compile(
     rf"\b[Cc]antos?\s+(?P<num>{_ROMAN}|\d+)\b"
     rf"|\bthe\s+(?P<ord>{_ORD_RE})\s+[Cc]anto\b"
     rf"|\bthe\s+(?P<nth>\d+)(?:st|nd|rd|th)\s+[Cc]anto\b"
-    rf"|(?<![\w.])(?P<bare>{_ROMAN})(?=\s*[:/]\s*(?:ll?\.?\s*)?\d|\s+at\s+p\.|,\s*p\.|,\s*ll?\.)"
+    rf"|(?<![\w.])(?P<bare>{_ROMAN})(?=\s*[:/]\s*(?:ll?\.?\s*)?\d|\s+at\s+p\.|,\s*p\.|,\s*ll?\.|,\s*lines?\s+\d)"
 )
-_SECTION_NAME = "|".join(re.escape(n.removesuffix(" Cantos")) for n in sorted(
-    {*SECTIONS, "Rock-Drill"}, key=len, reverse=True))
+# Every name and spelling docs/labeling.md gives a section ("Names and spellings..."); "cantos" in any
+# case, singular for an ordinal inside it ("the first Pisan Canto").
+_C = r"[Cc]antos?"
+SECTION_NAMES: dict[str, str] = {
+    "A Draft of XVI Cantos": r"A Draft of XVI Cantos",
+    "A Draft of XXX Cantos": r"A Draft of XXX Cantos",
+    "Malatesta Cantos": rf"Malatesta (?:{_C}|sequence)",
+    "Hell Cantos": rf"Hell {_C}",
+    "Eleven New Cantos": rf"Eleven New {_C}",
+    "The Fifth Decad of Cantos": rf"Fifth Decad(?: of {_C})?",
+    "China Cantos": rf"(?:China|Chinese [Hh]istory) {_C}",
+    "Adams Cantos": rf"(?:John )?Adams {_C}",
+    "Italian Cantos": rf"Italian {_C}",
+    "Pisan Cantos": rf"Pisan (?:{_C}|sequence|section|volume)|Pisans\b",
+    "Section: Rock-Drill": rf"Rock[- ]Drill(?: (?:{_C}|section))?",
+    "Thrones": rf"Thrones(?: (?:{_C}|section))?",
+    "Drafts & Fragments": r"Drafts (?:&|and) Fragments",
+}
+_SECTION_RE = re.compile("|".join(f"(?P<s{i}>{pattern})" for i, pattern in enumerate(SECTION_NAMES.values())))
+_SECTION_KEYS = list(SECTION_NAMES)
+_WHICH = rf"last|final|closing|opening|penultimate|{_ORD_RE}"
 _SECTION_ORDINAL = re.compile(
-    rf"\b[Tt]he\s+(?P<which>last|final|{_ORD_RE})\s+(?:[Cc]anto\s+of\s+|of\s+)?(?:the\s+)?"
-    rf"(?P<name>{_SECTION_NAME})(?:\s+[Cc]antos?)?"
+    rf"\b[Tt]he\s+(?P<which>{_WHICH})\s+(?:(?:[Cc]anto\s+)?(?:of|in)\s+)?(?:the\s+|[Tt]he\s+)?"
+    rf"(?=(?:Section:\s+)?(?:{_SECTION_RE.pattern}))"
 )
+
+
+def _section_at(text: str, pos: int) -> tuple[re.Match, tuple[int, int]] | None:
+    """The section name starting at pos ("Section: " allowed before Rock-Drill) and its cantos."""
+    m = _SECTION_RE.match(text, pos + (len("Section: ") if text.startswith("Section: ", pos) else 0))
+    if not m:
+        return None
+    key = _SECTION_KEYS[int(m.lastgroup[1:])]
+    return m, SECTIONS[key]
+
+
 # Line phrases right after a mention.
 _AFTER = re.compile(
     rf"^(?:\s*:\s*(?:ll?\.\s*)?|,?\s+ll?\.\s*|,?\s+lines?\s+)(?P<spec>\d+(?:\s*(?:[-–]|to|through)\s*\d+)?"
@@ -67,7 +97,8 @@ _AFTER = re.compile(
 # Line phrases right before a mention: "lines 104 through 116 of", "l. 30 of", "the last five lines of".
 _BEFORE = re.compile(
     rf"(?:\b(?:ll?\.|lines?)\s+(?P<spec>\d+(?:\s*(?:[-–]|to|through)\s*\d+)?(?:\s*(?:,|and)\s*\d+)*)"
-    rf"|\bthe\s+(?P<pos>last|final|closing|penultimate|first|opening)(?:\s+(?P<count>{_NUM}))?\s+lines?)"
+    rf"|\bthe\s+(?P<pos>last|final|closing|penultimate|first|opening)(?:\s+(?P<count>{_NUM}))?\s+lines?"
+    rf"|\bthe\s+(?P<nth>{_ORD_RE})\s+line)"
     rf"\s+(?:of|in)\s+(?:the\s+)?$"
 )
 _FOLLOW = re.compile(
@@ -135,13 +166,6 @@ def _canto_number(m: re.Match) -> int | None:
         return None
 
 
-def _section(name: str) -> tuple[int, int]:
-    for section, span in SECTIONS.items():
-        if name in (section, section.removesuffix(" Cantos"), section.removeprefix("Section: ")):
-            return span
-    raise KeyError(name)  # unreachable: the pattern only matches names from SECTIONS
-
-
 def _lines_around(text: str, start: int, end: int) -> tuple[list[int], int]:
     """Line numbers given right before or right after the mention at [start, end); and where they end."""
     after = _AFTER.match(text[end:])
@@ -151,6 +175,8 @@ def _lines_around(text: str, start: int, end: int) -> tuple[list[int], int]:
     if before:
         if before.group("spec"):
             return _spec_lines(before.group("spec")), end
+        if before.group("nth"):
+            return [ORDINALS[before.group("nth").lower()]], end
         count = _num(before.group("count")) if before.group("count") else 1
         pos = before.group("pos").lower()
         if pos == "penultimate":
@@ -166,17 +192,21 @@ def extract(text: str) -> list[Reference]:
     found: list[tuple[int, Reference]] = []
     taken: list[tuple[int, int]] = []
     for m in _SECTION_ORDINAL.finditer(text):
-        span = _section(m.group("name"))
+        named = _section_at(text, m.end())
+        if named is None:
+            continue
+        name, (lo, hi) = named
         which = m.group("which").lower()
-        n = span[1] if which in ("last", "final") else span[0] + ORDINALS.get(which, 0) - 1
-        if span[0] <= n <= span[1]:
+        n = {"last": hi, "final": hi, "closing": hi, "penultimate": hi - 1, "opening": lo}.get(which)
+        n = lo + ORDINALS[which] - 1 if n is None else n
+        if lo <= n <= hi:
             found.append((m.start(), Reference(n)))
+            taken.append((m.start(), name.end()))
+    for m in _SECTION_RE.finditer(text):
+        if not any(a <= m.start() < b for a, b in taken):
+            lo, hi = SECTIONS[_SECTION_KEYS[int(m.lastgroup[1:])]]
+            found.extend((m.start() + i / 1000, Reference(c)) for i, c in enumerate(range(lo, hi + 1)))
             taken.append(m.span())
-    for section, (lo, hi) in SECTIONS.items():
-        for m in re.finditer(re.escape(section.removeprefix("Section: ")), text):
-            if not any(a <= m.start() < b for a, b in taken):
-                found.extend((m.start() + i, Reference(c)) for i, c in enumerate(range(lo, hi + 1)))
-                taken.append(m.span())
     for m in _CANTO_LIST.finditer(text):
         cantos = _canto_list(m.group("items"))
         if cantos and not any(a <= m.start() < b for a, b in taken):
