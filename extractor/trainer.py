@@ -169,11 +169,16 @@ def load_checkpoint(ckpt: Path, peft_model, optimizer) -> dict:
     return state
 
 
+VALID_BATCH = 16
+"""Rows per validation forward pass at least: no gradients to hold, so small training batches
+(2 or 4 rows) need not make validation a hundred small calls."""
+
+
 def validation_loss(loss_module, rows, cfg: TrainConfig, pad_id: int, device) -> float:
     total, count = 0.0, 0
     loss_module.eval()
     with torch.no_grad():
-        for batch_idx in epoch_batches([len(r.input_ids) for r in rows], cfg.batch_size, 0, 0):
+        for batch_idx in epoch_batches([len(r.input_ids) for r in rows], max(cfg.batch_size, VALID_BATCH), 0, 0):
             b = {k: v.to(device) for k, v in collate([rows[i] for i in batch_idx], pad_id).items()}
             loss, n = loss_module(**b)
             total += loss.item()
