@@ -67,7 +67,7 @@ SECTION_NAMES: dict[str, str] = {
     "Adams Cantos": rf"(?:John )?Adams {_C}",
     "Italian Cantos": rf"Italian {_C}",
     "Pisan Cantos": rf"Pisan (?:{_C}|sequence|section|volume)|Pisans\b",
-    "Section: Rock-Drill": rf"Rock[- ]Drill(?: (?:{_C}|section))?",
+    "Section: Rock-Drill": rf"(?:Section: )?Rock[- ]Drill(?: (?:{_C}|section))?",
     "Thrones": rf"Thrones(?: (?:{_C}|section))?",
     "Drafts & Fragments": r"Drafts (?:&|and) Fragments",
 }
@@ -75,18 +75,13 @@ _SECTION_RE = re.compile("|".join(f"(?P<s{i}>{pattern})" for i, pattern in enume
 _SECTION_KEYS = list(SECTION_NAMES)
 _WHICH = rf"last|final|closing|opening|penultimate|{_ORD_RE}"
 _SECTION_ORDINAL = re.compile(
-    rf"\b[Tt]he\s+(?P<which>{_WHICH})\s+(?:(?:[Cc]anto\s+)?(?:of|in)\s+)?(?:the\s+|[Tt]he\s+)?"
-    rf"(?=(?:Section:\s+)?(?:{_SECTION_RE.pattern}))"
+    rf"\b[Tt]he\s+(?P<which>{_WHICH})\s+(?:(?:[Cc]anto\s+)?(?:of|in)\s+)?(?:[Tt]he\s+)?(?={_SECTION_RE.pattern})"
 )
 
 
-def _section_at(text: str, pos: int) -> tuple[re.Match, tuple[int, int]] | None:
-    """The section name starting at pos ("Section: " allowed before Rock-Drill) and its cantos."""
-    m = _SECTION_RE.match(text, pos + (len("Section: ") if text.startswith("Section: ", pos) else 0))
-    if not m:
-        return None
-    key = _SECTION_KEYS[int(m.lastgroup[1:])]
-    return m, SECTIONS[key]
+def _section_span(m: re.Match) -> tuple[int, int]:
+    """First and last canto of the section a _SECTION_RE match names."""
+    return SECTIONS[_SECTION_KEYS[int(m.lastgroup[1:])]]
 
 
 # Line phrases right after a mention.
@@ -192,10 +187,8 @@ def extract(text: str) -> list[Reference]:
     found: list[tuple[int, Reference]] = []
     taken: list[tuple[int, int]] = []
     for m in _SECTION_ORDINAL.finditer(text):
-        named = _section_at(text, m.end())
-        if named is None:
-            continue
-        name, (lo, hi) = named
+        name = _SECTION_RE.match(text, m.end())  # the lookahead of _SECTION_ORDINAL matched it
+        lo, hi = _section_span(name)
         which = m.group("which").lower()
         n = {"last": hi, "final": hi, "closing": hi, "penultimate": hi - 1, "opening": lo}.get(which)
         n = lo + ORDINALS[which] - 1 if n is None else n
@@ -204,7 +197,7 @@ def extract(text: str) -> list[Reference]:
             taken.append((m.start(), name.end()))
     for m in _SECTION_RE.finditer(text):
         if not any(a <= m.start() < b for a, b in taken):
-            lo, hi = SECTIONS[_SECTION_KEYS[int(m.lastgroup[1:])]]
+            lo, hi = _section_span(m)
             found.extend((m.start() + i / 1000, Reference(c)) for i, c in enumerate(range(lo, hi + 1)))
             taken.append(m.span())
     for m in _CANTO_LIST.finditer(text):
