@@ -8,7 +8,14 @@ BIN := $(VENV)/bin
 TORCH_VERSION ?= 2.13.0
 LLAMA_CPP_VERSION ?= 0.3.36
 # ggml's AMX kernels segfault on the first decode on the CPUs we run on; AVX-512 without AMX is fine.
-LLAMA_CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_AVX512=ON -DGGML_AMX_INT8=OFF -DGGML_AMX_TILE=OFF -DGGML_AMX_BF16=OFF
+# So no GGML_NATIVE (it would turn AMX on): the AVX-512 extensions this CPU reports are turned on
+# one by one instead (VNNI makes the int8 dot products of Q8_0/Q4_1 ~10-18% faster here).
+CPU_FLAGS := $(shell grep -m1 '^flags' /proc/cpuinfo 2>/dev/null)
+cpu_has = $(if $(filter $(1),$(CPU_FLAGS)),ON,OFF)
+LLAMA_CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON \
+  -DGGML_AVX512=$(call cpu_has,avx512f) -DGGML_AVX512_VNNI=$(call cpu_has,avx512_vnni) \
+  -DGGML_AVX512_VBMI=$(call cpu_has,avx512vbmi) -DGGML_AVX512_BF16=$(call cpu_has,avx512_bf16) \
+  -DGGML_AVX_VNNI=$(call cpu_has,avx_vnni) -DGGML_AMX_INT8=OFF -DGGML_AMX_TILE=OFF -DGGML_AMX_BF16=OFF
 # pip's own wheel cache ignores CMAKE_ARGS, so the wheel we build lives in a directory named
 # for the version and a hash of the flags: other flags, other directory, never a stale reuse.
 WHEELS ?= .wheels
