@@ -9,7 +9,7 @@ TORCH_VERSION ?= 2.13.0
 LLAMA_CPP_VERSION ?= 0.3.36
 # ggml's AMX kernels segfault on the first decode on the CPUs we run on; AVX-512 without AMX is fine.
 # So no GGML_NATIVE (it would turn AMX on): the AVX-512 extensions this CPU reports are turned on
-# one by one instead (VNNI makes the int8 dot products of Q8_0/Q4_1 ~10-18% faster here).
+# one by one instead (VNNI made batched decoding of Q8_0/Q4_1 models 7-18% faster here).
 CPU_FLAGS := $(shell grep -m1 '^flags' /proc/cpuinfo 2>/dev/null)
 cpu_has = $(if $(filter $(1),$(CPU_FLAGS)),ON,OFF)
 LLAMA_CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON \
