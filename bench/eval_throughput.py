@@ -47,7 +47,10 @@ def main() -> None:
     ap.add_argument("--max-new-tokens", type=int, default=128)
     args = ap.parse_args()
     run = RunArtefacts.load(args.run)
-    settings = Settings(max_new_tokens=args.max_new_tokens, n_ctx=2048, batch_size=args.batch_size, threads=0)
+    # stop_loops off: both sides generate every row to its end or the limit, so the texts compare
+    # one to one and the ratio is batching alone (the harness's default stops a looping row early).
+    settings = Settings(max_new_tokens=args.max_new_tokens, n_ctx=2048, batch_size=args.batch_size, threads=0,
+                        stop_loops=False)
     rows = data.load([args.data])[: args.limit or None]
     prompts = [run.prompt(r.input) for r in rows]
 

@@ -102,7 +102,10 @@ def load_suite(path: str | Path) -> Suite:
         if key == "precision":
             if value not in PRECISIONS:
                 raise ConfigError(f"{path}: generation.precision = {value!r} must be one of {', '.join(PRECISIONS)}")
-        elif not isinstance(value, int) or value < 0:
+        elif key == "stop_loops":
+            if not isinstance(value, bool):
+                raise ConfigError(f"{path}: generation.stop_loops = {value!r} must be true or false")
+        elif isinstance(value, bool) or not isinstance(value, int) or value < 0:
             raise ConfigError(f"{path}: generation.{key} = {value!r} must be a non-negative integer")
         setattr(settings, key, value)
     thresholds = []

@@ -1,4 +1,5 @@
-"""What every runtime returns, and the one-method Protocol every variant implements."""
+"""What every runtime returns, the one-method Protocol every variant implements, and the loop guard
+every runtime shares."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ class Generation:
     text: str
     """The generated text, up to (not including) the end-of-turn token; everything the model wrote."""
     finish_reason: str
-    """`stop` (end-of-turn token), `length` (hit max_new_tokens) or `error` (see `error`)."""
+    """`stop` (end-of-turn token), `length` (hit max_new_tokens), `loop` (caught repeating itself,
+    stopped before the limit: see `LoopGuard`) or `error` (see `error`)."""
     prompt_tokens: int = 0
     """Tokens in the prompt as the runtime tokenized it."""
     gen_tokens: int = 0
@@ -38,3 +40,50 @@ class Variant(Protocol):
     def generate(self, inputs: list[str]) -> list[Generation]:
         """Outputs for raw input texts (the variant builds its own prompts), in order."""
         ...
+
+
+RAN_ON = frozenset({"length", "loop"})
+"""Finish reasons of an output that never ended its turn (the `runaway` metric)."""
+
+
+def ran_on(finish_reason: str | None) -> bool:
+    """True when the model did not end its turn: it hit the token limit or was stopped in a loop."""
+    return finish_reason in RAN_ON
+
+
+class LoopGuard:
+    """Spots greedy decoding caught in a loop, so a runtime can stop it long before its token limit.
+
+    It fires when the last tokens generated are one block of at most ``PERIOD`` tokens repeated
+    back to back, the repetition covering at least ``SPAN`` tokens and ``REPEATS`` whole blocks: a
+    pad-bug model's ``]}]}]}...`` after its answer, a base model writing the same sentence again
+    and again. Greedy decoding that has repeated a block that often goes on repeating it (in this
+    project's baseline every output it fired on ran to the 256-token limit), so stopping there
+    changes no metric (``loop`` counts as runaway, as ``length`` does) and saves the rest of the
+    budget. Answers never repeat a block exactly: consecutive references differ in their numbers.
+    O(PERIOD) per token: for each period p, the number of consecutive tokens equal to the token p
+    before them.
+    """
+
+    PERIOD = 64
+    SPAN = 64
+    REPEATS = 3
+
+    def __init__(self) -> None:
+        self.tokens: list[int] = []
+        self._run = [0] * (self.PERIOD + 1)
+
+    def push(self, token: int) -> bool:
+        """Add the next generated token; True when the output is now caught in a loop."""
+        t, run = self.tokens, self._run
+        t.append(token)
+        last = len(t) - 1
+        for p in range(1, min(self.PERIOD, last) + 1):
+            if t[last - p] == token:
+                run[p] += 1
+                span = run[p] + p
+                if span >= self.SPAN and span >= self.REPEATS * p:
+                    return True
+            else:
+                run[p] = 0
+        return False

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 import torch
 
-from .generation import Generation
+from .generation import Generation, LoopGuard
 
 
 @dataclass
@@ -31,6 +31,8 @@ class _Row:
     """Generated tokens (the end-of-generation token excluded)."""
     seconds: float = 0.0
     """This row's share of the forward passes it took part in."""
+    guard: LoopGuard = field(default_factory=LoopGuard)
+    """Spots an output repeating itself (used when the stream stops loops)."""
 
 
 class _Batch:
@@ -86,16 +88,20 @@ def _forward(model, ids, mask, positions, cache):
                      use_cache=True).logits[:, -1]
 
 
-def generate(model, tokenizer, prompts: list[str], max_new_tokens: int = 128, batch_size: int = 8) -> list[Generation]:
+def generate(model, tokenizer, prompts: list[str], max_new_tokens: int = 128, batch_size: int = 8,
+             stop_loops: bool = False) -> list[Generation]:
     """One Generation per prompt, in the order given (see `stream`)."""
-    out = dict(stream(model, tokenizer, prompts, max_new_tokens, batch_size))
+    out = dict(stream(model, tokenizer, prompts, max_new_tokens, batch_size, stop_loops))
     return [out[i] for i in range(len(prompts))]
 
 
-def stream(model, tokenizer, prompts: list[str], max_new_tokens: int = 128, batch_size: int = 8):
+def stream(model, tokenizer, prompts: list[str], max_new_tokens: int = 128, batch_size: int = 8,
+           stop_loops: bool = False):
     """``(index, Generation)`` for every prompt, as each finishes. Prompts are admitted shortest
     first (less padding); a prompt pass that fails is retried one prompt at a time, so a failure
-    (e.g. a prompt longer than the model's context) is recorded on that prompt alone."""
+    (e.g. a prompt longer than the model's context) is recorded on that prompt alone.
+    ``stop_loops``: end an output caught repeating itself (finish reason `loop`,
+    ``generation.LoopGuard``) instead of generating to the limit."""
     from transformers import DynamicCache
 
     eos = tokenizer.eos_token_id
@@ -117,8 +123,11 @@ def stream(model, tokenizer, prompts: list[str], max_new_tokens: int = 128, batc
                 finish(row, "stop")
                 continue
             row.ids.append(tok)
+            looping = stop_loops and row.guard.push(tok)
             if len(row.ids) >= max_new_tokens:
                 finish(row, "length")
+            elif looping:
+                finish(row, "loop")
             else:
                 keep.append(j)
         return keep

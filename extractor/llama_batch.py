@@ -12,8 +12,9 @@ overhead, not arithmetic. Here up to ``slots`` sequences share each decode call:
 - a step decodes either the prompts of newly admitted sequences or one token of every running
   one (continuous batching: finished slots take the next prompts, a few at a time);
 - greedy choice per sequence (the first highest logit, as llama.cpp's greedy sampler), with an
-  optional grammar per sequence; generation stops at an end-of-generation token or the limit,
-  never at a stop string.
+  optional grammar per sequence; generation stops at an end-of-generation token or the limit
+  (or, with ``stop_loops``, once the output repeats itself: ``generation.LoopGuard``), never at a
+  stop string.
 
 The outputs are what `create_completion(temperature=0)` returns for the same prompts with the same
 attention kernel (flash attention, on here and in extractor.llama_runtime), token for token,
@@ -34,7 +35,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import ExportError
-from .generation import Generation
+from .generation import Generation, LoopGuard
 
 _TOKEN_DATA = np.dtype([("id", np.int32), ("logit", np.float32), ("p", np.float32)])
 
@@ -56,6 +57,8 @@ class _Seq:
     """This sequence's share of the decode calls it took part in (by tokens), plus the prefix's share."""
     pending: int | None = None
     """The token chosen last step, to be decoded this step."""
+    guard: LoopGuard | None = None
+    """Stops the sequence with finish reason `loop` when its output repeats itself (None: never)."""
 
 
 class BatchedLlama:
@@ -128,14 +131,16 @@ class BatchedLlama:
         """Prompt tokens as create_completion makes them (BOS where the model wants one, special tokens parsed)."""
         return self._model.tokenize(text.encode("utf-8"), add_bos=True, special=True)
 
-    def generate(self, prompts: list[str], max_new_tokens: int, grammar=None) -> list[Generation]:
-        """Greedy completions of ``prompts``, in order; a prompt that cannot run is an `error` Generation."""
+    def generate(self, prompts: list[str], max_new_tokens: int, grammar=None, stop_loops: bool = False) -> list[Generation]:
+        """Greedy completions of ``prompts``, in order; a prompt that cannot run is an `error` Generation.
+        ``stop_loops``: end an output caught repeating itself (finish reason `loop`, see
+        ``generation.LoopGuard``) instead of generating to the limit."""
         out: list[Generation | None] = [None] * len(prompts)
-        for i, g in self.stream(prompts, max_new_tokens, grammar):
+        for i, g in self.stream(prompts, max_new_tokens, grammar, stop_loops):
             out[i] = g
         return out  # type: ignore[return-value]
 
-    def stream(self, prompts: list[str], max_new_tokens: int, grammar=None):
+    def stream(self, prompts: list[str], max_new_tokens: int, grammar=None, stop_loops: bool = False):
         """``(index, Generation)`` for every prompt, as each finishes (not in order)."""
         seqs: list[_Seq] = []
         for i, p in enumerate(prompts):
@@ -147,7 +152,7 @@ class BatchedLlama:
                 yield i, Generation("", "error", prompt_tokens=len(tokens), error=(
                     f"ValueError: Requested tokens ({len(tokens)}) exceed context window of {self.n_ctx}"))
             else:
-                seqs.append(_Seq(i, tokens, budget))
+                seqs.append(_Seq(i, tokens, budget, guard=LoopGuard() if stop_loops else None))
         if seqs:
             self._context(max(len(s.tokens) + s.budget for s in seqs))
             t0 = time.perf_counter()
@@ -250,8 +255,11 @@ class BatchedLlama:
                 else:
                     s.out.append(token)
                     s.pending = token
+                    looping = s.guard is not None and s.guard.push(token)
                     if len(s.out) >= s.budget:
                         done.append((s, "length"))
+                    elif looping:
+                        done.append((s, "loop"))
             for s, reason in done:
                 running = self._release(running, s)
                 yield s, self._finish(s, reason)

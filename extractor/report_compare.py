@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import ExtractorError
+from .generation import ran_on
 from .sample_record import SAMPLES, read
 from .task import DEFAULT_TASK, Sample, Task, core_metrics, get_task
 from .verdict import mcnemar
@@ -38,7 +39,7 @@ BINARY = {
     "schema_valid": (lambda s: s.parsed.valid, True),
     "exact_match": (lambda s: s.exact, True),
     "clean_stop": (lambda s: s.clean_stop, True),
-    "runaway": (lambda s: s.finish_reason == "length", False),
+    "runaway": (lambda s: ran_on(s.finish_reason), False),
 }
 SPEED = ("latency_p50_s", "examples_per_s")
 

@@ -20,6 +20,7 @@ import json
 from collections.abc import Mapping
 
 from . import fields
+from .generation import ran_on
 from .report_samples_page import CSS, JS  # noqa: F401 - report_html puts them in the page
 from .sample_record import SampleRecord
 from .sample_record import records as as_records
@@ -54,14 +55,14 @@ INPUT_CHARS = 400
 
 def ending(r: SampleRecord | Mapping, parsed=None) -> str:
     """One ending per record: error, then the parser's failures, then runaway for a valid answer that
-    went on to the token limit, then what followed the answer. ``r``: a record, or any mapping with
+    went on to the token limit (or into a loop), then what followed the answer. ``r``: a record, or any mapping with
     its ``raw``, ``finish_reason`` and ``error`` (a SampleRecord is one)."""
     if r.get("finish_reason") == "error" or r.get("error"):
         return "error"
     p = parsed or parse(r["raw"])
     if p.status in ("cut_off", "invalid", "no_json"):
         return p.status
-    if r.get("finish_reason") == "length":
+    if ran_on(r.get("finish_reason")):
         return "runaway"
     return p.status
 

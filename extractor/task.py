@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from .errors import ConfigError
+from .generation import ran_on
 
 if TYPE_CHECKING:
     from .sample_record import SampleRecord
@@ -149,7 +150,7 @@ def core_metrics(samples: list) -> dict[str, Any]:
         "clean_stop": rate([s.clean_stop for s in samples]),
         "trailing_text": rate([s.parsed.status == "trailing_text" for s in samples]),
         "chained_turn": rate([s.parsed.status == "chained_turn" for s in samples]),
-        "runaway": rate([s.finish_reason == "length" for s in samples]),
+        "runaway": rate([ran_on(s.finish_reason) for s in samples]),
         "latency_p50_s": percentile([s.seconds for s in timed], 0.50),
         "latency_p95_s": percentile([s.seconds for s in timed], 0.95),
         "gen_tokens_per_s": sum(s.gen_tokens for s in timed) / total_s if total_s else None,

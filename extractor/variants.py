@@ -106,6 +106,10 @@ class Settings:
     number of records written per flush."""
     threads: int = 0
     """CPU threads; 0 = every core, up to 8."""
+    stop_loops: bool = True
+    """Stop an output caught repeating itself (a block of up to 64 tokens, over 64 tokens and 3
+    repeats: ``generation.LoopGuard``) with finish reason `loop`, counted as runaway like
+    `length`; false: every runaway generates to ``max_new_tokens``."""
     precision: str = "auto"
     """transformers variants: `fp32`, `bf16`, or `auto` (bf16 where the device computes it fast:
     a GPU with bf16, a CPU with AMX-BF16 or AVX512-BF16; see `extractor.hardware`). llama.cpp
@@ -153,13 +157,15 @@ class LlamaVariant:
 
     def generate(self, inputs: list[str]) -> list[Generation]:
         llm = self._open()
-        return llm.generate([self.prompt(text) for text in inputs], self.settings.max_new_tokens, self._grammar)
+        return llm.generate([self.prompt(text) for text in inputs], self.settings.max_new_tokens, self._grammar,
+                            self.settings.stop_loops)
 
     def stream(self, inputs: list[str]):
         """``(index, Generation)`` as each prompt finishes: a finished sequence's slot takes the
         next prompt at once, so callers pass many inputs and write each result when it comes."""
         llm = self._open()
-        yield from llm.stream([self.prompt(text) for text in inputs], self.settings.max_new_tokens, self._grammar)
+        yield from llm.stream([self.prompt(text) for text in inputs], self.settings.max_new_tokens, self._grammar,
+                              self.settings.stop_loops)
 
     def count_tokens(self, text: str) -> int:
         """Prompt tokens for one input, as llama.cpp tokenizes it (BOS counted)."""
@@ -203,7 +209,7 @@ class HFVariant:
         from .hf_generate import generate
 
         return generate(self._open(), self.tokenizer, [self.prompt(t) for t in inputs],
-                        self.settings.max_new_tokens, self.settings.batch_size)
+                        self.settings.max_new_tokens, self.settings.batch_size, self.settings.stop_loops)
 
     def stream(self, inputs: list[str]):
         """``(index, Generation)`` as each prompt finishes: a finished row's place in the batch is
@@ -211,7 +217,7 @@ class HFVariant:
         from .hf_generate import stream
 
         yield from stream(self._open(), self.tokenizer, [self.prompt(t) for t in inputs],
-                          self.settings.max_new_tokens, self.settings.batch_size)
+                          self.settings.max_new_tokens, self.settings.batch_size, self.settings.stop_loops)
 
     def count_tokens(self, text: str) -> int:
         """Prompt tokens for one input."""
