@@ -45,9 +45,6 @@ class TrainConfig:
     use_rslora: bool = False
     """rsLoRA scaling alpha/sqrt(r) instead of alpha/r."""
     learning_rate: float = 1e-3
-    lora_plus_ratio: float = 1.0
-    """Learning rate of the LoRA B matrices over that of the A matrices (LoRA+, Hayou et al. 2024:
-    B learns faster when its rate is several times A's); 1 = one rate for both, plain LoRA."""
     epochs: float = 3.0
     """Passes over the training data (fractions allowed). Ignored when max_steps > 0."""
     max_steps: int = 0
@@ -84,8 +81,7 @@ class TrainConfig:
         for key, allowed in choices.items():
             if getattr(self, key) not in allowed:
                 raise ConfigError(f"{key} = {getattr(self, key)!r}: must be one of {', '.join(allowed)}")
-        positive = ("lora_r", "lora_alpha", "batch_size", "grad_accum", "max_length", "learning_rate", "checkpoint_every",
-                    "lora_plus_ratio")
+        positive = ("lora_r", "lora_alpha", "batch_size", "grad_accum", "max_length", "learning_rate", "checkpoint_every")
         for key in positive:
             if getattr(self, key) <= 0:
                 raise ConfigError(f"{key} = {getattr(self, key)!r}: must be > 0")
