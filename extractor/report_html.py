@@ -28,7 +28,7 @@ COLUMNS = [
     ("clean_stop", "clean stop", "valid answer, nothing after it, end-of-turn token (95% interval below)"),
     ("trailing_text", "trailing", "valid answer followed by prose"),
     ("chained_turn", "chained", "valid answer followed by an invented next turn"),
-    ("runaway", "runaway", "generation reached the token limit"),
+    ("runaway", "runaway", "the model did not end its turn: the token limit, or stopped in a loop"),
     ("impossible_lines", "impossible lines", "predicted line numbers beyond the canto's length"),
     ("latency_p50_s", "p50 s", "median seconds per sample"),
     ("examples_per_s", "samples /s", "samples per second of generation"),

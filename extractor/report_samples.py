@@ -32,7 +32,7 @@ ENDINGS = [
     ("clean", "clean stop", "#2e8b57"),
     ("trailing_text", "trailing text", "#e9c46a"),
     ("chained_turn", "chained turn", "#f08a3c"),
-    ("runaway", "runaway (token limit)", "#c0392b"),
+    ("runaway", "runaway (token limit or loop)", "#c0392b"),
     ("cut_off", "cut off", "#8e5ea2"),
     ("invalid", "invalid", "#5b7db1"),
     ("no_json", "no JSON", "#9e9e9e"),

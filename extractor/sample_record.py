@@ -60,7 +60,8 @@ class SampleRecord(Mapping):
     raw: str
     """Everything the model wrote, up to the end-of-turn token (empty when generation failed)."""
     finish_reason: str
-    """``stop`` (end-of-turn token), ``length`` (the token limit) or ``error`` (see ``error``)."""
+    """``stop`` (end-of-turn token), ``length`` (the token limit), ``loop`` (stopped repeating itself,
+    ``generation.LoopGuard``) or ``error`` (see ``error``)."""
     status: str | None = None
     """How the parser classified ``raw`` when the record was written (``clean``, ``trailing_text``,
     ``chained_turn``, ``cut_off``, ``invalid``, ``no_json``); scoring parses ``raw`` again."""

@@ -40,7 +40,7 @@ def test_endings_chart_stacks_the_shares_of_each_variant():
     assert [k for k, _ in segs] == ["clean", "runaway", "no_json"]
     widths = [float(w) for _, w in segs]
     assert widths[0] == pytest.approx(3 * widths[1]) and widths[2] == pytest.approx(widths[0] + widths[1])
-    assert "a: runaway (token limit) 1 of 4 (25.0%)" in svg and svg.startswith("<svg") and 'width="900"' in svg
+    assert "a: runaway (token limit or loop) 1 of 4 (25.0%)" in svg and svg.startswith("<svg") and 'width="900"' in svg
 
 
 def test_scatter_uses_a_log_scale_only_for_a_wide_spread_and_draws_the_rules_as_a_line():
