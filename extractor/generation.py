@@ -70,16 +70,15 @@ class LoopGuard:
     REPEATS = 3
 
     def __init__(self) -> None:
-        self.tokens: list[int] = []
         self._run = [0] * (self.PERIOD + 1)
 
-    def push(self, token: int) -> bool:
-        """Add the next generated token; True when the output is now caught in a loop."""
-        t, run = self.tokens, self._run
-        t.append(token)
-        last = len(t) - 1
+    def push(self, out: list[int]) -> bool:
+        """Take the newest token of ``out`` (the output so far, the runtime's own list, one call per
+        token appended); True when the output is now caught in a loop."""
+        run, last = self._run, len(out) - 1
+        token = out[last]
         for p in range(1, min(self.PERIOD, last) + 1):
-            if t[last - p] == token:
+            if out[last - p] == token:
                 run[p] += 1
                 span = run[p] + p
                 if span >= self.SPAN and span >= self.REPEATS * p:

@@ -123,7 +123,7 @@ def stream(model, tokenizer, prompts: list[str], max_new_tokens: int = 128, batc
                 finish(row, "stop")
                 continue
             row.ids.append(tok)
-            looping = stop_loops and row.guard.push(tok)
+            looping = stop_loops and row.guard.push(row.ids)
             if len(row.ids) >= max_new_tokens:
                 finish(row, "length")
             elif looping:

@@ -255,7 +255,7 @@ class BatchedLlama:
                 else:
                     s.out.append(token)
                     s.pending = token
-                    looping = s.guard is not None and s.guard.push(token)
+                    looping = s.guard is not None and s.guard.push(s.out)
                     if len(s.out) >= s.budget:
                         done.append((s, "length"))
                     elif looping:

@@ -13,10 +13,11 @@ from extractor.generation import LoopGuard, ran_on
 
 def first_fire(tokens) -> int | None:
     """1-based count of tokens pushed when the guard fires, or None."""
-    g = LoopGuard()
-    for i, t in enumerate(tokens):
-        if g.push(t):
-            return i + 1
+    g, out = LoopGuard(), []
+    for t in tokens:
+        out.append(t)
+        if g.push(out):
+            return len(out)
     return None
 
 
