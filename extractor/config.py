@@ -69,6 +69,12 @@ class TrainConfig:
     """Trade compute for memory (useful for 7B on a GPU; slower on CPU)."""
     threads: int = 0
     """torch CPU threads; 0 keeps torch's default."""
+    compile: bool = False
+    """Compile each decoder block with torch.compile (inductor, dynamic sequence lengths), in
+    place, so the saved adapter's names do not change. The first steps pay the compilation (about
+    45 s on a 2-core CPU; seconds when torch's cache in /tmp/torchinductor_$USER has it), every
+    later step is faster (SmolLM2 on a 2-core CPU, steps of 1 row: 0.30 s against 0.46 s). Needs a
+    C++ compiler on a CPU. Not with `4bit` or gradient checkpointing."""
     precision: str = "auto"
     """`fp32`, `bf16` or `auto`. bf16 keeps the frozen base weights in bf16, so the base's forward
     and backward run in bf16; the LoRA path, LoRA weights, optimizer state and the loss stay fp32,
@@ -88,6 +94,9 @@ class TrainConfig:
         for key in ("max_steps", "eval_every", "threads", "max_grad_norm"):
             if getattr(self, key) < 0:
                 raise ConfigError(f"{key} = {getattr(self, key)!r}: must be >= 0")
+        if self.compile and (self.quantization == "4bit" or self.gradient_checkpointing):
+            raise ConfigError("compile = true works with quantization = \"none\" and without gradient_checkpointing; "
+                              "set compile = false for this run")
         if self.max_steps == 0 and self.epochs <= 0:
             raise ConfigError("epochs must be > 0 when max_steps is 0")
         if not 0 <= self.lora_dropout < 1 or not 0 <= self.warmup_ratio < 1:

@@ -126,6 +126,11 @@ def load_trainable(hf_dir: str, cfg: TrainConfig, spec: models.ModelSpec, device
     for p in model.parameters():
         if p.requires_grad and p.dtype != torch.float32:
             p.data = p.data.float()
+    if cfg.compile:
+        # In place (Module.compile), block by block: the blocks share one graph, names and
+        # state_dict keys stay as they are, and the loss's indexing stays eager.
+        for block in model.get_base_model().get_decoder().layers:
+            block.compile(dynamic=True)
     return model
 
 

@@ -20,8 +20,10 @@ def embedded():
 # adapter changes the model's answers (JSON that stops), short enough for `make test` (~3.5 min).
 # At 24 steps the model is unsure (near-ties flip between runtimes); at 48 it is decisive enough.
 SMALL_RUN = {"max_steps": 48, "batch_size": 8, "learning_rate": 2e-3, "lora_r": 8, "lora_alpha": 16,
-             "eval_every": 24, "checkpoint_every": 100, "threads": 2, "precision": "bf16"}
-# bf16 on purpose: the export agreement checks then run on a bf16-trained adapter.
+             "eval_every": 24, "checkpoint_every": 100, "threads": 2, "precision": "bf16",
+             "compile": False}
+# bf16 on purpose: the export agreement checks then run on a bf16-trained adapter. Eager: 48 steps
+# do not repay the compilation (test_trainer's compile test covers that path).
 
 
 @pytest.fixture(scope="session")

@@ -268,3 +268,40 @@ def test_resume_refuses_a_different_base(tmp_path):
     with pytest.raises(ConfigError, match="base model differs"):
         check_fingerprint(tmp_path, {"gguf_sha256": "b" * 64})
     check_fingerprint(tmp_path, {"gguf_sha256": "a" * 64})
+
+
+@pytest.mark.slow
+def test_compiled_blocks_train_like_eager(tmp_path, tiny_data):
+    """Invariant: `compile = true` (torch.compile on each decoder block, in place) trains the same
+    model as eager: same losses within bf16 noise, the adapter saved under the same names (so
+    export and peft load it unchanged), and a quiet log. Batches of 2 cover padding and the shared
+    prefix; the end-of-run validation covers the no-grad path.
+
+    Measured on this config: the 8 step losses of the two runs agree within 2% (the first, before
+    any update, 1%: fused bf16 kernels round differently), the validation loss falls 2.22 -> 1.41
+    in both (1.415 eager, 1.386 compiled). Tolerances: 4% per step, 5% on the final validation
+    loss, and both must learn (a compiled run whose adapter got no gradient would stay near 2.2).
+    """
+    runs = {}
+    for compiled in (False, True):
+        name = "compiled" if compiled else "eager"
+        args = tiny_overrides(tiny_data, name=name, compile=compiled, precision="bf16", max_steps=8, eval_every=4,
+                              lora_dropout=0.0)
+        r = subprocess.run(train_cmd(tmp_path, args), cwd=ROOT, capture_output=True, text=True)
+        assert r.returncode == 0, r.stderr
+        assert "warn" not in r.stderr.lower(), r.stderr
+        runs[name] = tmp_path / name
+    logs = {k: [json.loads(x) for x in (run / "train_log.jsonl").read_text().splitlines()] for k, run in runs.items()}
+    for a, b in zip(logs["eager"], logs["compiled"]):
+        assert b["loss"] == pytest.approx(a["loss"], rel=0.04)
+    valid = {k: [r["valid_loss"] for r in log if "valid_loss" in r] for k, log in logs.items()}
+    assert valid["eager"][-1] < 0.8 * valid["eager"][0] and valid["compiled"][-1] < 0.8 * valid["compiled"][0]
+    assert valid["compiled"][-1] == pytest.approx(valid["eager"][-1], rel=0.05)
+    eager, compiled = adapter_tensors(runs["eager"]), adapter_tensors(runs["compiled"])
+    assert compiled.keys() == eager.keys() and not any("_orig_mod" in k for k in compiled)
+    assert json.loads((runs["compiled"] / "run.json").read_text())["config"]["compile"] is True
+
+
+def test_compile_refuses_qlora():
+    with pytest.raises(ConfigError, match="compile = false"):
+        load_config(None, ["compile=true", 'quantization="4bit"'])
