@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 import torch
 
+from . import kv_cache
 from .generation import Generation, LoopGuard
 
 
@@ -84,8 +85,8 @@ def _pad_left(t: torch.Tensor, width: int, dim: int = 1) -> torch.Tensor:
 
 def _forward(model, ids, mask, positions, cache):
     with torch.no_grad():
-        return model(input_ids=ids, attention_mask=mask, position_ids=positions, past_key_values=cache,
-                     use_cache=True).logits[:, -1]
+        return model(input_ids=ids, attention_mask=mask, position_ids=positions, use_cache=True,
+                     **{kv_cache.keyword(): cache}).logits[:, -1]
 
 
 def generate(model, tokenizer, prompts: list[str], max_new_tokens: int = 128, batch_size: int = 8,
@@ -102,8 +103,6 @@ def stream(model, tokenizer, prompts: list[str], max_new_tokens: int = 128, batc
     (e.g. a prompt longer than the model's context) is recorded on that prompt alone.
     ``stop_loops``: end an output caught repeating itself (finish reason `loop`,
     ``generation.LoopGuard``) instead of generating to the limit."""
-    from transformers import DynamicCache
-
     eos = tokenizer.eos_token_id
     old_side, tokenizer.padding_side = tokenizer.padding_side, "left"
     queue = sorted(range(len(prompts)), key=lambda i: len(prompts[i]))
@@ -137,7 +136,7 @@ def stream(model, tokenizer, prompts: list[str], max_new_tokens: int = 128, batc
         t0 = time.perf_counter()
         enc = tokenizer([prompts[i] for i in indices], return_tensors="pt", padding=True,
                         add_special_tokens=True).to(model.device)
-        cache = DynamicCache()
+        cache = kv_cache.new()
         try:
             logits = _forward(model, enc.input_ids, enc.attention_mask,
                               (enc.attention_mask.cumsum(-1) - 1).clamp(min=0), cache)

@@ -21,7 +21,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from . import data, models, runs
+from . import data, kv_cache, models, runs
 from .batches import IGNORE, collate, encode, epoch_batches
 from .config import TrainConfig, load_config
 from .errors import ConfigError
@@ -55,14 +55,15 @@ class CompletionLoss(torch.nn.Module):
         n = shared_prefix(input_ids, labels) if self.share_prefix else 0
         mask = None if bool(attention_mask.all()) else attention_mask  # no padding: the plain causal path
         if n:
-            prefix = decoder(input_ids=input_ids[:1, :n], use_cache=True).past_key_values
+            prefix = kv_cache.new(decoder.config)
+            decoder(input_ids=input_ids[:1, :n], use_cache=True, **{kv_cache.keyword(): prefix})
             rows = input_ids.shape[0]
             for layer in prefix.layers:
                 layer.keys = layer.keys.expand(rows, -1, -1, -1)
                 layer.values = layer.values.expand(rows, -1, -1, -1)
             positions = torch.arange(n, input_ids.shape[1], device=input_ids.device).expand(rows, -1)
-            hidden = decoder(input_ids=input_ids[:, n:], attention_mask=mask, past_key_values=prefix,
-                             position_ids=positions, use_cache=True).last_hidden_state
+            hidden = decoder(input_ids=input_ids[:, n:], attention_mask=mask, position_ids=positions,
+                             use_cache=True, **{kv_cache.keyword(): prefix}).last_hidden_state
         else:
             hidden = decoder(input_ids=input_ids, attention_mask=mask, use_cache=False).last_hidden_state
         targets = labels[:, n + 1:]
