@@ -4,7 +4,7 @@
     .venv/bin/python bench/train_throughput.py          # one full epoch of the config's train file
     .venv/bin/python bench/train_throughput.py --rows 400 --explain
 
-Four runs train the embedded SmolLM2-135M on the same rows, in the same batches and order (this
+Five runs train the embedded SmolLM2-135M on the same rows, in the same batches and order (this
 trainer's length-grouped epoch order, fed to trl through a sequential sampler over the rows
 re-ordered), with the same LoRA initialisation (seeded), optimizer (AdamW, no weight decay),
 learning-rate schedule (this trainer's warm-up and linear decay, given to trl as its scheduler),

@@ -196,7 +196,7 @@ def train_cmd(config, overrides, resume_dir, runs_dir, quiet):
     Examples:
       extractor train configs/cantos-smollm2.toml
       extractor train configs/cantos-smollm2.toml --set max_steps=20 --set name=quick
-      extractor train configs/cantos-smollm2.toml --set quantization=4bit
+      extractor train configs/cantos-smollm2.toml --set quantization=4bit --set compile=false
       extractor train --resume runs/cantos-smollm2
       accelerate launch -m extractor train configs/cantos-zephyr.toml
     """
