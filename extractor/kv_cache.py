@@ -26,4 +26,4 @@ def new(config=None):
     """An empty dynamic KV cache, filled in place by the forward it is passed to."""
     from transformers import DynamicCache
 
-    return DynamicCache() if config is None else DynamicCache(config=config)
+    return DynamicCache(config=config)
