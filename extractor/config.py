@@ -45,6 +45,9 @@ class TrainConfig:
     use_rslora: bool = False
     """rsLoRA scaling alpha/sqrt(r) instead of alpha/r."""
     learning_rate: float = 1e-3
+    lora_plus_ratio: float = 1.0
+    """LoRA+ (Hayou et al., 2024): the LoRA B matrices learn at learning_rate x this ratio, the A
+    matrices at learning_rate. 1 is plain LoRA; the paper's default is 16."""
     epochs: float = 3.0
     """Passes over the training data (fractions allowed). Ignored when max_steps > 0."""
     max_steps: int = 0
@@ -87,7 +90,8 @@ class TrainConfig:
         for key, allowed in choices.items():
             if getattr(self, key) not in allowed:
                 raise ConfigError(f"{key} = {getattr(self, key)!r}: must be one of {', '.join(allowed)}")
-        positive = ("lora_r", "lora_alpha", "batch_size", "grad_accum", "max_length", "learning_rate", "checkpoint_every")
+        positive = ("lora_r", "lora_alpha", "batch_size", "grad_accum", "max_length", "learning_rate", "lora_plus_ratio",
+                    "checkpoint_every")
         for key in positive:
             if getattr(self, key) <= 0:
                 raise ConfigError(f"{key} = {getattr(self, key)!r}: must be > 0")

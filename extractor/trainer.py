@@ -96,6 +96,17 @@ def lr_at(step: int, total: int, cfg: TrainConfig) -> float:
     return cfg.learning_rate * max(0.0, (total - step) / max(1, total - warm))
 
 
+def param_groups(model, cfg: TrainConfig) -> list[dict]:
+    """The optimizer's groups: the LoRA B matrices at ``lora_plus_ratio`` x the rate (LoRA+), the
+    rest at the rate. Each group's ``lr_scale`` multiplies the schedule's rate at every step."""
+    named = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
+    b = [p for n, p in named if "lora_B" in n]
+    rest = [p for n, p in named if "lora_B" not in n]
+    if cfg.lora_plus_ratio == 1.0:
+        return [{"params": [p for _, p in named], "lr_scale": 1.0}]
+    return [{"params": rest, "lr_scale": 1.0}, {"params": b, "lr_scale": cfg.lora_plus_ratio}]
+
+
 def load_trainable(hf_dir: str, cfg: TrainConfig, spec: models.ModelSpec, device: torch.device, precision: str = "fp32"):
     """The base model (fp32 / bf16, or NF4 for QLoRA) with a fresh fp32 LoRA adapter on top."""
     from peft import LoraConfig, get_peft_model, prepare_model_for_kbit_training
@@ -229,7 +240,8 @@ def train(cfg: TrainConfig, runs_dir: str | Path = "runs", resume: bool = False,
     torch.manual_seed(cfg.seed)  # the adapter's initialisation depends on nothing above
     model = load_trainable(hf_dir, cfg, spec, acc.device, precision)
     params = [p for p in model.parameters() if p.requires_grad]
-    optimizer = torch.optim.AdamW(params, lr=cfg.learning_rate, weight_decay=0.0, fused=True)  # one kernel, ~4x faster step
+    optimizer = torch.optim.AdamW(param_groups(model, cfg), lr=cfg.learning_rate, weight_decay=0.0,
+                                  fused=True)  # one kernel, ~4x faster step
     loss_module, optimizer = acc.prepare(CompletionLoss(model, share_prefix=not cfg.gradient_checkpointing), optimizer)
     base_name = spec.name if spec.name in models.PRESETS else Path(spec.name).name
 
@@ -283,7 +295,7 @@ def train(cfg: TrainConfig, runs_dir: str | Path = "runs", resume: bool = False,
             collated = [collate([train_rows[i] for i in idx], tok.pad_token_id, cfg.reproduce_pad_eos_bug) for idx in micro]
             n_labels = sum(int((b["labels"] != IGNORE).sum()) for b in collated)
             for g in optimizer.param_groups:
-                g["lr"] = lr_at(step, total_steps, cfg)
+                g["lr"] = lr_at(step, total_steps, cfg) * g.get("lr_scale", 1.0)  # absent: a checkpoint from before LoRA+
             loss_sum, real_tokens = 0.0, 0
             for b in collated:
                 b = {k: v.to(acc.device) for k, v in b.items()}

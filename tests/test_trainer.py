@@ -91,6 +91,7 @@ def write_cfg(tmp_path, text) -> Path:
         ('learning_rate = "fast"\n', [], "learning_rate = 'fast' is not a valid float"),
         ("", ["batch_size=0"], "batch_size = 0: must be > 0"),
         ("", ["epochs=abc"], "epochs = 'abc' is not a valid float"),
+        ("", ["lora_plus_ratio=0"], "lora_plus_ratio = 0.0: must be > 0"),
         ('target_modules = ["q_proj", "lm_head"]\n', [], "target_modules includes lm_head"),
         ("max_steps = [\n", [], "not valid TOML"),
     ],
@@ -99,6 +100,13 @@ def test_bad_config_names_the_key(tmp_path, text, override, needle):
     with pytest.raises(ConfigError) as e:
         load_config(write_cfg(tmp_path, text), override)
     assert needle in str(e.value)
+
+
+def test_every_shipped_config_loads():
+    paths = sorted((ROOT / "configs").glob("*.toml"))
+    assert len(paths) >= 5
+    for path in paths:
+        assert load_config(path, []).name == path.stem
 
 
 def test_bad_config_from_the_cli_is_one_line_and_exit_1(tmp_path):
@@ -171,9 +179,10 @@ def test_kill_then_resume_equals_an_uninterrupted_run(tmp_path, tiny_data):
     Both the resumed run and the reference run are subprocesses with the same thread count, so
     they use the same kernels and reduction order whatever earlier tests did to this process.
     Two uninterrupted runs of this config (bf16 base on a CPU with AVX512-BF16, threads 2)
-    measured bitwise identical, so the comparison is exact: tolerance 0.
+    measured bitwise identical, so the comparison is exact: tolerance 0. LoRA+ is on, so a
+    resumed optimizer that lost its groups' rate scales would diverge from the reference.
     """
-    common = {"max_steps": 8, "eval_every": 4, "checkpoint_every": 2, "lora_dropout": 0.1}
+    common = {"max_steps": 8, "eval_every": 4, "checkpoint_every": 2, "lora_dropout": 0.1, "lora_plus_ratio": 4}
     proc = subprocess.Popen(train_cmd(tmp_path, tiny_overrides(tiny_data, name="killed", **common)), cwd=ROOT,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
     state = tmp_path / "killed" / "checkpoint" / "state.json"
@@ -305,3 +314,28 @@ def test_compiled_blocks_train_like_eager(tmp_path, tiny_data):
 def test_compile_refuses_qlora():
     with pytest.raises(ConfigError, match="compile = false"):
         load_config(None, ["compile=true", 'quantization="4bit"'])
+
+
+def test_lora_plus_puts_every_b_matrix_in_the_scaled_group():
+    import torch
+    from peft import LoraConfig, get_peft_model
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    from extractor.trainer import param_groups
+
+    tiny = LlamaConfig(vocab_size=64, hidden_size=16, intermediate_size=32, num_hidden_layers=2,
+                       num_attention_heads=2, num_key_value_heads=2)
+    model = get_peft_model(LlamaForCausalLM(tiny), LoraConfig(r=2, target_modules=["q_proj", "down_proj"]))
+    names = {id(p): n for n, p in model.named_parameters()}
+    trainable = {id(p) for p in model.parameters() if p.requires_grad}
+
+    plain = param_groups(model, load_config(None, []))
+    assert len(plain) == 1 and plain[0]["lr_scale"] == 1.0 and {id(p) for p in plain[0]["params"]} == trainable
+
+    rest, b = param_groups(model, load_config(None, ["lora_plus_ratio=16"]))
+    assert b["lr_scale"] == 16.0 and rest["lr_scale"] == 1.0
+    assert all(".lora_B." in names[id(p)] for p in b["params"])
+    assert all(".lora_A." in names[id(p)] for p in rest["params"])
+    assert {id(p) for p in rest["params"] + b["params"]} == trainable and len(b["params"]) == 4
+    optimizer = torch.optim.AdamW([rest, b], lr=1e-3)  # the groups are what AdamW takes
+    assert [g["lr_scale"] for g in optimizer.param_groups] == [1.0, 16.0]
