@@ -100,11 +100,10 @@ def param_groups(model, cfg: TrainConfig) -> list[dict]:
     """The optimizer's groups: the LoRA B matrices at ``lora_plus_ratio`` x the rate (LoRA+), the
     rest at the rate. Each group's ``lr_scale`` multiplies the schedule's rate at every step."""
     named = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
-    b = [p for n, p in named if "lora_B" in n]
-    rest = [p for n, p in named if "lora_B" not in n]
-    if cfg.lora_plus_ratio == 1.0:
+    if cfg.lora_plus_ratio == 1.0:  # one group, in the order checkpoints from before LoRA+ hold
         return [{"params": [p for _, p in named], "lr_scale": 1.0}]
-    return [{"params": rest, "lr_scale": 1.0}, {"params": b, "lr_scale": cfg.lora_plus_ratio}]
+    return [{"params": [p for n, p in named if "lora_B" not in n], "lr_scale": 1.0},
+            {"params": [p for n, p in named if "lora_B" in n], "lr_scale": cfg.lora_plus_ratio}]
 
 
 def load_trainable(hf_dir: str, cfg: TrainConfig, spec: models.ModelSpec, device: torch.device, precision: str = "fp32"):
