@@ -64,14 +64,16 @@ data-check: $(STAMP)
 # continues reports/latest/samples.jsonl (it refuses samples from another adapter).
 # TASK selects the task (cantos, the default, or citations): its dataset datasets/TASK, its config
 # configs/TASK-smollm2.toml, its suite evals/TASK.toml. Only cantos has the pad-bug run and the rules row.
+# CONFIG picks another training config (its run is runs/CONFIG-STEM), e.g. the 23-minute one-pass run:
+#   make report CONFIG=configs/cantos-smollm2-epoch.toml REPORT_OUT=reports/epoch
 TASK ?= cantos
+CONFIG ?= configs/$(TASK)-smollm2.toml
+RUN ?= runs/$(basename $(notdir $(CONFIG)))
 ifeq ($(TASK),cantos)
-RUN ?= runs/cantos-smollm2
 BUG_RUN ?= runs/cantos-smollm2-padbug
 REPORT_OUT ?= reports/latest
 VARIANTS ?= rules,base-gguf,adapter-hf,adapter-gguf,merged-hf,merged-gguf,base-gguf+grammar,adapter-hf+grammar,adapter-gguf+grammar,merged-gguf+grammar,adapter-gguf@padbug
 else
-RUN ?= runs/$(TASK)-smollm2
 BUG_RUN ?=
 REPORT_OUT ?= reports/$(TASK)
 VARIANTS ?= base-gguf,adapter-hf,adapter-gguf,merged-hf,merged-gguf,base-gguf+grammar,adapter-hf+grammar,adapter-gguf+grammar,merged-gguf+grammar
@@ -91,7 +93,7 @@ report: $(STAMP)
 	$(BIN)/python datasets/$(TASK)/build.py --check
 	$(BIN)/extractor data check $(TASK_FLAG)datasets/$(TASK)/*.jsonl
 	$(BIN)/extractor data summary $(TASK_FLAG)datasets/$(TASK)
-	$(call train_and_export,$(RUN),configs/$(TASK)-smollm2.toml)
+	$(call train_and_export,$(RUN),$(CONFIG))
 	$(if $(BUG_RUN),$(call train_and_export,$(BUG_RUN),configs/$(TASK)-smollm2-padbug.toml))
 	$(BIN)/extractor eval --suite evals/$(TASK).toml --run $(RUN) $(if $(BUG_RUN),--run padbug=$(BUG_RUN)) \
 	  --variants '$(VARIANTS)' --out $(REPORT_OUT) --resume
