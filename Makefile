@@ -50,10 +50,13 @@ $(STAMP): pyproject.toml Makefile
 	@echo "{\"install_seconds\": $$(( $$(date +%s) - $$(cat .install-started) ))}" > $(VENV)/install.json && rm -f .install-started
 	touch $(STAMP)
 
+# lint-imports: the package's layers (pyproject.toml, [tool.importlinter]), then the tests.
 test: $(STAMP)
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -q
 
 test-fast: $(STAMP)
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -q -m "not slow"
 
 data-check: $(STAMP)
@@ -63,7 +66,8 @@ data-check: $(STAMP)
 # from its checkpoint, a finished run is reused (delete runs/NAME to retrain), the evaluation
 # continues reports/latest/samples.jsonl (it refuses samples from another adapter).
 # TASK selects the task (cantos, the default, or citations): its dataset datasets/TASK, its config
-# configs/TASK-smollm2.toml, its suite evals/TASK.toml. Only cantos has the pad-bug run and the rules row.
+# configs/TASK-smollm2.toml, its own suite (extractor/tasks/TASK/suite.toml). Only cantos has the
+# pad-bug run and the rules row.
 # CONFIG picks another training config (its run is runs/CONFIG-STEM), e.g. the 23-minute one-pass run:
 #   make report CONFIG=configs/cantos-smollm2-epoch.toml REPORT_OUT=reports/epoch
 TASK ?= cantos
@@ -95,7 +99,7 @@ report: $(STAMP)
 	$(BIN)/extractor data summary $(TASK_FLAG)datasets/$(TASK)
 	$(call train_and_export,$(RUN),$(CONFIG))
 	$(if $(BUG_RUN),$(call train_and_export,$(BUG_RUN),configs/$(TASK)-smollm2-padbug.toml))
-	$(BIN)/extractor eval --suite evals/$(TASK).toml --run $(RUN) $(if $(BUG_RUN),--run padbug=$(BUG_RUN)) \
+	$(BIN)/extractor eval --task $(TASK) --run $(RUN) $(if $(BUG_RUN),--run padbug=$(BUG_RUN)) \
 	  --variants '$(VARIANTS)' --out $(REPORT_OUT) --resume
 
 # Copy the latest report and its samples (for `extractor report compare`; no weights) to reports/baseline/.
@@ -106,7 +110,7 @@ baseline:
 # The full default suite as a gate: exit 1 on a threshold breach.
 eval-regress: $(STAMP)
 	$(call train_and_export,$(RUN),configs/cantos-smollm2.toml)
-	$(BIN)/extractor eval --suite evals/cantos.toml --run $(RUN) --out reports/regress --resume --check
+	$(BIN)/extractor eval --run $(RUN) --out reports/regress --resume --check
 
 # Installs Debian's chromium where it is missing (needs apt and root), then renders report.html in it.
 browser-test: $(STAMP)
@@ -130,4 +134,4 @@ clean:
 # reports/baseline/report.html in headless chromium at 1366 px wide (installs Debian's chromium if missing).
 screenshots: $(STAMP)
 	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
-	$(BIN)/python -m extractor.report_screens reports/baseline/report.html docs/img
+	$(BIN)/python -m extractor.evaluation.report_screens reports/baseline/report.html docs/img

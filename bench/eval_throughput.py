@@ -16,10 +16,14 @@ import tempfile
 import time
 from pathlib import Path
 
-from extractor import data
-from extractor.evaluate import Suite, run_eval
-from extractor.llama_runtime import default_threads
-from extractor.variants import RunArtefacts, Settings
+from extractor.core import data
+from extractor.evaluation.suite import Suite
+from extractor.evaluation.evaluate import run_eval
+from extractor.runtimes.llama import default_threads
+from extractor.runtimes.run_card import RunArtefacts
+from extractor.runtimes.variant import Settings
+from extractor.runtimes.variants import Sources
+from extractor.tasks.registry import get_task
 
 
 def direct(model: Path, prompts: list[str], settings: Settings) -> tuple[float, list[str]]:
@@ -51,14 +55,15 @@ def main() -> None:
     # one to one and the ratio is batching alone (the harness's default stops a looping row early).
     settings = Settings(max_new_tokens=args.max_new_tokens, n_ctx=2048, batch_size=args.batch_size, threads=0,
                         stop_loops=False)
-    rows = data.load([args.data])[: args.limit or None]
+    task = get_task(run.card.task_source or None)
+    rows = data.load([args.data], task)[: args.limit or None]
     prompts = [run.prompt(r.input) for r in rows]
 
     t_direct, texts = direct(run.artefact("merged-gguf"), prompts, settings)
-    suite = Suite("bench", {"rows": Path(args.data)}, ["merged-gguf"], settings, limit=args.limit)
+    suite = Suite("bench", task, {"rows": Path(args.data)}, ["merged-gguf"], settings, limit=args.limit)
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
-        run_eval(suite, {None: args.run}, Path(tmp) / "out", progress=False, log=lambda m: None)
+        run_eval(suite, Sources({None: run}), Path(tmp) / "out", progress=False, log=lambda m: None)
         t_harness = time.perf_counter() - t0
         by_id = {r["id"]: r["raw"] for r in map(json.loads, (Path(tmp) / "out" / "samples.jsonl").read_text().splitlines())}
     same = sum(by_id[r.id] == t for r, t in zip(rows, texts))

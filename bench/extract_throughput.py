@@ -23,8 +23,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from extractor import data
-from extractor.variants import RunArtefacts, Settings
+from extractor.core import data
+from extractor.runtimes.run_card import RunArtefacts
+from extractor.runtimes.variant import Settings
+from extractor.tasks.registry import get_task
 
 sys.path.insert(0, str(Path(__file__).parent))
 from eval_throughput import direct  # noqa: E402 - the same llama-cpp-python baseline as the eval bench
@@ -33,7 +35,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def passages(n: int) -> list[str]:
-    rows = data.load(sorted(str(p) for p in (ROOT / "datasets" / "cantos").glob("*.jsonl")))
+    rows = data.load(sorted(str(p) for p in (ROOT / "datasets" / "cantos").glob("*.jsonl")), get_task("cantos"))
     texts = list(dict.fromkeys(" ".join(r.input.split()) for r in rows))
     out, i = list(texts), 0
     while len(out) < n:
@@ -74,13 +76,14 @@ def main() -> None:
           " (this process, tokenizer included)")
     ratio = t_direct / t_extract
     print(f"extract/direct throughput ratio: {ratio:.3f}  (target >= 2.5)")
-    from extractor.extraction import result_of
-    from extractor.generation import Generation
+    from extractor.extract.extractor import result_of
+    from extractor.core.generation import Generation
 
-    answers = [result_of(Generation(t, "stop")) for t in direct_texts]
-    same = sum(r["status"] == a.status and r["references"] == [x.to_json() for x in a.references]
-               for r, a in zip(records, answers))
-    print(f"same status and references as direct: {same}/{n} = {same / n:.3f}")
+    task = get_task(run.card.task_source or None)
+    answers = [result_of(Generation(t, "stop"), task) for t in direct_texts]
+    same = sum(r["status"] == a.status and {k: v for k, v in r.items() if k in task.answer_fields(None)}
+               == task.answer_fields(a.answer if a.status == "ok" else None) for r, a in zip(records, answers))
+    print(f"same status and answers as direct: {same}/{n} = {same / n:.3f}")
 
 
 if __name__ == "__main__":

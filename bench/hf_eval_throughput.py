@@ -19,13 +19,14 @@ import time
 
 import torch
 
-from extractor import data
-from extractor.generation import Generation
-from extractor.hardware import resolve_precision
-from extractor.hf_generate import generate
-from extractor.tasks.cantos.metrics import Sample, is_exact
-from extractor.tasks.cantos.schema import parse
-from extractor.variants import RunArtefacts, Settings, build, hf_dtype, parse_name
+from extractor.core import data
+from extractor.core.generation import Generation
+from extractor.runtimes.hardware import resolve_precision
+from extractor.runtimes.hf_generate import generate
+from extractor.runtimes.run_card import RunArtefacts
+from extractor.runtimes.variant import Settings, parse_name
+from extractor.runtimes.variants import Sources, build, hf_dtype
+from extractor.tasks.registry import get_task
 
 
 def with_model_generate(model, tok, prompts: list[str], max_new_tokens: int, batch_size: int) -> list[str]:
@@ -42,8 +43,15 @@ def with_model_generate(model, tok, prompts: list[str], max_new_tokens: int, bat
     return texts
 
 
-def exact(texts: list[str], rows) -> float:
-    return sum(is_exact(Sample(r.references, parse(t), "stop")) for t, r in zip(texts, rows)) / len(rows)
+def exact(texts: list[str], rows, task) -> float:
+    """Exact match as the task scores it (``Task.score`` of each output as a record)."""
+    from extractor.core.sample_record import SampleRecord
+
+    def record(t, r):
+        gold = task.record(r, task.parse_answer(t))["gold"]
+        return SampleRecord(data="d", variant="v", id=r.id, gold=gold, raw=t, finish_reason="stop")
+
+    return sum(task.score(record(t, r)).exact for t, r in zip(texts, rows)) / len(rows)
 
 
 def main() -> None:
@@ -55,8 +63,10 @@ def main() -> None:
     ap.add_argument("--batch-size", type=int, default=16)
     ap.add_argument("--max-new-tokens", type=int, default=256)
     args = ap.parse_args()
-    rows = data.load([args.data])[: args.limit or None]
-    variant = build(parse_name(args.variant), {None: RunArtefacts.load(args.run)}, Settings(), "smollm2-135m")
+    run = RunArtefacts.load(args.run)
+    task = get_task(run.card.task_source or None)
+    rows = data.load([args.data], task)[: args.limit or None]
+    variant = build(parse_name(args.variant), Sources({None: run}), Settings(), task)
     prompts = [variant.prompt(r.input) for r in rows]
     tok = variant.tokenizer
     used, why = resolve_precision("auto", "cpu")
@@ -79,7 +89,7 @@ def main() -> None:
     base_t, base_texts = next(iter(results.values()))
     for label, (t, texts) in results.items():
         same = sum(a == b for a, b in zip(texts, base_texts))
-        print(f"{label:24s} {t:7.1f} s  {n / t:6.2f} examples/s  exact {exact(texts, rows):.3f}  "
+        print(f"{label:24s} {t:7.1f} s  {n / t:6.2f} examples/s  exact {exact(texts, rows, task):.3f}  "
               f"identical to fp32 {same}/{n}")
     last_t, last_texts = results[f"{used}, extractor loop"]
     gen_t, gen_texts = results[f"{used}, model.generate"]

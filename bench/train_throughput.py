@@ -45,12 +45,15 @@ from accelerate.state import AcceleratorState
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from extractor import data, models  # noqa: E402
-from extractor.batches import IGNORE, encode, epoch_batches  # noqa: E402
-from extractor.config import TrainConfig, load_config  # noqa: E402
-from extractor.hardware import resolve_precision  # noqa: E402
-from extractor.prompts import load_tokenizer  # noqa: E402
-from extractor.trainer import CompletionLoss, load_trainable, lr_at, train, validation_loss  # noqa: E402
+from extractor.core import data
+from extractor.runtimes import models  # noqa: E402
+from extractor.train.batches import IGNORE, encode, epoch_batches  # noqa: E402
+from extractor.train.config import TrainConfig, load_config  # noqa: E402
+from extractor.runtimes.hardware import resolve_precision  # noqa: E402
+from extractor.runtimes.prompts import load_tokenizer  # noqa: E402
+from extractor.tasks.registry import get_task  # noqa: E402
+from extractor.train.model import CompletionLoss, load_trainable  # noqa: E402
+from extractor.train.trainer import lr_at, train, validation_loss  # noqa: E402
 
 
 def subset_file(cfg: TrainConfig, rows: int, workdir: Path) -> str:
@@ -72,7 +75,7 @@ def fp32_validation(cfg: TrainConfig, state: dict[str, torch.Tensor]) -> float:
     tok = load_tokenizer(spec, hf_dir)
     model = load_trainable(hf_dir, cfg, spec, torch.device("cpu"), "fp32")
     set_peft_model_state_dict(model, {k: v.float() for k, v in state.items()})
-    rows = encode(tok, data.load([cfg.valid]), cfg.prompt_format, cfg.system, cfg.max_length)
+    rows = encode(tok, data.load([cfg.valid], TASK), cfg.prompt_format, cfg.system or TASK.system, cfg.max_length, TASK)
     return validation_loss(CompletionLoss(model, share_prefix=False), rows, cfg, tok.pad_token_id, torch.device("cpu"))
 
 
@@ -82,7 +85,7 @@ def run_ours(cfg: TrainConfig, workdir: Path, precision: str, compile: bool | No
     compile = cfg.compile if compile is None else compile
     cfg = dataclasses.replace(cfg, precision=precision, compile=compile,
                               name=f"ours-{precision}{'-compiled' if compile else ''}")
-    run = train(cfg, workdir, show_progress=False)
+    run = train(cfg, TASK, workdir, show_progress=False)
     info = json.loads((run / "run.json").read_text())
     state = load_file(run / "adapter" / "adapter_model.safetensors")
     return {"seconds": info["train_seconds"], "tokens": info["tokens_per_s"] * info["train_seconds"],
@@ -100,7 +103,7 @@ def run_trl(cfg: TrainConfig, workdir: Path, bf16: bool, our_order: bool = True)
     spec = models.get(cfg.model)
     hf_dir = models.hf_path(spec)
     tok = load_tokenizer(spec, hf_dir)
-    rows = encode(tok, data.load([cfg.train]), cfg.prompt_format, cfg.system, cfg.max_length)
+    rows = encode(tok, data.load([cfg.train], TASK), cfg.prompt_format, cfg.system or TASK.system, cfg.max_length, TASK)
     steps_per_epoch = math.ceil(len(rows) / cfg.batch_size)
     total = cfg.max_steps or max(1, math.ceil(cfg.epochs * steps_per_epoch))
     batches = [b for e in range(math.ceil(total / steps_per_epoch))
@@ -156,7 +159,12 @@ def line(name: str, r: dict) -> str:
             f"({r['tokens']:.0f} tokens in {r['seconds']:.1f} s)")
 
 
+TASK = None
+"""The config's task, resolved once in main()."""
+
+
 def main() -> None:
+    global TASK
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--config", default=str(ROOT / "configs" / "cantos-smollm2.toml"))
     ap.add_argument("--rows", type=int, default=0, help="Train on the first N rows only (0: the whole file).")
@@ -173,7 +181,8 @@ def main() -> None:
         if args.batch_size:
             overrides.append(f"batch_size={args.batch_size}")
         cfg = load_config(args.config, overrides)
-        n_rows = len(data.load([cfg.train]))
+        TASK = get_task(cfg.task or None)
+        n_rows = len(data.load([cfg.train], TASK))
         default, why = resolve_precision(cfg.precision, "cuda" if torch.cuda.is_available() else "cpu")
         print(f"setup: {cfg.model}, LoRA r={cfg.lora_r} alpha={cfg.lora_alpha} dropout={cfg.lora_dropout}, batch "
               f"{cfg.batch_size}, one epoch of {n_rows} rows of {cfg.train}, threads {torch.get_num_threads()}; "

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from extractor import models
+from extractor.runtimes import models
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -31,20 +31,22 @@ def small_run(tmp_path_factory, embedded):
     """A run directory from `extractor train` with the default config, cut short."""
     import json
 
-    from extractor.config import load_config
-    from extractor.trainer import train
+    from extractor.train.config import load_config
+    from extractor.train.trainer import train
 
     data = ROOT / "datasets" / "cantos"
     values = {"name": "small", "train": str(data / "train.jsonl"), "valid": str(data / "valid.jsonl"), **SMALL_RUN}
     overrides = [f"{k}={json.dumps(v)}" for k, v in values.items()]
     cfg = load_config(ROOT / "configs" / "cantos-smollm2.toml", overrides)
-    return train(cfg, tmp_path_factory.mktemp("runs"), show_progress=False)
+    from extractor.tasks.registry import get_task
+
+    return train(cfg, get_task("cantos"), tmp_path_factory.mktemp("runs"), show_progress=False)
 
 
 @pytest.fixture(scope="session")
 def exported(small_run):
     """The small run exported with the default --quant q8_0: (run dir, export dir)."""
-    from extractor.export import export
+    from extractor.train.export import export
 
     export(small_run, "q8_0", log=lambda m: None)
     return small_run, small_run / "export"

@@ -1,14 +1,12 @@
 """A scripted Cantos evaluation (samples.jsonl + eval.json, no model): every ending and outcome the
 scorer distinguishes, on rows of the committed valid and test splits. tests/test_tasks.py re-scores
 it and compares with tests/fixtures/cantos_rescore.json, the figures the scorer gave before the
-Task layer existed (commit 961431c); this module imports only what that commit also had. The rules
+Task layer existed (commit 961431c); this module reads the data files with json alone. The rules
 row is the rules' output of that time (tests/fixtures/cantos_rules_raw.json), so a later change to the
 rules changes tests/test_rules.py, not this check of the scorer."""
 
 import json
 from pathlib import Path
-
-from extractor import data
 
 ROOT = Path(__file__).resolve().parents[1]
 RULES_RAW = json.loads((ROOT / "tests" / "fixtures" / "cantos_rules_raw.json").read_text())
@@ -48,10 +46,11 @@ def write(out: Path) -> None:
     files = {"valid": ROOT / "datasets" / "cantos" / "valid.jsonl", "test": ROOT / "datasets" / "cantos" / "test.jsonl"}
     records = []
     for label, path in files.items():
-        for i, ex in enumerate(data.load([path])[:48]):
-            gold = [r.to_json() for r in ex.references]
+        rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()][:48]
+        for i, ex in enumerate(rows):
+            gold = [{"canto": r["canto"], "lines": r["lines"]} for r in ex["output"]["references"]]
             outputs = {
-                "rules": (RULES_RAW[ex.id], "stop", 0.001 * (i % 3 + 1), 0),
+                "rules": (RULES_RAW[ex["id"]], "stop", 0.001 * (i % 3 + 1), 0),
                 "adapter-gguf": (_answer(gold), "stop", 0.2 + 0.01 * (i % 7), 12 + i % 5),
                 "merged-gguf": (*_scripted(i, gold), 0.1 + 0.02 * (i % 5), 10 + i % 9),
                 "merged-gguf+grammar": (*_scripted(i + 3 if i % 2 else i, gold), 0.3, 11),
@@ -59,7 +58,7 @@ def write(out: Path) -> None:
             for v in VARIANTS:
                 raw, finish, seconds, tokens = outputs[v]
                 error = "ValueError: Requested tokens exceed context window" if v == "merged-gguf+grammar" and i == 5 else None
-                records.append({"data": label, "variant": v, "id": ex.id, "tags": list(ex.tags), "input": ex.input,
+                records.append({"data": label, "variant": v, "id": ex["id"], "tags": ex.get("tags", []), "input": ex["input"],
                                 "gold": gold, "raw": "" if error else raw, "finish_reason": "error" if error else finish,
                                 "seconds": seconds, "gen_tokens": tokens, "error": error})
     (out / "samples.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))

@@ -13,8 +13,8 @@ import subprocess
 
 import pytest
 
-from extractor import report, report_screens
-from extractor.report_screens import chromium_args, find_chromium
+from extractor.evaluation import report, report_screens
+from extractor.evaluation.report_screens import chromium_args, find_chromium
 from test_report_html import invoice_report  # noqa: F401 - a fixture: a file-defined task's report
 
 CHROMIUM = find_chromium()

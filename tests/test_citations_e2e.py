@@ -33,9 +33,10 @@ def short_rows(path: Path, n: int, max_chars: int = 110) -> list[str]:
 @pytest.fixture(scope="session")
 def citations_exported(tmp_path_factory, embedded):
     """A tiny citations run from the shipped config, trained and exported with the default quant."""
-    from extractor.config import load_config
-    from extractor.export import export
-    from extractor.trainer import train
+    from extractor.train.config import load_config
+    from extractor.train.export import export
+    from extractor.tasks.registry import get_task
+    from extractor.train.trainer import train
 
     tmp = tmp_path_factory.mktemp("citations")
     (tmp / "train.jsonl").write_text("\n".join(short_rows(DATA / "train.jsonl", 32)) + "\n", encoding="utf-8")
@@ -43,7 +44,7 @@ def citations_exported(tmp_path_factory, embedded):
     values = {"train": str(tmp / "train.jsonl"), "valid": str(tmp / "valid.jsonl"), **TINY_RUN}
     cfg = load_config(ROOT / "configs" / "citations-smollm2.toml", [f"{k}={json.dumps(v)}" for k, v in values.items()])
     assert cfg.task == "citations"
-    run = train(cfg, tmp / "runs", show_progress=False)
+    run = train(cfg, get_task("citations"), tmp / "runs", show_progress=False)
     export(run, "q8_0", log=lambda m: None)
     return run
 
@@ -114,9 +115,9 @@ def test_citations_train_export_eval(citations_exported, tmp_path):
 
 
 def test_extract_draws_citation_fields_with_the_runs_task(citations_exported, tmp_path):
-    from extractor.extraction import Extractor
-    from extractor.task import get_task
-    from extractor.variants import Settings
+    from extractor.extract.extractor import Extractor
+    from extractor.tasks.registry import get_task
+    from extractor.runtimes.variant import Settings
 
     run = citations_exported
     rows = short_rows(DATA / "valid.jsonl", 3)

@@ -9,9 +9,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from extractor.data import load, read_file
-from extractor.errors import DataError, ExtractorError
+from extractor.core.data import load, read_file
+from extractor.core.errors import DataError, ExtractorError
 from extractor.tasks.cantos.schema import Reference
+from helpers import CANTOS
 
 ROOT = Path(__file__).resolve().parents[1]
 GOOD = {"input": "Canto IX, ll. 15-16", "output": {"references": [{"canto": 9, "lines": [15, 16]}]}}
@@ -27,7 +28,7 @@ def write(tmp_path, name, lines: list, raw: bytes | None = None) -> Path:
 
 
 def reasons(path) -> list[tuple[int, str]]:
-    _, problems = read_file(path)
+    _, problems = read_file(path, CANTOS)
     return [(p.line, p.reason) for p in problems]
 
 
@@ -38,9 +39,9 @@ def test_good_rows_in_all_accepted_formats(tmp_path):
         {"messages": [{"role": "system", "content": "s"}, {"role": "user", "content": "XX:1-2"},
                       {"role": "assistant", "content": '{"references": [{"canto": 20, "lines": [1, 2]}]}'}]},
     ]
-    ex, problems = read_file(write(tmp_path, "ok.jsonl", rows))
+    ex, problems = read_file(write(tmp_path, "ok.jsonl", rows), CANTOS)
     assert problems == []
-    assert [e.references for e in ex] == [(Reference(9, (15, 16)),), (), (Reference(20, (1, 2)),)]
+    assert [CANTOS.references(e.output) for e in ex] == [(Reference(9, (15, 16)),), (), (Reference(20, (1, 2)),)]
     assert ex[1].id == "b" and ex[1].tags == ("no_ref",)
     assert ex[0].id == "ok:1" and ex[0].source.endswith("ok.jsonl:1")
 
@@ -90,7 +91,7 @@ def test_empty_and_missing_files(tmp_path):
 def test_load_raises_a_typed_error_listing_every_problem(tmp_path):
     p = write(tmp_path, "two.jsonl", ["{", GOOD, "["])
     with pytest.raises(DataError) as e:
-        load([p])
+        load([p], CANTOS)
     assert [pr.line for pr in e.value.problems] == [1, 3]
     assert f"{p}:1:" in str(e.value)
 
@@ -100,10 +101,10 @@ def test_load_raises_a_typed_error_listing_every_problem(tmp_path):
 def test_fuzz_loader_only_raises_typed_errors(tmp_path_factory, lines):
     p = tmp_path_factory.mktemp("fuzz") / "f.jsonl"
     p.write_bytes(b"\n".join(lines))
-    examples, problems = read_file(p)
+    examples, problems = read_file(p, CANTOS)
     assert all(pr.line >= 0 and pr.reason for pr in problems)
     try:
-        load([p])
+        load([p], CANTOS)
     except ExtractorError:
         pass
 
@@ -116,7 +117,7 @@ def test_fuzz_loader_only_raises_typed_errors(tmp_path_factory, lines):
 def test_fuzz_loader_on_json_shaped_rows(tmp_path_factory, row):
     p = tmp_path_factory.mktemp("fuzz") / "row.jsonl"
     p.write_text(json.dumps(row) + "\n", encoding="utf-8")
-    examples, problems = read_file(p)
+    examples, problems = read_file(p, CANTOS)
     assert len(examples) + len(problems) == 1
 
 

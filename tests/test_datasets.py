@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from extractor.tasks.cantos.sections import CANTO_LENGTHS, SECTIONS, from_roman, to_roman
-from extractor.data import load, normalize
+from extractor.core.data import load, normalize
+from helpers import CANTOS
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "datasets" / "cantos"
@@ -16,7 +17,7 @@ MIN_ROWS = {"train": 2500, "valid": 150, "test": 250}
 
 @pytest.fixture(scope="module")
 def splits():
-    return {s: load([DATA / f"{s}.jsonl"]) for s in MIN_ROWS}
+    return {s: load([DATA / f"{s}.jsonl"], CANTOS) for s in MIN_ROWS}
 
 
 def test_committed_files_are_what_the_generator_writes():
@@ -27,7 +28,7 @@ def test_committed_files_are_what_the_generator_writes():
 def test_sizes_and_share_without_reference(splits):
     for name, rows in splits.items():
         assert len(rows) >= MIN_ROWS[name]
-        assert sum(1 for r in rows if not r.references) / len(rows) >= 0.25, name
+        assert sum(1 for r in rows if not CANTOS.references(r.output)) / len(rows) >= 0.25, name
 
 
 def frame(row) -> str:
@@ -47,7 +48,7 @@ def test_splits_are_held_out_by_frame(splits):
 
 def test_every_canto_and_every_kind_is_trained_and_tested(splits):
     for name in ("train", "test"):
-        cantos = {r.canto for ex in splits[name] for r in ex.references}
+        cantos = {r.canto for ex in splits[name] for r in CANTOS.references(ex.output)}
         assert cantos == set(range(1, 121)), name
     kinds = {"multi", "canto_range", "section", "section_ordinal", "relative", "from_end", "from_start",
              "page", "no_ref", "other_poem", "question", "roman", "arabic", "ordinal", "single_line", "range"}
@@ -65,7 +66,7 @@ def test_no_input_is_shared_between_splits(splits):
 def test_gold_lines_are_possible(splits):
     for rows in splits.values():
         for ex in rows:
-            for ref in ex.references:
+            for ref in CANTOS.references(ex.output):
                 length = CANTO_LENGTHS.get(ref.canto)
                 if length:
                     assert all(abs(n) <= length for n in ref.lines), ex
@@ -87,6 +88,6 @@ def test_section_rows_expand_to_the_section(splits):
             if "section" in ex.tags and "section_ordinal" not in ex.tags and "multi" not in ex.tags]
     assert len(rows) >= 100
     for ex in rows:
-        cantos = [r.canto for r in ex.references]
+        cantos = [r.canto for r in CANTOS.references(ex.output)]
         assert (cantos[0], cantos[-1]) in spans and cantos == list(range(cantos[0], cantos[-1] + 1)), ex.input
-        assert all(not r.lines for r in ex.references), ex.input
+        assert all(not r.lines for r in CANTOS.references(ex.output)), ex.input

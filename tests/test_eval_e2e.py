@@ -67,3 +67,28 @@ def test_every_variant_end_to_end_with_a_gate(exported, tmp_path):
     r = eval_cli("--suite", write_suite(tmp_path, 1.0), "--run", run, "--out", out, "--check", "--resume")
     assert r.returncode == 1 and "threshold failed" in r.stdout
     assert len((out / "samples.jsonl").read_text().splitlines()) == len(recs)
+
+
+def test_a_run_directory_copied_anywhere_evaluates_from_there(exported, tmp_path):
+    """A run directory is evaluated from its card alone: copied outside the repository with no
+    datasets beside it, and evaluated from that directory with the task's own suite and --data."""
+    import shutil
+
+    run, _ = exported
+    elsewhere = tmp_path / "elsewhere"
+    copy = elsewhere / "my-run"
+    shutil.copytree(run, copy, ignore=shutil.ignore_patterns("checkpoint", "merged-hf"))
+    (copy / "config.toml").unlink()  # the training config is the trainer's alone
+    rows = (ROOT / "datasets" / "cantos" / "valid.jsonl").read_text().splitlines()[:3]
+    (elsewhere / "rows.jsonl").write_text("\n".join(rows) + "\n")
+    assert not (elsewhere / "datasets").exists() and ROOT not in elsewhere.parents
+    r = subprocess.run([sys.executable, "-m", "extractor", "eval", "--quiet", "--run", "my-run", "--variants",
+                        "merged-gguf", "--data", "rows.jsonl", "--out", "out"], capture_output=True, text=True,
+                       cwd=elsewhere)
+    assert r.returncode == 0, r.stderr[-3000:]
+    rep = json.loads((elsewhere / "out" / "report.json").read_text())
+    assert rep["task"] == "cantos" and rep["metrics"]["rows"]["merged-gguf"]["n"] == 3
+    # Without --data, the task's suite names files that are not here: one line saying so.
+    r = subprocess.run([sys.executable, "-m", "extractor", "eval", "--quiet", "--run", "my-run", "--variants",
+                        "merged-gguf", "--out", "out2"], capture_output=True, text=True, cwd=elsewhere)
+    assert r.returncode == 1 and "file not found; pass --data" in r.stderr and "Traceback" not in r.stderr

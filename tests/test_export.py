@@ -14,12 +14,15 @@ import sys
 import numpy as np
 import pytest
 
-from extractor import data, models
-from extractor.prompts import prompt_text
-from extractor.config import load_config
-from extractor.errors import ExportError
+from extractor.core.files import sha256_file
+from extractor.core import data
+from extractor.runtimes import models
+from extractor.runtimes.prompts import prompt_text
+from extractor.runtimes.run_card import RunCard
+from extractor.core.errors import ExportError
 
 from pathlib import Path
+from helpers import CANTOS
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -29,12 +32,12 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def valid_prompts(exported, embedded):
-    from extractor.prompts import load_tokenizer
+    from extractor.runtimes.prompts import load_tokenizer
 
     run, _ = exported
-    cfg = load_config(run / "config.toml")
+    card = RunCard.load(run)
     tok = load_tokenizer(embedded[0], embedded[2])
-    return tok, [prompt_text(tok, e.input, cfg.prompt_format, cfg.system) for e in data.load([VALID])]
+    return tok, [prompt_text(tok, e.input, card.prompt_format, card.system) for e in data.load([VALID], CANTOS)]
 
 
 def greedy_trace(llm, prompt: str, max_tokens: int = 64, k: int = 8):
@@ -84,14 +87,14 @@ def divergence_gaps(trace_a, trace_b):
 def traces(exported, embedded, valid_prompts, tmp_path_factory):
     """Greedy traces on every valid prompt: base GGUF alone, with adapter.gguf, merged.gguf (the
     exported q8_0) and the same merge written as f16."""
-    from extractor.llama_runtime import open_llama
-    from extractor.lora_gguf import read_adapter
-    from extractor.quantize import write_merged_gguf
+    from extractor.runtimes.llama import open_llama
+    from extractor.train.lora_gguf import read_adapter
+    from extractor.train.quantize import write_merged_gguf
 
     run, out = exported
     _, prompts = valid_prompts
     f16 = tmp_path_factory.mktemp("f16") / "merged-f16.gguf"
-    write_merged_gguf(read_adapter(run / "adapter"), embedded[1], f16, "f16", models.sha256_file(embedded[1]))
+    write_merged_gguf(read_adapter(run / "adapter"), embedded[1], f16, "f16", sha256_file(embedded[1]))
     results = {}
     for name, kw in {"base": {"model": embedded[1]}, "adapter-gguf": {"model": embedded[1], "lora": out / "adapter.gguf"},
                      "merged-gguf": {"model": out / "merged.gguf"}, "merged-f16": {"model": f16}}.items():
@@ -109,7 +112,7 @@ def greedy(traces):
 
 def test_greedy_trace_is_what_create_completion_returns(exported, embedded, valid_prompts, greedy):
     """The token-by-token loop these tests judge by is llama.cpp's own greedy completion."""
-    from extractor.llama_runtime import complete, open_llama
+    from extractor.runtimes.llama import complete, open_llama
 
     _, out = exported
     _, prompts = valid_prompts
@@ -129,7 +132,7 @@ def test_export_writes_every_artefact(exported, embedded):
     assert {"adapter.gguf", "merged.gguf", "Modelfile", "merged-hf/model.safetensors", "merged-hf/tokenizer.json"} <= summary["files"].keys()
     for name, size in summary["files"].items():
         assert (out / name).stat().st_size == size > 0
-    assert summary["base_fingerprint"]["gguf_sha256"] == models.sha256_file(embedded[1])
+    assert summary["base_fingerprint"]["gguf_sha256"] == sha256_file(embedded[1])
     assert set(summary["seconds"]) == {"adapter.gguf", "merged-hf", "merged.gguf"}
     assert not list((out / "merged-hf").glob("*.bin")) and not list((out / "merged-hf").glob("*.pt"))
 
@@ -219,7 +222,7 @@ def test_adapter_gguf_matches_adapter_hf(exported, greedy, valid_prompts):
     from peft import PeftModel
     from transformers import AutoModelForCausalLM
 
-    from extractor.hf_generate import generate
+    from extractor.runtimes.hf_generate import generate
 
     run, _ = exported
     tok, prompts = valid_prompts
@@ -239,11 +242,11 @@ def test_modelfile_uses_the_training_template(exported, valid_prompts):
     assert "FROM ./merged.gguf" in text and 'PARAMETER stop "<|im_end|>"' in text and "PARAMETER temperature 0" in text
     template = text.split('TEMPLATE """')[1].split('"""')[0]
     system = text.split('SYSTEM """')[1].split('"""')[0]
-    cfg = load_config(run / "config.toml")
-    ex = data.load([VALID])[0]
+    card = RunCard.load(run)
+    ex = data.load([VALID], CANTOS)[0]
     rendered = template.replace("{{ .System }}", system).replace("{{ .Prompt }}", ex.input)
     assert rendered == prompts[0] + "{{ .Response }}" + tok.eos_token
-    assert system == cfg.system
+    assert system == card.system == CANTOS.system
 
 
 # ------------------------------------------------------------------ refusals
@@ -263,7 +266,7 @@ def copy_adapter(run, tmp_path, **config_changes):
     ({"peft_type": "IA3"}, "not LoRA"),
 ])
 def test_unconvertible_adapters_are_refused_with_the_reason(exported, tmp_path, change, reason):
-    from extractor.lora_gguf import read_adapter
+    from extractor.train.lora_gguf import read_adapter
 
     with pytest.raises(ExportError, match=reason):
         read_adapter(copy_adapter(exported[0], tmp_path, **change))
@@ -272,7 +275,7 @@ def test_unconvertible_adapters_are_refused_with_the_reason(exported, tmp_path, 
 def test_lm_head_and_embedding_targets_are_refused(exported, tmp_path):
     from safetensors.numpy import load_file, save_file
 
-    from extractor.lora_gguf import read_adapter
+    from extractor.train.lora_gguf import read_adapter
 
     d = copy_adapter(exported[0], tmp_path)
     t = load_file(str(d / "adapter_model.safetensors"))
@@ -289,7 +292,7 @@ def test_rslora_scale_is_peft_scale_and_goes_into_the_gguf_alpha(exported, tmp_p
     from peft import PeftModel
     from transformers import AutoModelForCausalLM
 
-    from extractor.lora_gguf import read_adapter, write_adapter_gguf
+    from extractor.train.lora_gguf import read_adapter, write_adapter_gguf
 
     d = copy_adapter(exported[0], tmp_path, use_rslora=True)
     ad = read_adapter(d)
@@ -305,7 +308,7 @@ def test_adapter_for_another_base_fails_before_llama_cpp(exported, tmp_path, emb
     """Same shapes but another file (fingerprint), and other shapes: both refused by our check."""
     import gguf
 
-    from extractor.llama_runtime import open_llama
+    from extractor.runtimes.llama import open_llama
 
     _, out = exported
     with pytest.raises(ExportError, match="sha256"):
@@ -339,7 +342,7 @@ def test_ggml_quantizer_matches_gguf_py_reference():
     from gguf import GGMLQuantizationType as T
     from gguf import quants
 
-    from extractor.quantize import quantize
+    from extractor.train.quantize import quantize
 
     w = np.random.default_rng(0).standard_normal((64, 576)).astype(np.float32)
     ours = quantize(w, T.Q8_0)
@@ -350,7 +353,7 @@ def test_ggml_quantizer_matches_gguf_py_reference():
 
 
 def test_k_quant_fallbacks_follow_row_length():
-    from extractor.quantize import target_type
+    from extractor.train.quantize import target_type
 
     assert target_type("q4_k_m", "blk.0.attn_q.weight", 576).name == "Q5_0"  # 576 is not a multiple of 256
     assert target_type("q4_k_m", "blk.0.ffn_down.weight", 1536).name == "Q6_K"
@@ -369,7 +372,7 @@ def test_batched_decoding_matches_sequential(exported, embedded, valid_prompts, 
     it): the issue's target is >= 99% identical, measured 180/180 for both variants here. Where a
     batched matmul rounds a near-tie the other way the two may part, and only there. Token counts and
     finish reasons are those of the output."""
-    from extractor.llama_batch import BatchedLlama
+    from extractor.runtimes.llama_batch import BatchedLlama
 
     _, out = exported
     tok, prompts = valid_prompts

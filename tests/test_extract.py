@@ -13,9 +13,9 @@ import pytest
 from click.testing import CliRunner
 
 from extractor.cli import cli
-from extractor.corpus import EXIT_SKIPPED, Shard, merge, meta_path, run_extract
-from extractor.errors import ConfigError
-from extractor.extraction import Extractor
+from extractor.extract.corpus import EXIT_SKIPPED, Shard, merge, meta_path, run_extract
+from extractor.core.errors import ConfigError
+from extractor.extract.extractor import Extractor
 
 CANTOS = ["Canto I", "Canto IX, ll. 15-28", "the last line of Canto XXX", "Canto XLV", "p. 12 of Canto LXXIV",
           "no reference here", "Cantos III and IV", "Inferno V is Dante", "Canto 81, line 3"]
@@ -165,7 +165,7 @@ def test_a_run_is_required_for_trained_variants():
 @pytest.mark.slow
 def test_api_and_cli_with_the_merged_gguf(exported, tmp_path):
     run, _ = exported
-    from extractor.variants import Settings
+    from extractor.runtimes.variant import Settings
 
     # What the 48-step test model answers is not the point (it is often `[]`): the API, the CLI
     # and the splitter must agree with one another and with llama.cpp itself.
@@ -176,14 +176,14 @@ def test_api_and_cli_with_the_merged_gguf(exported, tmp_path):
         results = ex.extract_batch(texts)
         assert all(r.status in ("ok", "no_json", "invalid") for r in results)
         # What the API returns is what llama.cpp generates for the run's prompt, parsed.
-        from extractor.llama_runtime import complete, open_llama
+        from extractor.runtimes.llama import complete, open_llama
 
         llm = open_llama(run / "export" / "merged.gguf", n_ctx=256)
         assert [r.raw for r in results] == [complete(llm, ex.variant.prompt(t), 64).text for t in texts]
         llm.close()
         for text, r in zip(texts, results):
             if r.status == "ok":
-                assert ex.extract(text) == r.references
+                assert ex.extract(text) == ex.task.collect([r.answer])
         long_sentence = "Canto IX " + "and so on " * 150 + "."
         assert not ex.fits(long_sentence) and ex.fits(texts[0])
         with pytest.raises(Exception, match="does not fit"):
@@ -200,7 +200,7 @@ def test_api_and_cli_with_the_merged_gguf(exported, tmp_path):
     assert r.exit_code == EXIT_SKIPPED
     for rec, res in zip(recs, results):
         assert rec["status"] == res.status
-        assert rec["references"] == [x.to_json() for x in res.references]
+        assert rec["references"] == (res.answer["references"] if res.status == "ok" else None)
     middle = [rec for rec in recs if rec["line"] == 7]
     assert len(middle) > 1 and " ".join(rec["text"] for rec in middle) == para
     assert recs[-1]["status"].startswith("skipped: sentence of") and "does not fit" in recs[-1]["status"]

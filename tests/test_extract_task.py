@@ -1,7 +1,7 @@
 """`extractor extract` for a task other than Cantos, through a scripted variant (no model): records
 carry the task's `answer`, --resume reads them back, the task is recorded and checked, a --task
-that contradicts the run is refused, --resolve-lines is Cantos-only; and the Cantos API is
-unchanged. The real model runs in tests/test_citations_e2e.py."""
+that contradicts the run is refused, --resolve-lines needs a task that resolves lines; and the
+Cantos API gives references. The real model runs in tests/test_citations_e2e.py."""
 
 import json
 from pathlib import Path
@@ -9,16 +9,16 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from extractor import extraction
+from extractor.extract import extractor as extraction
 from extractor.cli import cli
-from extractor.config import TrainConfig
-from extractor.corpus import meta_path, run_extract
-from extractor.errors import ConfigError, ExtractionError
-from extractor.extraction import Extractor
-from extractor.generation import Generation
+from extractor.extract.corpus import meta_path, run_extract
+from extractor.core.errors import ConfigError, ExtractionError
+from extractor.extract.extractor import Extractor
+from extractor.core.generation import Generation
 from extractor.tasks.cantos.schema import Reference
-from extractor.task import get_task
-from extractor.variants import Settings
+from extractor.tasks.registry import get_task
+from extractor.runtimes.run_card import RunCard
+from extractor.runtimes.variant import BaseVariant, Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = {"$schema": "https://json-schema.org/draft/2020-12/schema", "type": "object",
@@ -35,18 +35,16 @@ ANSWERS = [{"number": "7", "total": 12.5}, {"number": "X9", "total": 9.99}, None
 TEXTS = list(SCRIPT)
 
 
-class Scripted:
+class Scripted(BaseVariant):
     """A variant answering from SCRIPT; counts the passages it ran on."""
 
     def __init__(self, name="base-gguf"):
         self.name, self.seen = name, []
 
-    def generate(self, inputs):
+    def execute(self, inputs):
         self.seen.extend(inputs)
-        return [Generation(SCRIPT[t], "stop", 10, 8, 0.01) for t in inputs]
-
-    def close(self):
-        pass
+        for i, t in enumerate(inputs):
+            yield i, Generation(SCRIPT[t], "stop", 10, 8, 0.01)
 
 
 @pytest.fixture
@@ -64,7 +62,7 @@ def scripted(monkeypatch):
     variant = Scripted()
     variant.tasks = []
 
-    def fake_build(name, runs, settings, base_model, task=None):
+    def fake_build(name, sources, settings, task):
         variant.tasks.append(task)
         variant.name = str(name)
         return variant
@@ -139,33 +137,30 @@ def test_a_task_without_rules_cannot_extract_with_the_rules(tmp_path):
 
 def test_the_api_gives_one_answer_per_passage_for_other_tasks(task_dir):
     task = get_task(str(task_dir))
-    ex = Extractor(Scripted(), Settings(), task=task)
-    assert not ex.draws_references
+    ex = Extractor(Scripted(), Settings(), task)
+    assert not ex.task.resolves
     assert ex.extract(TEXTS[0]) == [ANSWERS[0]]
     results = ex.extract_batch(TEXTS)
-    assert [r.answer for r in results] == ANSWERS and all(r.references == [] for r in results)
+    assert [r.answer for r in results] == ANSWERS
     with pytest.raises(ExtractionError, match="invalid"):
         ex.extract(TEXTS[2])
     with pytest.raises(ConfigError, match="--resolve-lines"):
         run_extract(ex, ["-"], None, resolve=True, progress=False)
 
 
-def test_the_cantos_api_is_unchanged():
+def test_the_cantos_api_gives_references():
     with Extractor.load(variant="rules") as ex:
-        assert ex.task.name == "cantos" and ex.draws_references
+        assert ex.task.name == "cantos" and ex.task.resolves
         assert ex.extract("See Canto IX, ll. 15-16, and Canto XLV.") == [Reference(9, (15, 16)), Reference(45, ())]
         [r] = ex.extract_batch(["Canto XLV"])
-        assert r.references == [Reference(45, ())] and r.answer == {"references": [{"canto": 45, "lines": []}]}
+        assert r.answer == {"references": [{"canto": 45, "lines": []}]}
 
 
 def fake_run(root: Path, task: str) -> Path:
-    """A directory RunArtefacts.load accepts (config, run.json, an adapter file), trained for ``task``."""
+    """A directory RunArtefacts.load accepts (a card and an adapter file), trained for ``task``."""
     run = root / f"run-{task}"
     (run / "adapter").mkdir(parents=True)
-    data = ROOT / "datasets" / task
-    cfg = TrainConfig(name=run.name, task=task, train=str(data / "train.jsonl"), valid=str(data / "valid.jsonl"))
-    (run / "config.toml").write_text(cfg.to_toml())
-    (run / "run.json").write_text(json.dumps({"status": "finished"}))
+    RunCard("smollm2-135m", task, task, "chat", "Extract.").write(run)
     (run / "adapter" / "adapter_model.safetensors").write_bytes(b"")
     return run
 
@@ -173,7 +168,7 @@ def fake_run(root: Path, task: str) -> Path:
 def test_the_task_is_the_runs_own_and_a_contradicting_task_is_refused(tmp_path, scripted):
     run = fake_run(tmp_path, "citations")
     with Extractor.load(run, "merged-gguf") as ex:
-        assert ex.task.name == "citations" and not ex.draws_references
+        assert ex.task.name == "citations" and not ex.task.resolves
     with Extractor.load(run, "merged-gguf", task="citations") as ex:
         assert ex.task.name == "citations"
     assert [t.name for t in scripted.tasks] == ["citations", "citations"]

@@ -1,4 +1,4 @@
-"""extractor.fields: generic field metrics on any JSON answer (pure functions, no model)."""
+"""extractor.core.fields: generic field metrics on any JSON answer (pure functions, no model)."""
 
 import json
 import math
@@ -6,8 +6,8 @@ import random
 
 import pytest
 
-from extractor import fields
-from extractor.fields import METRICS, Counts, FieldOptions, aggregate, canonical_json, compare, leaves, score
+from extractor.core import fields
+from extractor.core.fields import METRICS, Counts, FieldOptions, aggregate, canonical_json, compare, leaves, score
 
 CANTOS = {"references": [{"canto": 9, "lines": [15, 16]}, {"canto": 45, "lines": []}]}
 

@@ -7,8 +7,9 @@ import json
 
 import pytest
 
-from extractor import grammar_gaps, report
-from extractor.task import get_task
+from extractor.evaluation import grammar_gaps, report, report_text
+from helpers import CANTOS
+from extractor.tasks.registry import get_task
 
 llama_grammar = pytest.importorskip("llama_cpp.llama_grammar")
 
@@ -127,11 +128,11 @@ def test_report_lists_the_gaps_only_with_a_grammar_row(tmp_path):
     scripted_cantos.write(out)  # its variants include merged-gguf+grammar
     rep = report.write_reports(out)
     assert [i["keyword"] for i in rep["grammar_unenforced"]] == ["minimum", "maximum", "not"]
-    line = report.grammar_line(rep)
+    line = report_text.grammar_line(rep)
     assert line in (out / "report.md").read_text()
     assert 'id="grammar"' in (out / "report.html").read_text()
     rep.pop("grammar_unenforced")
-    assert report.grammar_line(rep) is None and "+grammar rows" not in report.render_md(rep)
+    assert report_text.grammar_line(rep) is None and "+grammar rows" not in report_text.render_md(rep, CANTOS)
 
 
 def test_all_of_members_and_tuples():

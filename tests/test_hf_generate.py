@@ -35,7 +35,7 @@ def model_and_prompts(embedded):
 
 
 def test_continuous_batching_matches_one_prompt_at_a_time(model_and_prompts):
-    from extractor.hf_generate import generate
+    from extractor.runtimes.hf_generate import generate
 
     model, tok, prompts = model_and_prompts
     alone = [generate(model, tok, [p], max_new_tokens=40, batch_size=1)[0] for p in prompts]
@@ -65,7 +65,7 @@ class ShortContext:
 def test_a_failing_prompt_is_an_error_on_that_prompt_alone(model_and_prompts):
     """A prompt pass that fails is retried one prompt at a time: the long prompt gets the error,
     the prompts admitted with it get their own outputs."""
-    from extractor.hf_generate import generate
+    from extractor.runtimes.hf_generate import generate
 
     model, tok, prompts = model_and_prompts
     short = [prompts[2], prompts[4], prompts[8]]

@@ -1,9 +1,9 @@
 """Evaluation and extraction with llama.cpp never import the training stack (torch, transformers,
 peft, accelerate), and the prompts they render without transformers are the tokenizer's.
 
-The run these tests evaluate is a stand-in: the default config, a placeholder adapter, and the
-embedded base GGUF as its ``export/merged.gguf``. Every step a real run's llama.cpp variants go
-through (run.json, config.toml, the base model's chat format, the prompt, llama.cpp) is real;
+The run these tests evaluate is a stand-in: a card for the default task, a placeholder adapter, and
+the embedded base GGUF as its ``export/merged.gguf``. Every step a real run's llama.cpp variants go
+through (card.json, the base model's chat format, the prompt, llama.cpp) is real;
 only the weights are the base model's, which does not matter for what is imported.
 """
 
@@ -15,10 +15,12 @@ from pathlib import Path
 
 import pytest
 
-from extractor import models
-from extractor.config import load_config
-from extractor.prompts import SYSTEM, ChatFormat, chat_format, chat_prompt, load_tokenizer, prompt_text, read_chat_format
-from extractor.variants import BASE_SYSTEM
+from extractor.runtimes import models
+from extractor.runtimes.prompts import ChatFormat, chat_format, chat_prompt, load_tokenizer, prompt_text, read_chat_format
+from extractor.runtimes.run_card import RunCard
+from extractor.tasks.cantos import ANSWER_FORMAT as SYSTEM
+from extractor.tasks.cantos import BASE_SYSTEM
+from helpers import CANTOS
 
 ROOT = Path(__file__).resolve().parents[1]
 HEAVY = ("torch", "transformers", "peft", "accelerate", "bitsandbytes", "trl")
@@ -29,13 +31,9 @@ TEXTS = ["Sigismundo's epopte is presented in IX:ll.15-28", "Canto XLV and Ã¼ â€
 def stand_in_run(tmp_path_factory, embedded):
     spec, gguf, _ = embedded
     run = tmp_path_factory.mktemp("imports") / "run"
-    data = ROOT / "datasets" / "cantos"
-    cfg = load_config(ROOT / "configs" / "cantos-smollm2.toml",
-                      [f"train={json.dumps(str(data / 'train.jsonl'))}", f"valid={json.dumps(str(data / 'valid.jsonl'))}"])
     (run / "adapter").mkdir(parents=True)
     (run / "export").mkdir()
-    (run / "config.toml").write_text(cfg.to_toml())
-    (run / "run.json").write_text(json.dumps({"name": "stand-in", "status": "finished"}))
+    RunCard("smollm2-135m", "cantos", "cantos", "chat", CANTOS.system).write(run)
     (run / "adapter" / "adapter_model.safetensors").write_bytes(b"placeholder")
     (run / "export" / "merged.gguf").symlink_to(gguf)
     return run
@@ -69,11 +67,14 @@ def heavy_of(result: subprocess.CompletedProcess) -> list[str]:
 def test_building_every_llama_variant_and_its_prompts_imports_no_training_stack(stand_in_run):
     code = f"""
 import json, sys
-import extractor.cli, extractor.corpus, extractor.evaluate, extractor.extraction, extractor.report
-from extractor.variants import RunArtefacts, Settings, build, parse_name
+import extractor.cli, extractor.extract.corpus, extractor.evaluation.evaluate, extractor.extract.extractor, extractor.evaluation.report
+from extractor.runtimes.run_card import RunArtefacts
+from extractor.runtimes.variant import Settings, parse_name
+from extractor.runtimes.variants import Sources, build
+from extractor.tasks.registry import get_task
 runs = {{None: RunArtefacts.load(sys.argv[1])}}
 for name in ("rules", "base-gguf", "base-gguf+grammar", "merged-gguf", "merged-gguf+grammar"):
-    v = build(parse_name(name), runs, Settings(), "smollm2-135m")
+    v = build(parse_name(name), Sources(runs), Settings(), get_task(None))
     if hasattr(v, "prompt"):
         assert v.prompt("Canto IX").endswith("<|im_start|>assistant\\n"), name
 print(json.dumps([m for m in {HEAVY!r} if m in sys.modules]))
@@ -121,13 +122,15 @@ def test_the_chat_format_read_from_files_is_the_tokenizers(embedded, tokenizer):
 
 
 def test_trained_variants_prompt_as_training_did_and_base_gguf_as_before(stand_in_run, embedded, tokenizer):
-    from extractor.variants import RunArtefacts, Settings, build, parse_name
+    from extractor.runtimes.run_card import RunArtefacts
+    from extractor.runtimes.variant import Settings, parse_name
+    from extractor.runtimes.variants import Sources, build
 
     run = RunArtefacts.load(stand_in_run)
-    merged = build(parse_name("merged-gguf"), {None: run}, Settings(), "smollm2-135m")
-    base = build(parse_name("base-gguf"), {None: run}, Settings(), "smollm2-135m")
+    merged = build(parse_name("merged-gguf"), Sources({None: run}), Settings(), CANTOS)
+    base = build(parse_name("base-gguf"), Sources({None: run}), Settings(), CANTOS)
     for text in TEXTS:
-        assert merged.prompt(text) == prompt_text(tokenizer, text, run.cfg.prompt_format, run.cfg.system)
+        assert merged.prompt(text) == prompt_text(tokenizer, text, run.card.prompt_format, run.card.system)
         # What base-gguf rendered before it went through prompt_text (no special tokens passed).
         assert base.prompt(text) == chat_prompt(tokenizer.chat_template, text, system=BASE_SYSTEM)
 
@@ -173,7 +176,7 @@ def test_a_preset_template_overrides_the_checkpoints_as_load_tokenizer_does(embe
 
 
 def test_a_checkpoint_without_a_template_fails_with_a_fix(tmp_path):
-    from extractor.errors import ConfigError
+    from extractor.core.errors import ConfigError
 
     (tmp_path / "tokenizer_config.json").write_text("{}")
     fmt = read_chat_format(tmp_path)

@@ -1,4 +1,4 @@
-"""extractor.journal: whole lines, torn tails recovered, bad lines named, kill -9 mid-stream."""
+"""extractor.core.journal: whole lines, torn tails recovered, bad lines named, kill -9 mid-stream."""
 
 import json
 import os
@@ -9,8 +9,8 @@ import time
 
 import pytest
 
-from extractor import journal
-from extractor.errors import ConfigError
+from extractor.core import journal
+from extractor.core.errors import ConfigError
 
 
 def lines(path):
@@ -138,7 +138,7 @@ def test_a_closed_journal_refuses_to_write_and_non_dicts_are_refused(tmp_path):
 
 WRITER = """
 import sys
-from extractor.journal import Journal
+from extractor.core.journal import Journal
 with Journal(sys.argv[1], sync_every_record=False) as j:
     i = 0
     while True:
@@ -171,7 +171,7 @@ def test_atomic_write_gives_ordinary_permissions(tmp_path):
     import os
     import stat
 
-    from extractor.runs import atomic_write
+    from extractor.core.files import atomic_write
 
     old = os.umask(0o022)
     try:

@@ -8,7 +8,7 @@ check that the stopped output is the start of the output the same model gives wi
 
 import pytest
 
-from extractor.generation import LoopGuard, ran_on
+from extractor.core.generation import LoopGuard, ran_on
 
 
 def first_fire(tokens) -> int | None:
@@ -80,7 +80,7 @@ def check_stopped_early(free, guarded, budget):
 
 
 def test_llama_cpp_stops_a_loop(embedded, repeat_prompt):
-    from extractor.llama_batch import BatchedLlama
+    from extractor.runtimes.llama_batch import BatchedLlama
 
     _, prompts = repeat_prompt
     llm = BatchedLlama(embedded[1], slots=2, threads=2)
@@ -97,7 +97,7 @@ def test_transformers_stops_a_loop(embedded, repeat_prompt):
     import torch
     from transformers import AutoModelForCausalLM
 
-    from extractor.hf_generate import generate
+    from extractor.runtimes.hf_generate import generate
 
     tok, prompts = repeat_prompt
     model = AutoModelForCausalLM.from_pretrained(embedded[2], dtype=torch.float32).eval()

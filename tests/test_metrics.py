@@ -2,14 +2,16 @@
 
 import pytest
 
-from extractor.tasks.cantos.metrics import METRIC_KEYS, Sample, aggregate
+from extractor.core.task import Sample
+from extractor.tasks.cantos.metrics import METRIC_KEYS, aggregate, is_exact_answer
 from extractor.tasks.cantos.schema import Reference, parse
 
 R = Reference
 
 
 def s(gold, raw, finish="stop", seconds=1.0, tokens=10):
-    return Sample(tuple(gold), parse(raw), finish, seconds, tokens)
+    parsed = parse(raw)
+    return Sample(tuple(gold), parsed, finish, seconds, tokens, exact=is_exact_answer(tuple(gold), parsed))
 
 
 def test_every_key_is_reported_and_rates_are_fractions():

@@ -4,8 +4,9 @@ import json
 
 import pytest
 
-from extractor import models
-from extractor.errors import ModelNotFoundError
+from extractor.core.files import sha256_file
+from extractor.runtimes import models
+from extractor.core.errors import ModelNotFoundError
 
 
 def test_embedded_gguf_resolves_from_the_installed_package():
@@ -25,7 +26,7 @@ def test_prepared_checkpoint_is_plain_safetensors(embedded):
     assert not list(d.glob("*.bin")) and not list(d.glob("*.pt"))
     config = json.loads((d / "config.json").read_text())
     assert "quantization_config" not in config  # the weights are plain fp32, not GGUF
-    assert json.loads((d / "source.json").read_text())["gguf_sha256"] == models.sha256_file(gguf)
+    assert json.loads((d / "source.json").read_text())["gguf_sha256"] == sha256_file(gguf)
 
 
 def test_second_preparation_reuses_the_cache(embedded, monkeypatch):

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from extractor.passages import MAX_PARAGRAPH_CHARS, Reader, paragraphs, sentence_spans, split_paragraph, split_text
+from extractor.extract.passages import MAX_PARAGRAPH_CHARS, Reader, paragraphs, sentence_spans, split_paragraph, split_text
 
 
 def fits_chars(n):
@@ -156,7 +156,7 @@ def test_stdin_is_read_as_text_or_jsonl(monkeypatch):
 
 
 def test_a_binary_sniff_boundary_inside_a_line_keeps_the_line_whole(tmp_path):
-    from extractor.passages import BINARY_SNIFF
+    from extractor.extract.passages import BINARY_SNIFF
 
     first = "a" * (BINARY_SNIFF - 3) + " Canto XIV spans the sniff boundary."
     (tmp_path / "long.txt").write_text(first + "\n\nnext")

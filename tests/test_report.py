@@ -10,11 +10,16 @@ from pathlib import Path
 
 import pytest
 
-from extractor import evaluate, report
-from extractor.evaluate import Suite, Threshold, load_suite, run_eval
-from extractor.errors import ConfigError
-from extractor.generation import Generation
-from extractor.testing import assert_thresholds, load_report
+from extractor.evaluation import evaluate, report
+from extractor.evaluation.suite import Suite, Threshold, load_suite
+from extractor.evaluation.evaluate import run_eval
+from extractor.runtimes.variants import Sources
+from extractor.core.errors import ConfigError
+from extractor.core.generation import Generation
+from extractor.evaluation.report_text import timing_line
+from extractor.evaluation.testing import assert_thresholds, load_report
+from extractor.runtimes.variant import BaseVariant
+from helpers import CANTOS
 
 ROOT = Path(__file__).resolve().parents[1]
 ROWS = [
@@ -30,7 +35,7 @@ SCRIPT = {
 }
 
 
-class Scripted:
+class Scripted(BaseVariant):
     """Answers from SCRIPT; 'BOOM' fails the way a context overflow does; counts every call."""
 
     calls: list[str] = []
@@ -38,33 +43,29 @@ class Scripted:
     def __init__(self, name):
         self.name = name
 
-    def generate(self, inputs):
-        out = []
-        for text in inputs:
+    def execute(self, inputs):
+        for i, text in enumerate(inputs):
             Scripted.calls.append(text)
             if text == "BOOM":
-                out.append(Generation("", "error", seconds=0.1, error="ValueError: Requested tokens exceed context window"))
+                yield i, Generation("", "error", seconds=0.1, error="ValueError: Requested tokens exceed context window")
             else:
-                out.append(Generation(SCRIPT[text], "stop", 20, 8, 0.5))
-        return out
-
-    def close(self):
-        pass
+                yield i, Generation(SCRIPT[text], "stop", 20, 8, 0.5)
 
 
 @pytest.fixture
 def suite(tmp_path, monkeypatch):
     f = tmp_path / "rows.jsonl"
     f.write_text("".join(json.dumps(r) + "\n" for r in ROWS))
-    monkeypatch.setattr(evaluate, "build", lambda name, runs, settings, base: Scripted(str(name)))
+    monkeypatch.setattr(evaluate, "build", lambda name, sources, settings, task: Scripted(str(name)))
     Scripted.calls = []
-    s = Suite("t", {"rows": f}, ["merged-gguf"], thresholds=[Threshold("rows", ["merged-gguf"], {"exact_match": 0.5, "runaway": 0.0})])
+    s = Suite("t", CANTOS, {"rows": f}, ["merged-gguf"],
+              thresholds=[Threshold("rows", ["merged-gguf"], {"exact_match": 0.5, "runaway": 0.0})])
     s.settings.batch_size = 2
     return s
 
 
 def test_samples_record_everything_and_a_failed_sample_does_not_stop_the_run(suite, tmp_path):
-    run_eval(suite, {}, tmp_path / "out", progress=False)
+    run_eval(suite, Sources(), tmp_path / "out", progress=False)
     recs = evaluate.read_samples(tmp_path / "out" / "samples.jsonl")
     assert [r["id"] for r in recs] == ["a", "b", "c", "d"]
     boom = recs[3]
@@ -75,21 +76,21 @@ def test_samples_record_everything_and_a_failed_sample_does_not_stop_the_run(sui
 
 def test_resume_after_a_torn_write_neither_repeats_nor_loses(suite, tmp_path):
     out = tmp_path / "out"
-    run_eval(suite, {}, out, progress=False)
+    run_eval(suite, Sources(), out, progress=False)
     path = out / "samples.jsonl"
     lines = path.read_text().splitlines(keepends=True)
     path.write_text("".join(lines[:2]) + lines[2][:25])  # killed in the middle of the third record
     with pytest.raises(ConfigError, match="--resume"):
-        run_eval(suite, {}, out, progress=False)
+        run_eval(suite, Sources(), out, progress=False)
     Scripted.calls = []
-    run_eval(suite, {}, out, resume=True, progress=False)
+    run_eval(suite, Sources(), out, resume=True, progress=False)
     assert Scripted.calls == ["The last canto of Thrones", "BOOM"]  # only what was missing
     assert [r["id"] for r in evaluate.read_samples(path)] == ["a", "b", "c", "d"]
 
 
 def test_rescore_needs_no_model_and_reproduces_the_report(suite, tmp_path):
     out = tmp_path / "out"
-    run_eval(suite, {}, out, progress=False)
+    run_eval(suite, Sources(), out, progress=False)
     first = report.write_reports(out)
     Scripted.calls = []
     second = report.write_reports(out)
@@ -103,7 +104,7 @@ def test_rescore_needs_no_model_and_reproduces_the_report(suite, tmp_path):
 
 def test_report_files_and_html_sample_view(suite, tmp_path):
     out = tmp_path / "out"
-    run_eval(suite, {}, out, progress=False)
+    run_eval(suite, Sources(), out, progress=False)
     report.write_reports(out)
     md = (out / "report.md").read_text()
     assert "| merged-gguf |" in md and "exact_match" in md
@@ -119,12 +120,13 @@ def test_report_files_and_html_sample_view(suite, tmp_path):
     raw = data["strings"][b[3]]
     assert raw[b[4]:].lstrip().startswith("### Question") and raw[:b[4]].strip() == '{"references": []}'
     c = data["rows"][2][5][0]
-    assert c[2] == [[96, []]] and data["rows"][2][4] == [[109, []]]  # prediction against gold
+    assert c[2] == [["Canto 96", [], 2], ["Canto 109", [], 1]]  # prediction against gold: extra, missing
+    assert data["rows"][2][4] == [["Canto 109", [], 0]] and data["marks"][1:3] == ["missing", "extra"]
 
 
 def test_testing_helpers_gate_on_thresholds(suite, tmp_path):
     out = tmp_path / "out"
-    run_eval(suite, {}, out, progress=False)
+    run_eval(suite, Sources(), out, progress=False)
     report.write_reports(out)
     r = load_report(out)
     assert_thresholds(r, "merged-gguf", data="rows", exact_match=0.5, runaway=0.0)
@@ -135,7 +137,7 @@ def test_testing_helpers_gate_on_thresholds(suite, tmp_path):
 
 
 @pytest.mark.parametrize("text,needle", [
-    ('[data]\ntest = "nope.jsonl"\nvariants = []\n', "data.test = 'nope.jsonl': file not found"),
+    ('variants = []\n[data]\ntest = "nope.jsonl"\n', "nope.jsonl': file not found"),
     ('variants = ["merged"]\n[data]\nt = "datasets/cantos/test.jsonl"\n', "unknown variant 'merged'"),
     ('variants = []\n[data]\nt = "datasets/cantos/test.jsonl"\n[generation]\ntemp = 1\n', "generation.temp is unknown"),
     ('variants = []\n[data]\nt = "datasets/cantos/test.jsonl"\n[[thresholds]]\ndata = "t"\nvariants = ["rules"]\nexact = 1\n',
@@ -149,12 +151,14 @@ def test_bad_suite_files_name_the_key(tmp_path, text, needle):
     (tmp_path / "datasets" / "cantos").mkdir(parents=True)
     (tmp_path / "datasets" / "cantos" / "test.jsonl").write_text((ROOT / "datasets/cantos/test.jsonl").read_text())
     with pytest.raises(ConfigError) as e:
-        load_suite(f)
+        load_suite(f).check_files()
     assert needle in str(e.value) and str(f) in str(e.value)
 
 
 def test_the_default_suite_loads():
-    s = load_suite(ROOT / "evals" / "cantos.toml")
+    from extractor.evaluation.suite import default_suite
+
+    s = default_suite(CANTOS)
     assert set(s.data) == {"valid", "test"} and "merged-gguf+grammar" in s.variants and "rules" in s.variants
     assert s.thresholds[0].bounds == {"schema_valid": 0.95, "clean_stop": 0.95, "exact_match": 0.62}
 
@@ -178,5 +182,5 @@ def test_timing_breakdown_reads_install_train_export_and_eval(tmp_path, monkeypa
     t = report.timing({"runs": {"default": str(run)}, "wall_seconds": {"merged-gguf": 60.0, "rules": 0.5}})
     assert t["install"] == {"venv": 300} and t["train"] == {"default": 450.5} and t["export"] == {"default": 12.0}
     assert t["total_seconds"] == 823.0
-    line = report.timing_line({"timing": t})
+    line = timing_line({"timing": t})
     assert line.startswith("Time: 13.7 min in all (install venv 300 s, train default 450 s, export default 12 s, merged-gguf 60 s")

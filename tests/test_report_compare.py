@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from extractor.report_compare import CompareError, compare, describe, holm, load_samples, paired_bootstrap
+from extractor.evaluation.compare import CompareError, compare, describe, holm, load_samples, paired_bootstrap
+from helpers import CANTOS
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -55,8 +56,8 @@ def test_a_significant_drop_is_a_regression_and_a_small_one_is_not():
     b = ([rec("merged-gguf", i, i < 50) for i in range(n)]   # 30 rows lost: significant
          + [rec("adapter-hf", i, i < 70) for i in range(n)])  # 3 rows lost: noise
     key = lambda r: (r["data"], r["variant"], r["id"])  # noqa: E731
-    from extractor.report import to_sample
-    result = compare({key(r): to_sample(r) for r in a}, {key(r): to_sample(r) for r in b})
+    from helpers import CANTOS, to_sample
+    result = compare({key(r): to_sample(r) for r in a}, {key(r): to_sample(r) for r in b}, CANTOS)
     rows = {(r["variant"], r["metric"]): r for r in result.rows}
     reg = rows[("merged-gguf", "exact_match")]
     assert reg["verdict"] == "regression" and reg["p_holm"] < 0.001 and reg["n"] == 100
@@ -87,7 +88,7 @@ def test_rows_are_paired_by_data_variant_and_id(tmp_path):
     a = [rec("merged-gguf", i, i % 2 == 0) for i in range(50)] + [rec("rules", i, True) for i in range(5)]
     b = list(reversed([rec("merged-gguf", i, i % 2 == 0) for i in range(50)]))  # same rows, other order
     b += [rec("merged-gguf", 99, False), rec("merged-gguf", 3, True, data="valid")]
-    result = compare(load_samples(write(tmp_path / "a", a)), load_samples(write(tmp_path / "b", b)))
+    result = compare(load_samples(write(tmp_path / "a", a)), load_samples(write(tmp_path / "b", b)), CANTOS)
     assert {r["verdict"] for r in result.rows} == {"unchanged"} and {r["n"] for r in result.rows} == {50}
     assert "only in A: rules on test" in result.unpaired
     assert "only in B: merged-gguf on valid" in result.unpaired

@@ -7,8 +7,14 @@ import re
 
 import pytest
 
-from extractor import charts, report, report_html, report_samples
-from extractor.report_samples import cells_differ, ending, payload
+from extractor.evaluation import charts, report, report_html, report_samples
+from extractor.evaluation.report_samples import cells_differ, ending
+from extractor.evaluation.report_text import print_table
+from helpers import CANTOS
+
+
+def payload(records, variants, task=CANTOS):
+    return report_samples.payload(records, variants, task)
 
 GOLD = [{"canto": 9, "lines": [1, 2]}]
 RIGHT = json.dumps({"references": GOLD})
@@ -31,7 +37,7 @@ def rec(variant, i, raw, finish="stop", data="test", error=None, seconds=0.5):
     ("", "error", "ValueError: context", "error"),
 ])
 def test_every_record_has_one_ending(raw, finish, error, expected):
-    assert ending({"raw": raw, "finish_reason": finish, "error": error}) == expected
+    assert ending({"raw": raw, "finish_reason": finish, "error": error}, CANTOS.parse_answer(raw)) == expected
 
 
 def test_endings_chart_stacks_the_shares_of_each_variant():
@@ -64,7 +70,7 @@ def test_payload_keeps_raw_text_only_where_needed_and_marks_the_invented_part():
     a1, b1 = rows["r1"][5]
     assert a1[3] == b1[3] and len(data["strings"]) == 4  # identical outputs stored once; an error keeps its message
     assert data["strings"][a1[3]][a1[4]:] == "\n### Question: and?"
-    assert rows["r2"][5][1][2] == [[9, [1, 2, 3]]]  # canonical prediction
+    assert rows["r2"][5][1][2] == [["Canto 9: ll.", [["1–2", 0], ["3", 2]], 0]]  # canonical prediction, 3 extra
     assert len(data["strings"][rows["r3"][5][0][3]]) < 700 and rows["r3"][5][0][4] == -1
     assert [data["outcomes"][c[0]][0] for c in rows["r3"][5]] == ["invalid", "error"]
     assert not cells_differ(*rows["r0"][5]) and not cells_differ(*rows["r1"][5])
@@ -93,7 +99,7 @@ def test_terminal_prints_the_verdict_first_with_intervals(scored):
 
     rep, _ = scored
     buf = io.StringIO()
-    report.print_table(rep, Console(file=buf, width=200, force_terminal=False))
+    print_table(rep, CANTOS, Console(file=buf, width=200, force_terminal=False))
     text = buf.getvalue()
     assert text.startswith("test: nothing to ship. no artefact passes the gates: merged-gguf: clean_stop 0.900 < 0.95")
     assert "exact [95% CI]" in text and "1.000 [0.93, 1.00]" in text
@@ -101,7 +107,7 @@ def test_terminal_prints_the_verdict_first_with_intervals(scored):
 
 def test_the_html_table_fits_and_marks_the_gated_variant(scored):
     rep, records = scored
-    page = report_html.render_html(rep, records)
+    page = report_html.render_html(rep, records, CANTOS)
     assert page.index('id="verdict"') < page.index('class="comparison"') < page.index('class="chart endings"')
     assert '<tr class="gated" title="fails the gates: clean_stop 0.900 &lt; 0.95">' in page
     assert "<small>0.93–1.00</small>" in page and "max-width:1300px" in page
@@ -134,7 +140,7 @@ INVOICES = [  # (id, gold, variant a's output, variant b's output)
 @pytest.fixture
 def invoice_report(tmp_path):
     """A scored report of a file-defined task written from sample records alone (no model, no eval)."""
-    from extractor.sample_record import SampleRecord, Writer
+    from extractor.core.sample_record import SampleRecord, Writer
 
     task_dir = tmp_path / "invoices"
     task_dir.mkdir()
@@ -159,12 +165,18 @@ def test_the_per_sample_view_of_a_file_task_marks_each_field_path(invoice_report
     assert rep["task"] == "invoices" and 'id="sample-table"' in page and "samples.jsonl.</p></section>" not in page
     assert "<" not in blob  # every value is escaped in the embedded JSON; the script escapes what it draws
     data = json.loads(blob)
-    assert data["kind"] == "fields" and data["variants"] == ["a", "b"]
+    assert data["variants"] == ["a", "b"]
     marks, outcomes, endings = data["marks"], [o[0] for o in data["outcomes"]], [e[0] for e in data["endings"]]
     rows = {r[1]: r for r in data["rows"]}
+
+    def changed(shown):
+        """The rows that are not the gold's: [label, piece texts, mark]."""
+        return [[label, [t for t, _ in pieces], marks[m]] for label, pieces, m in shown if m != 0]
+
     # gold: one line per field path, the values of its leaves
-    assert rows["i1"][4] == [["number", ["7"]], ["total", [12.5]], ["items[].sku", ["AB-1", "CD-2"]], ["items[].qty", [1, 2]]]
-    assert rows["i3"][4] == [["number", ["<12>"]], ["total", [20]]]  # an empty array has no leaves
+    assert [[label, [t for t, _ in pieces]] for label, pieces, _ in rows["i1"][4]] == [
+        ["number", ['"7"']], ["total", ["12.5"]], ["items[].sku", ['"AB-1", "CD-2"']], ["items[].qty", ["1, 2"]]]
+    assert [r[0] for r in rows["i3"][4]] == ["number", "total"]  # an empty array has no leaves
 
     def cell(i, v):
         c = rows[i][5]["ab".index(v)]
@@ -172,20 +184,19 @@ def test_the_per_sample_view_of_a_file_task_marks_each_field_path(invoice_report
 
     # a: exact up to case and item order; b: a wrong quantity, then an invented turn (highlighted)
     assert cell("i1", "a")[:3] == ("exact", "clean", "exact")
-    o, e, entries, c = cell("i1", "b")
-    assert (o, e) == ("wrong", "chained_turn") and [[p, v, marks[m]] for p, v, m in entries] == [["items[].qty", [1, 3], "different"]]
+    o, e, shown, c = cell("i1", "b")
+    assert (o, e) == ("wrong", "chained_turn") and changed(shown) == [["items[].qty", ["1, 3", "gold: 1, 2"], "different"]]
     assert data["strings"][c[3]][c[4]:] == "\n### Question: next?"
     # a: the total matches within abs_tol but is not exact (near); b: the items are missing
-    assert [[p, v, marks[m]] for p, v, m in cell("i2", "a")[2]] == [["total", [9.991], "near"]]
-    assert [[p, v, marks[m]] for p, v, m in cell("i2", "b")[2]] == [["items[].sku", [], "missing"], ["items[].qty", [], "missing"]]
+    assert changed(cell("i2", "a")[2]) == [["total", ["9.991", "gold: 9.99"], "near"]]
+    assert changed(cell("i2", "b")[2]) == [["items[].sku", ['"EF-3"'], "missing"], ["items[].qty", ["3"], "missing"]]
     # a: no valid answer (the total is a string); b: an item gold does not have (extra), markup kept as text
     assert cell("i3", "a")[:3] == ("invalid", "invalid", None)
-    assert [[p, v, marks[m]] for p, v, m in cell("i3", "b")[2]] == [["items[].sku", ["</script><b>&"], "extra"],
-                                                                     ["items[].qty", [1], "extra"]]
+    assert changed(cell("i3", "b")[2]) == [["items[].sku", ['"</script><b>&"'], "extra"], ["items[].qty", ["1"], "extra"]]
     assert all(cells_differ(*r[5]) for r in data["rows"])
 
 
-def test_a_cantos_payload_keeps_its_shape():
+def test_a_cantos_answer_shows_by_canto_with_its_lines_as_ranges():
     data = payload([rec("a", 0, RIGHT), rec("a", 1, json.dumps({"references": [{"canto": 9, "lines": [1]}]}))], ["a"])
-    assert data["kind"] == "cantos" and "marks" not in data
-    assert data["rows"][0][4] == [[9, [1, 2]]] and data["rows"][1][5][0][2] == [[9, [1]]]
+    assert data["rows"][0][4] == [["Canto 9: ll.", [["1–2", 0]], 0]]
+    assert data["rows"][1][5][0][2] == [["Canto 9: ll.", [["1", 0], ["2", 1]], 0]]  # line 2 missing

@@ -6,11 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from extractor import data, evaluate, sample_record
-from extractor.errors import ConfigError
-from extractor.filetask import FileTask
-from extractor.generation import Generation
-from extractor.sample_record import SampleRecord
+from extractor.core import data, sample_record
+from extractor.evaluation import evaluate
+from extractor.core.errors import ConfigError
+from extractor.tasks.filetask import FileTask
+from extractor.core.generation import Generation
+from extractor.core.sample_record import SampleRecord
+from helpers import CANTOS
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -20,9 +22,9 @@ def line(record: SampleRecord) -> bytes:
 
 
 def test_a_cantos_record_round_trips_through_the_writer_and_the_reader(tmp_path):
-    ex = data.load([ROOT / "datasets" / "cantos" / "valid.jsonl"])[0]
+    ex = data.load([ROOT / "datasets" / "cantos" / "valid.jsonl"], CANTOS)[0]
     gen = Generation('{"references": [{"canto": 9, "lines": [15]}]} ### Question: ü?', "stop", 41, 17, 0.123456)
-    rec = evaluate.record("valid", "merged-gguf", ex, gen)
+    rec = evaluate.record("valid", "merged-gguf", ex, gen, CANTOS)
     assert rec.task_fields == {"references": [{"canto": 9, "lines": [15]}]} and rec.seconds == 0.1235
     assert rec.key == ("valid", "merged-gguf", ex.id) and rec.tags == tuple(ex.tags)
     path = tmp_path / "samples.jsonl"
@@ -38,7 +40,7 @@ def test_a_cantos_record_round_trips_through_the_writer_and_the_reader(tmp_path)
 
 def test_a_file_task_record_keeps_its_answer_key_and_keys_it_does_not_know(tmp_path):
     task = FileTask("inv", {"type": "object"}, "Extract.")
-    ex = data.Example("Invoice 7", (), "i1", ("t",), output={"number": "7"})
+    ex = data.Example("Invoice 7", {"number": "7"}, "i1", ("t",))
     rec = evaluate.record("rows", "merged-gguf", ex, Generation('{"number": "7"}', "stop", 3, 4, 0.5), task)
     assert rec.task_fields == {"answer": {"number": "7"}} and "references" not in rec
     obj = rec.to_json()

@@ -2,7 +2,8 @@
 
 import pytest
 
-from extractor.prompts import chat_prompt
+from extractor.runtimes.prompts import chat_prompt
+from extractor.tasks.cantos import ANSWER_FORMAT
 
 pytestmark = pytest.mark.slow
 
@@ -14,7 +15,7 @@ def test_greedy_generation_in_both_runtimes_agrees(embedded):
 
     spec, gguf, hf_dir = embedded
     tok = AutoTokenizer.from_pretrained(hf_dir)
-    prompt = chat_prompt(tok.chat_template, "Sigismundo's epopte is presented in IX:ll.15-28.")
+    prompt = chat_prompt(tok.chat_template, "Sigismundo's epopte is presented in IX:ll.15-28.", system=ANSWER_FORMAT)
     n = 12
 
     model = AutoModelForCausalLM.from_pretrained(hf_dir, dtype=torch.float32)

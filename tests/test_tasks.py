@@ -9,12 +9,18 @@ from pathlib import Path
 
 import pytest
 
-from extractor import data, evaluate, report
-from extractor.errors import ConfigError
-from extractor.evaluate import load_suite, run_eval
-from extractor.filetask import load_task_dir
-from extractor.generation import Generation
-from extractor.task import Task, get_task, known_tasks
+from extractor.core import data
+from extractor.evaluation import evaluate, report
+from extractor.core.errors import ConfigError
+from extractor.evaluation.suite import load_suite
+from extractor.evaluation.evaluate import run_eval
+from extractor.runtimes.variants import Sources
+from extractor.tasks.filetask import load_task_dir
+from extractor.core.generation import Generation
+from extractor.core.task import Task
+from extractor.evaluation.report_text import print_table
+from extractor.runtimes.variant import BaseVariant
+from extractor.tasks.registry import get_task, known_tasks
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -29,7 +35,8 @@ def test_builtin_tasks_resolve_and_an_unknown_name_lists_the_known_ones():
     for name in ("cantos", "citations"):
         t = get_task(name)
         assert isinstance(t, Task) and t.name == name
-        assert all(k in t.metric_directions for k in t.headline)
+        keys = [m.key for m in t.metrics]
+        assert len(keys) == len(set(keys)) and {"n", "exact_match", "clean_stop", "runaway"} <= set(keys)
     with pytest.raises(ConfigError, match=r"unknown task 'nope': known tasks are cantos, citations"):
         get_task("nope")
 
@@ -44,16 +51,10 @@ def test_pyproject_declares_the_builtin_tasks_as_entry_points():
 
 
 def test_a_python_task_registers_through_the_entry_point_group(monkeypatch):
-    from extractor import task as task_mod
+    from extractor.tasks import registry
 
-    class EP:
-        name, value = "dates-py", "mypkg:task"
-
-        def load(self):
-            return lambda: load_task_dir(ROOT / "extractor" / "tasks" / "citations")
-
-    monkeypatch.setattr(task_mod, "_entry_points", lambda: {"dates-py": EP()})
-    monkeypatch.setattr(task_mod, "_LOADED", {})
+    monkeypatch.setattr(registry, "_entry_points", lambda: {"dates-py": "extractor.tasks.citations:task"})
+    monkeypatch.setattr(registry, "_LOADED", {})
     assert "dates-py" in known_tasks() and get_task("dates-py").name == "citations"
 
 
@@ -99,17 +100,15 @@ SCRIPT = {
 }
 
 
-class Scripted:
+class Scripted(BaseVariant):
     """Answers from SCRIPT (the narrow fake of tests/test_report.py)."""
 
     def __init__(self, name):
         self.name = name
 
-    def generate(self, inputs):
-        return [Generation(SCRIPT[t], "length" if t == ROWS[3]["input"] else "stop", 20, 8, 0.5) for t in inputs]
-
-    def close(self):
-        pass
+    def execute(self, inputs):
+        for i, t in enumerate(inputs):
+            yield i, Generation(SCRIPT[t], "length" if t == ROWS[3]["input"] else "stop", 20, 8, 0.5)
 
 
 @pytest.fixture
@@ -166,11 +165,11 @@ def test_bad_task_files_name_the_file_and_the_key(tmp_path, toml, schema, needle
 
 
 def test_a_file_task_evaluates_scores_and_rescores_without_a_model(invoices, monkeypatch):
-    monkeypatch.setattr(evaluate, "build", lambda name, runs, settings, base, **kw: Scripted(str(name)))
+    monkeypatch.setattr(evaluate, "build", lambda name, sources, settings, task: Scripted(str(name)))
     suite = load_suite(invoices / "evals" / "invoices.toml")
-    assert suite.task == str(invoices / "tasks" / "invoices")
+    assert suite.task is get_task(str(invoices / "tasks" / "invoices"))
     out = invoices / "out"
-    meta = run_eval(suite, {}, out, progress=False)
+    meta = run_eval(suite, Sources(), out, progress=False)
     assert meta["task"] == "invoices"
     recs = evaluate.read_samples(out / "samples.jsonl")
     assert [r["status"] for r in recs] == ["clean", "chained_turn", "invalid", "cut_off"]
@@ -190,17 +189,17 @@ def test_a_file_task_evaluates_scores_and_rescores_without_a_model(invoices, mon
     md = (out / "report.md").read_text()
     assert "| f1 |" in md and "canto_f1" not in md
     page = (out / "report.html").read_text()
-    assert "field F1" in page and "canto F1" not in page and '"kind":"fields"' in page  # the per-sample view
+    assert "field F1" in page and "canto F1" not in page and '["items[].qty"' in page  # the per-sample view
     second = report.write_reports(out)
     assert second["metrics"] == first["metrics"] and second["task"] == "invoices"
     import io
 
     from rich.console import Console
 
-    from extractor.testing import assert_thresholds
+    from extractor.evaluation.testing import assert_thresholds
 
     buf = io.StringIO()
-    report.print_table(second, Console(file=buf, width=200))
+    print_table(second, suite.task, Console(file=buf, width=200))
     assert "field F1" in buf.getvalue() and "merged-gguf" in buf.getvalue() and "line F1" not in buf.getvalue()
 
     assert_thresholds(second, "merged-gguf", data="rows", f1=0.6, extra_per_sample=0.25)
@@ -224,28 +223,27 @@ def test_citations_rows_pass_data_check_under_their_task():
     files = [str(ROOT / "datasets" / "citations" / f"{s}.jsonl") for s in ("train", "valid", "test")]
     r = cli("data", "check", "--task", "citations", *files)
     assert r.returncode == 0, r.stdout + r.stderr
-    rows = data.load(files, "citations")
-    assert len(rows) >= 300 and all(ex.references == () and ex.output for ex in rows)
+    rows = data.load(files, get_task("citations"))
+    assert len(rows) >= 300 and all(ex.output for ex in rows)
     # and not under the default (Cantos) task
     assert cli("data", "check", files[1]).returncode == 1
 
 
 def test_a_citations_row_trains_without_cantos_code(tmp_path):
     """The trainer's completion is the task's answer_text of the row's output (no Reference)."""
-    from extractor.config import load_config
+    from extractor.train.config import load_config
 
     valid = ROOT / "datasets" / "citations" / "valid.jsonl"
     cfg = load_config(None, ["task=citations", f"train={valid}", f"valid={valid}"])
-    assert cfg.system == get_task("citations").system
-    ex = data.load([valid], cfg.task)[0]
+    assert cfg.system == ""  # the task's own, at training time
+    ex = data.load([valid], get_task(cfg.task))[0]
     text = get_task(cfg.task).answer_text(ex.output)
     assert json.loads(text) == ex.output and "Szymański" in text  # kept as UTF-8, not \\u escapes
     assert "task = \"citations\"" in cfg.to_toml()
     shipped = load_config(ROOT / "configs" / "citations-smollm2.toml")
-    assert shipped.task == "citations" and shipped.system == get_task("citations").system
-    assert load_config(None, []).task == "cantos"
-    with pytest.raises(ConfigError, match="unknown task 'nope'"):
-        load_config(None, ["task=nope"])
+    assert shipped.task == "citations" and shipped.system == ""
+    with pytest.raises(ConfigError, match="train is not set"):
+        load_config(None, [])
 
 
 # ----------------------------------------------------------------------------- Cantos unchanged
@@ -269,18 +267,21 @@ def test_cantos_rescore_gives_the_figures_of_the_scorer_before_tasks(tmp_path):
 
 
 def test_cantos_sample_records_keep_their_fields_and_order(tmp_path):
-    ex = data.load([ROOT / "datasets" / "cantos" / "valid.jsonl"])[0]
-    rec = evaluate.record("valid", "merged-gguf", ex, Generation('{"references": []} ###', "stop", 5, 3, 0.25))
+    cantos = get_task("cantos")
+    ex = data.load([ROOT / "datasets" / "cantos" / "valid.jsonl"], cantos)[0]
+    rec = evaluate.record("valid", "merged-gguf", ex, Generation('{"references": []} ###', "stop", 5, 3, 0.25), cantos)
     assert list(rec) == ["data", "variant", "id", "tags", "input", "gold", "raw", "finish_reason", "status", "references",
                          "rest", "parse_error", "prompt_tokens", "gen_tokens", "seconds", "error"]
-    assert rec["gold"] == [r.to_json() for r in ex.references] and rec["references"] == []
+    assert rec["gold"] == ex.output["references"] and rec["references"] == []
     assert rec["status"] == "chained_turn"
 
 
-def test_the_citations_suite_loads_with_its_task():
-    s = load_suite(ROOT / "evals" / "citations.toml")
-    assert s.task == "citations" and set(s.data) == {"valid", "test"}
-    assert load_suite(ROOT / "evals" / "cantos.toml").task == "cantos"
+def test_each_builtin_task_ships_its_default_suite():
+    from extractor.evaluation.suite import default_suite
+
+    s = default_suite(get_task("citations"))
+    assert s.task is get_task("citations") and set(s.data) == {"valid", "test"}
+    assert default_suite(get_task("cantos")).task.name == "cantos"
 
 
 def test_a_suite_names_a_task_directory_relative_to_its_project(invoices):
@@ -289,14 +290,14 @@ def test_a_suite_names_a_task_directory_relative_to_its_project(invoices):
         (invoices / "invoices" / f).write_bytes((invoices / "tasks" / "invoices" / f).read_bytes())
     f = invoices / "evals" / "by-name.toml"
     f.write_text('task = "invoices"\n[data]\nrows = "data/rows.jsonl"\n')
-    assert load_suite(f).task == str(invoices / "invoices")
+    assert load_suite(f).task is get_task(str(invoices / "invoices"))
 
 
 def test_citations_rows_encode_for_training_with_their_answer_as_the_completion(embedded):
     """The trainer's batches for a citations row: the completion is the row's output JSON + EOS,
     the prompt carries the task's system prompt (a tokenizer only; no model is loaded)."""
-    from extractor.batches import IGNORE, collate, encode
-    from extractor.prompts import load_tokenizer
+    from extractor.train.batches import IGNORE, collate, encode
+    from extractor.runtimes.prompts import load_tokenizer
 
     spec, _, hf_dir = embedded
     tok = load_tokenizer(spec, hf_dir)
@@ -326,7 +327,7 @@ def _invoice_report(out: Path, task_dir: Path, right: int, n: int = 80) -> Path:
 
 
 def test_report_compare_tests_a_file_tasks_flags_and_field_f1(invoices):
-    from extractor.report_compare import compare, load
+    from extractor.evaluation.compare import compare, load
 
     task_dir = invoices / "tasks" / "invoices"
     a = _invoice_report(invoices / "a", task_dir, right=70)
@@ -370,7 +371,7 @@ def test_cli_task_options_fail_at_once_on_an_unknown_task(tmp_path):
 
 
 def test_one_comparator_holds_a_value_to_a_bound_in_the_metrics_direction():
-    from extractor.task import meets
+    from extractor.core.metrics import meets
 
     assert meets(0.95, 0.95, True) and not meets(0.949, 0.95, True)   # a minimum includes its bound
     assert meets(0.05, 0.05, False) and not meets(0.051, 0.05, False)  # a maximum too

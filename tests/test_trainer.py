@@ -10,28 +10,31 @@ from pathlib import Path
 
 import pytest
 
-from extractor import data, models
-from extractor.batches import IGNORE, collate, encode, epoch_batches
-from extractor.config import load_config
-from extractor.errors import ConfigError
+from extractor.core import data
+from extractor.core.files import sha256_file
+from extractor.train.batches import IGNORE, collate, encode, epoch_batches
+from extractor.train.config import load_config
+from extractor.core.errors import ConfigError
 from extractor.tasks.cantos.schema import to_json_text
+from helpers import CANTOS
 
 ROOT = Path(__file__).resolve().parents[1]
 TRAIN = ROOT / "datasets" / "cantos" / "train.jsonl"
 VALID = ROOT / "datasets" / "cantos" / "valid.jsonl"
+FILES = [f"train={json.dumps(str(TRAIN))}", f"valid={json.dumps(str(VALID))}"]
 
 
 @pytest.fixture(scope="module")
 def tokenizer(embedded):
-    from extractor.prompts import load_tokenizer
+    from extractor.runtimes.prompts import load_tokenizer
 
     spec, _, hf_dir = embedded
     return load_tokenizer(spec, hf_dir)
 
 
 def test_labels_cover_exactly_the_answer_and_eos(tokenizer):
-    examples = data.load([VALID])[:6]
-    rows = encode(tokenizer, examples, "chat", "Extract.", 384)
+    examples = data.load([VALID], CANTOS)[:6]
+    rows = encode(tokenizer, examples, "chat", "Extract.", 384, CANTOS)
     batch = collate(rows, tokenizer.pad_token_id)
     assert tokenizer.pad_token_id == tokenizer.eos_token_id  # the case that broke the seeds
     for i, (row, ex) in enumerate(zip(rows, examples)):
@@ -41,12 +44,12 @@ def test_labels_cover_exactly_the_answer_and_eos(tokenizer):
         assert (labels[: row.n_prompt] == IGNORE).all()  # prompt
         assert (labels[n:] == IGNORE).all() and (ids[n:] == tokenizer.pad_token_id).all()  # right padding
         span = labels[labels != IGNORE].tolist()
-        assert tokenizer.decode(span) == to_json_text(list(ex.references)) + tokenizer.eos_token
+        assert tokenizer.decode(span) == to_json_text(list(CANTOS.references(ex.output))) + tokenizer.eos_token
     assert batch["attention_mask"].sum() == sum(len(r.input_ids) for r in rows)
 
 
 def test_the_seeds_bug_switch_drops_the_eos_label(tokenizer):
-    rows = encode(tokenizer, data.load([VALID])[:4], "plain", "", 384)
+    rows = encode(tokenizer, data.load([VALID], CANTOS)[:4], "plain", "", 384, CANTOS)
     good = collate(rows, tokenizer.pad_token_id)
     bug = collate(rows, tokenizer.pad_token_id, reproduce_pad_eos_bug=True)
     for i, row in enumerate(rows):
@@ -57,14 +60,14 @@ def test_the_seeds_bug_switch_drops_the_eos_label(tokenizer):
 
 
 def test_plain_format_is_the_seeds_prompt(tokenizer):
-    ex = data.load([VALID])[0]
-    row = encode(tokenizer, [ex], "plain", "", 384)[0]
+    ex = data.load([VALID], CANTOS)[0]
+    row = encode(tokenizer, [ex], "plain", "", 384, CANTOS)[0]
     assert tokenizer.decode(row.input_ids[: row.n_prompt]) == f'### Question: "{ex.input}"\n ### Answer: '
 
 
 def test_rows_longer_than_max_length_are_an_error(tokenizer):
     with pytest.raises(ConfigError, match="longer than max_length = 20"):
-        encode(tokenizer, data.load([VALID])[:3], "chat", "Extract.", 20)
+        encode(tokenizer, data.load([VALID], CANTOS)[:3], "chat", "Extract.", 20, CANTOS)
 
 
 def test_batches_are_deterministic_and_cover_every_row():
@@ -139,10 +142,10 @@ def tiny_overrides(tiny_data, **extra):
 @pytest.mark.slow
 @pytest.mark.parametrize("quantization", ["none", "4bit"])
 def test_tiny_run_writes_the_run_directory(tmp_path, tiny_data, embedded, quantization):
-    from extractor.trainer import train
+    from extractor.train.trainer import train
 
     cfg = load_config(None, tiny_overrides(tiny_data, quantization=quantization, name=f"tiny-{quantization}"))
-    run = train(cfg, tmp_path, show_progress=False)
+    run = train(cfg, CANTOS, tmp_path, show_progress=False)
     assert sorted(p.name for p in (run / "adapter").iterdir()) == ["adapter_config.json", "adapter_model.safetensors"]
     adapter_cfg = json.loads((run / "adapter" / "adapter_config.json").read_text())
     assert adapter_cfg["base_model_name_or_path"] == "smollm2-135m"
@@ -151,7 +154,10 @@ def test_tiny_run_writes_the_run_directory(tmp_path, tiny_data, embedded, quanti
     info = json.loads((run / "run.json").read_text())
     assert info["status"] == "finished" and info["steps_done"] == 3
     assert info["best"]["step"] == 3 and info["best"]["valid_loss"] > 0
-    assert info["base_fingerprint"]["gguf_sha256"] == models.sha256_file(embedded[1])
+    assert info["base_fingerprint"]["gguf_sha256"] == sha256_file(embedded[1])
+    card = json.loads((run / "card.json").read_text())
+    assert card["task"] == "cantos" and card["system"] == CANTOS.system and card["base_model"] == "smollm2-135m"
+    assert card["base_fingerprint"] == info["base_fingerprint"]
     log = [json.loads(x) for x in (run / "train_log.jsonl").read_text().splitlines()]
     assert [r["step"] for r in log] == [1, 2, 3]
     assert all({"loss", "lr", "tokens_per_s"} <= r.keys() for r in log) and "valid_loss" in log[-1]
@@ -224,13 +230,13 @@ def test_bf16_trains_like_fp32(tmp_path, tiny_data):
     validation loss after 12 steps by 3% (1.173 -> 0.757 in fp32, -> 0.780 in bf16). Tolerances:
     1% and 10%; a bf16 run that stopped learning would stay near 1.17.
     """
-    from extractor.trainer import train
+    from extractor.train.trainer import train
 
     runs = {}
     for precision in ("fp32", "bf16"):
         cfg = load_config(None, tiny_overrides(tiny_data, name=precision, precision=precision, max_steps=12,
                                                eval_every=6, lora_dropout=0.0))
-        runs[precision] = train(cfg, tmp_path, show_progress=False)
+        runs[precision] = train(cfg, CANTOS, tmp_path, show_progress=False)
     logs = {p: [json.loads(x) for x in (run / "train_log.jsonl").read_text().splitlines()] for p, run in runs.items()}
     assert logs["bf16"][0]["loss"] == pytest.approx(logs["fp32"][0]["loss"], rel=0.01)
     valid = {p: [r["valid_loss"] for r in log if "valid_loss" in r] for p, log in logs.items()}
@@ -246,11 +252,12 @@ def test_shared_prefix_forward_equals_the_plain_forward(tokenizer, embedded):
     """The system prompt run once per batch gives the loss and gradients of running it in every row."""
     import torch
 
-    from extractor.trainer import CompletionLoss, load_trainable, shared_prefix
+    from extractor.train.model import CompletionLoss, load_trainable, shared_prefix
 
     spec, _, hf_dir = embedded
-    cfg = load_config(None, ["lora_r=4", "lora_alpha=8", "lora_dropout=0.0"])
-    rows = encode(tokenizer, data.load([VALID])[:5], "chat", cfg.system, 384)
+    cfg = load_config(None, [f"train={json.dumps(str(TRAIN))}", f"valid={json.dumps(str(VALID))}", "lora_r=4", "lora_alpha=8",
+                             "lora_dropout=0.0"])
+    rows = encode(tokenizer, data.load([VALID], CANTOS)[:5], "chat", CANTOS.system, 384, CANTOS)
     batch = collate(rows, tokenizer.pad_token_id)
     assert shared_prefix(batch["input_ids"], batch["labels"]) >= 10  # the chat template and the instruction
     torch.manual_seed(0)
@@ -271,12 +278,12 @@ def test_shared_prefix_forward_equals_the_plain_forward(tokenizer, embedded):
 
 
 def test_resume_refuses_a_different_base(tmp_path):
-    from extractor.runs import check_fingerprint, write_json
+    from extractor.runtimes.run_card import check_fingerprint
 
-    write_json(tmp_path / "run.json", {"base_fingerprint": {"gguf_sha256": "a" * 64, "hf_config_sha256": None}})
+    expected = {"gguf_sha256": "a" * 64, "hf_config_sha256": None}
     with pytest.raises(ConfigError, match="base model differs"):
-        check_fingerprint(tmp_path, {"gguf_sha256": "b" * 64})
-    check_fingerprint(tmp_path, {"gguf_sha256": "a" * 64})
+        check_fingerprint(tmp_path, expected, {"gguf_sha256": "b" * 64})
+    check_fingerprint(tmp_path, expected, {"gguf_sha256": "a" * 64})
 
 
 @pytest.mark.slow
@@ -313,7 +320,7 @@ def test_compiled_blocks_train_like_eager(tmp_path, tiny_data):
 
 def test_compile_refuses_qlora():
     with pytest.raises(ConfigError, match="compile = false"):
-        load_config(None, ["compile=true", 'quantization="4bit"'])
+        load_config(None, [*FILES, "compile=true", 'quantization="4bit"'])
 
 
 def test_lora_plus_puts_every_b_matrix_in_the_scaled_group():
@@ -321,7 +328,7 @@ def test_lora_plus_puts_every_b_matrix_in_the_scaled_group():
     from peft import LoraConfig, get_peft_model
     from transformers import LlamaConfig, LlamaForCausalLM
 
-    from extractor.trainer import param_groups
+    from extractor.train.model import param_groups
 
     tiny = LlamaConfig(vocab_size=64, hidden_size=16, intermediate_size=32, num_hidden_layers=2,
                        num_attention_heads=2, num_key_value_heads=2)
@@ -329,10 +336,10 @@ def test_lora_plus_puts_every_b_matrix_in_the_scaled_group():
     names = {id(p): n for n, p in model.named_parameters()}
     trainable = {id(p) for p in model.parameters() if p.requires_grad}
 
-    plain = param_groups(model, load_config(None, []))
+    plain = param_groups(model, load_config(None, FILES))
     assert len(plain) == 1 and plain[0]["lr_scale"] == 1.0 and {id(p) for p in plain[0]["params"]} == trainable
 
-    rest, b = param_groups(model, load_config(None, ["lora_plus_ratio=16"]))
+    rest, b = param_groups(model, load_config(None, [*FILES, "lora_plus_ratio=16"]))
     assert b["lr_scale"] == 16.0 and rest["lr_scale"] == 1.0
     assert all(".lora_B." in names[id(p)] for p in b["params"])
     assert all(".lora_A." in names[id(p)] for p in rest["params"])

@@ -3,8 +3,8 @@
 import pytest
 
 from extractor.tasks.cantos.metrics import aggregate
-from extractor.report import to_sample
-from extractor.verdict import by_tag, decide, intervals, mcnemar, outcomes, wilson
+from helpers import to_sample
+from extractor.evaluation.verdict import by_tag, decide, intervals, mcnemar, outcomes, wilson
 
 
 def test_wilson_interval_known_values():

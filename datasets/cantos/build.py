@@ -37,7 +37,7 @@ FRAMES_DIR = ROOT / "frames"
 sys.path.insert(0, str(ROOT.parents[1]))
 
 from extractor.tasks.cantos.sections import CANTO_LENGTHS, SECTIONS, to_roman  # noqa: E402
-from extractor.data import normalize  # noqa: E402
+from extractor.core.data import normalize  # noqa: E402
 
 SEED = 20261130
 SPLITS = ("train", "valid", "test")

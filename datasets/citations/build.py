@@ -1840,7 +1840,7 @@ def make_row(style: str, typ: str, variant: str, opts: dict, k: int, attempt: in
 
 
 def normalize(text: str) -> str:
-    """Key for "the same input" (as the project's extractor.data.normalize)."""
+    """Key for "the same input" (as the project's extractor.core.data.normalize)."""
     return " ".join(text.lower().split()).strip(" .?!\"'")
 
 

@@ -46,16 +46,25 @@ def is_heavy(argv: list[str]) -> bool:
     return bool(args) and args[0] in HEAVY
 
 
+def _parent(pid: int) -> int | None:
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
 def others() -> list[tuple[int, str]]:
-    """(pid, command line) of every other heavy job of this project running now, oldest first."""
+    """(pid, command line) of every other heavy job of this project running now, oldest first. The
+    other processes of one `accelerate launch` (same parent, WORLD_SIZE set) are this job, not another."""
     me = {os.getpid(), os.getppid()}
+    launched = "WORLD_SIZE" in os.environ
     found = []
     try:
         pids = sorted(int(p) for p in os.listdir("/proc") if p.isdigit())
     except OSError:
         return []
     for pid in pids:
-        if pid in me:
+        if pid in me or (launched and _parent(pid) == os.getppid()):
             continue
         argv = _argv(pid)
         if argv and is_heavy(argv):

@@ -6,7 +6,7 @@ Accepted rows (one JSON object per line):
   {"messages": [{"role": "system"?, ...}, {"role": "user", "content": str},
                 {"role": "assistant", "content": str}], "id"?: str, "tags"?: [str]}
 Every bad row is reported as ``file:line: reason``; nothing is skipped silently. ``output`` is
-validated against the task's schema (``extractor.task``; default ``cantos``).
+validated against the task's schema (a ``core.task.Task``, resolved by the caller).
 """
 
 from __future__ import annotations
@@ -15,12 +15,11 @@ import json
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import Any, Iterable
 
+from . import fields
 from .errors import DataError
-
-if TYPE_CHECKING:
-    from .tasks.cantos.schema import Reference
+from .task import Task
 
 
 @dataclass(frozen=True)
@@ -41,27 +40,22 @@ class Example:
 
     input: str
     """The text the model reads: a sentence of prose, a question or a bare citation."""
-    references: tuple[Reference, ...]
-    """The gold answer, in text order."""
+    output: Any
+    """The gold answer as a JSON value (the task's ``answer_text`` of it is the training completion)."""
     id: str
     """Row id: the file's `id` field, else ``<file stem>:<line>``."""
     tags: tuple[str, ...] = ()
     """Free labels (category, numeral style...) used for per-category counts."""
     source: str = ""
     """``path:line`` the row came from."""
-    output: Any = None
-    """The gold answer as a JSON value (the task's ``answer_text`` of it is the training completion)."""
 
 
 _ROW_KEYS = {"input", "output", "id", "tags", "messages"}
 
 
-def read_file(path: str | Path, task=None) -> tuple[list[Example], list[Problem]]:
-    """Read one JSONL file; return the good examples and every problem found. ``task``: a Task
-    or its name (None: cantos), whose schema every row's output must follow."""
-    from .task import get_task
-
-    task = get_task(task)
+def read_file(path: str | Path, task: Task) -> tuple[list[Example], list[Problem]]:
+    """Read one JSONL file; return the good examples and every problem found. Every row's output
+    must follow ``task``'s schema."""
     path = Path(path)
     name = str(path)
     try:
@@ -89,11 +83,11 @@ def read_file(path: str | Path, task=None) -> tuple[list[Example], list[Problem]
             problems.append(Problem(name, lineno, f"duplicate id {ex.id!r} (first on line {seen_ids[ex.id]}); ids must be unique"))
             continue
         seen_ids[ex.id] = lineno
-        examples.append(Example(ex.input, ex.references, ex.id, ex.tags, f"{name}:{lineno}", ex.output))
+        examples.append(Example(ex.input, ex.output, ex.id, ex.tags, f"{name}:{lineno}"))
     return examples, problems
 
 
-def _parse_line(raw: bytes, default_id: str, task) -> tuple[Example | None, str | None]:
+def _parse_line(raw: bytes, default_id: str, task: Task) -> tuple[Example | None, str | None]:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as e:
@@ -140,9 +134,7 @@ def _parse_line(raw: bytes, default_id: str, task) -> tuple[Example | None, str 
     tags = row.get("tags", [])
     if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
         return None, "`tags` must be a list of strings"
-    # A task with a typed answer (Cantos: Reference) gives it; for the others `output` is the answer.
-    refs = tuple(task.references(output)) if hasattr(task, "references") else ()
-    return Example(text_in, refs, row_id, tuple(tags), output=output), None
+    return Example(text_in, output, row_id, tuple(tags)), None
 
 
 def _from_messages(messages: Any) -> tuple[str, Any, str | None]:
@@ -157,7 +149,7 @@ def _from_messages(messages: Any) -> tuple[str, Any, str | None]:
     return user, assistant, None
 
 
-def load(paths: Iterable[str | Path], task=None) -> list[Example]:
+def load(paths: Iterable[str | Path], task: Task) -> list[Example]:
     """Load files for training or evaluation; raise DataError listing every bad row."""
     examples: list[Example] = []
     problems: list[Problem] = []
@@ -175,17 +167,12 @@ def normalize(text: str) -> str:
     return " ".join(text.lower().split()).strip(" .?!\"'")
 
 
-def _is_cantos(output: Any) -> bool:
-    return isinstance(output, dict) and set(output) == {"references"}
-
-
 def summary(examples: list[Example]) -> dict[str, Any]:
-    """Counts for a dataset card: rows, rows with an empty answer, per-tag counts (rows with
-    lines: Cantos rows only)."""
+    """Counts for a dataset card: rows, rows whose answer is empty (no leaf: no field, no item),
+    and per-tag counts."""
     tags = Counter(t for ex in examples for t in ex.tags)
     return {
         "rows": len(examples),
-        "no_reference": sum(1 for ex in examples if not (ex.references or (ex.output and not _is_cantos(ex.output)))),
-        "with_lines": sum(1 for ex in examples if any(r.lines for r in ex.references)),
+        "empty_answer": sum(1 for ex in examples if not any(True for _ in fields.leaves(ex.output))),
         "tags": dict(sorted(tags.items())),
     }

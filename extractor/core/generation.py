@@ -1,10 +1,9 @@
-"""What every runtime returns, the one-method Protocol every variant implements, and the loop guard
-every runtime shares."""
+"""What every runtime returns for one prompt (``Generation``), and the loop guard every runtime
+shares."""
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Protocol
 
 
 @dataclass
@@ -32,14 +31,14 @@ class Generation:
         return asdict(self)
 
 
-class Variant(Protocol):
-    """A way to turn prompts into outputs: a model artefact in a runtime, or the rules."""
+TRANSIENT = "server unavailable: "
+"""How a sample's error message starts when the cause was passing (a dropped connection, a
+timeout, a 5xx from a server): ``eval --resume`` runs those samples again."""
 
-    name: str
 
-    def generate(self, inputs: list[str]) -> list[Generation]:
-        """Outputs for raw input texts (the variant builds its own prompts), in order."""
-        ...
+def transient(error: str | None) -> bool:
+    """Whether a recorded error is one ``--resume`` should try again."""
+    return bool(error) and error.startswith(TRANSIENT)
 
 
 RAN_ON = frozenset({"length", "loop"})

@@ -137,7 +137,7 @@ def read(path: str | Path, *, torn: Literal["error", "skip"] = "error", hint: st
 
 def rewrite(path: str | Path, records: Iterable[dict]) -> None:
     """Replace a journal's content atomically (a temporary file renamed over it)."""
-    from .runs import atomic_write
+    from .files import atomic_write
 
     atomic_write(Path(path), b"".join(encode(r) for r in records))
 

@@ -25,10 +25,13 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import ExtractorError
-from .generation import ran_on
-from .sample_record import SAMPLES, read
-from .task import DEFAULT_TASK, Sample, Task, core_metrics, get_task
+from ..core.errors import ExtractorError
+from ..core.generation import ran_on
+from ..core.metrics import core_metrics
+from ..core.sample_record import SAMPLES, read
+from ..core.task import Sample, Task
+from .evaluate import EVAL_JSON
+from .report import json_key, task_of
 from .verdict import mcnemar
 
 ALPHA = 0.05
@@ -81,21 +84,18 @@ def load_samples(path: str | Path) -> dict[tuple[str, str, str], Sample]:
 
 def report_task(path: str | Path) -> Task:
     """The task of a report directory: eval.json's ``task_source`` or ``task``, else report.json's
-    (a committed baseline has no eval.json), else cantos; resolved as ``extractor report`` does."""
-    from .evaluate import EVAL_JSON
-    from .report import _json_key, task_of
-
+    (a committed baseline has no eval.json), else the default task; resolved as ``extractor report`` does."""
     path = Path(path)
     folder = path.parent if path.is_file() else path
     meta = {}
     for name in (EVAL_JSON, "report.json"):
-        meta = {k: _json_key(folder / name, k) for k in ("task_source", "task")}
+        meta = {k: json_key(folder / name, k) for k in ("task_source", "task")}
         if any(meta.values()):
             break
     try:
         return task_of({k: v for k, v in meta.items() if v})
     except ExtractorError as e:
-        raise CompareError(f"{path}: its task {meta.get('task_source') or meta.get('task') or DEFAULT_TASK!r} cannot "
+        raise CompareError(f"{path}: its task {meta.get('task_source') or meta.get('task') or 'the default'!r} cannot "
                            f"be loaded ({e}); restore the task directory at that path, or fix `task_source` in "
                            f"{folder / EVAL_JSON}") from None
 
@@ -177,10 +177,10 @@ def holm(ps: list[float]) -> list[float]:
     return out
 
 
-def compare(a: dict, b: dict, alpha: float = ALPHA, task: "Task | str | None" = None) -> Comparison:
-    """Paired tests of B against A for every (data, variant) both have samples of. ``task`` (None:
-    cantos) scored both; its optional ``f1_counts(sample)`` gives the F1 figures to bootstrap."""
-    f1_counts = getattr(get_task(task), "f1_counts", None)
+def compare(a: dict, b: dict, task: Task, alpha: float = ALPHA) -> Comparison:
+    """Paired tests of B against A for every (data, variant) both have samples of. ``task`` scored
+    both; its ``f1_counts(sample)`` gives the F1 figures to bootstrap."""
+    f1_counts = task.f1_counts
     groups: dict[tuple[str, str], list[str]] = {}
     for (d, v, i) in b:
         if (d, v, i) in a:
@@ -205,7 +205,7 @@ def compare(a: dict, b: dict, alpha: float = ALPHA, task: "Task | str | None" = 
             va, vb = sum(xa) / len(ids), sum(xb) / len(ids)
             rows.append({"data": d, "variant": v, "metric": key, "n": len(ids), "a": va, "b": vb, "delta": vb - va,
                          "higher": higher, "test": "McNemar", "p": mcnemar(xa, xb)})
-        ca, cb = ([f1_counts(s) for s in side] if f1_counts else [] for side in (sa, sb))
+        ca, cb = ([f1_counts(s) for s in side] for side in (sa, sb))
         for key in (ca[0] if ca else {}):
             xa, xb = [c[key] for c in ca], [c[key] for c in cb]
             delta, p, ci = paired_bootstrap(xa, xb, _boot_indices(len(ids), cache))

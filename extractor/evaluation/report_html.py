@@ -13,26 +13,10 @@ import html
 import json
 
 from . import charts, report_samples
-from .report_text import fmt, grammar_line, timing_line
-from .sample_record import SampleRecord
-from .sample_record import records as as_records
-
-# The comparison table: (metric key, short header, what it is).
-COLUMNS = [
-    ("n", "rows", "rows evaluated"),
-    ("schema_valid", "valid", "schema-valid JSON answer"),
-    ("exact_match", "exact", "exact match of cantos and lines (95% Wilson interval below)"),
-    ("canto_f1", "canto F1", "micro F1 over cantos"),
-    ("line_f1", "line F1", "micro F1 over (canto, line) pairs"),
-    ("no_ref_accuracy", "no-ref", "rows with no reference answered with an empty list"),
-    ("clean_stop", "clean stop", "valid answer, nothing after it, end-of-turn token (95% interval below)"),
-    ("trailing_text", "trailing", "valid answer followed by prose"),
-    ("chained_turn", "chained", "valid answer followed by an invented next turn"),
-    ("runaway", "runaway", "the model did not end its turn: the token limit, or stopped in a loop"),
-    ("impossible_lines", "impossible lines", "predicted line numbers beyond the canto's length"),
-    ("latency_p50_s", "p50 s", "median seconds per sample"),
-    ("examples_per_s", "samples /s", "samples per second of generation"),
-]
+from ..core.task import Task
+from .report_text import RATE, columns, failed_checks, grammar_line, timing_line
+from ..core.sample_record import SampleRecord
+from ..core.sample_record import records as as_records
 
 _CSS = """
 *{box-sizing:border-box}
@@ -75,8 +59,9 @@ def _verdict(report: dict) -> str:
             f'<p class="meta">Rule: {html.escape(v["rule"])}</p></section>')
 
 
-def _cell(key: str, m: dict, interval) -> str:
-    value = fmt(key, m.get(key))
+def _cell(metric, m: dict, interval) -> str:
+    key = metric.key
+    value = metric.format(m.get(key))
     if interval and m.get(key) is not None:
         value += f"<small>{interval[0]:.2f}–{interval[1]:.2f}</small>"
     return f"<td>{value}</td>"
@@ -86,28 +71,12 @@ def _size(n) -> str:
     return charts._size(n) or "-"
 
 
-# A task other than cantos: its field metrics replace the canto / line columns.
-FIELD_COLUMNS = [
-    ("f1", "field F1", "micro F1 over answer leaves (extractor/fields.py)"),
-    ("precision", "precision", "matched predicted leaves / predicted leaves"),
-    ("recall", "recall", "matched gold leaves / gold leaves"),
-]
-
-
-def _columns(report: dict, by_v: dict) -> list[tuple[str, str, str]]:
-    if (report.get("task") or "cantos") == "cantos":
-        return COLUMNS
-    present = set().union(*(m.keys() for m in by_v.values())) if by_v else set()
-    cols = [c for c in COLUMNS if c[0] in present]
-    return cols[:3] + [c for c in FIELD_COLUMNS if c[0] in present] + cols[3:]
-
-
-def _table(report: dict, d: str, by_v: dict) -> str:
+def _table(report: dict, d: str, by_v: dict, task: Task) -> str:
     ci = report.get("intervals", {}).get(d, {})
-    columns = _columns(report, by_v)
+    cols = columns(report, task)
     sizes = report.get("sizes") or {}
     what = report.get("verdict", {}).get("data", {}).get(d, {})
-    head = "".join(f'<th title="{html.escape(k)}: {html.escape(t)}">{html.escape(h)}</th>' for k, h, t in columns)
+    head = "".join(f'<th title="{html.escape(c.key)}: {html.escape(c.help)}">{html.escape(c.label)}</th>' for c in cols)
     if sizes:
         head += '<th title="bytes on disk of what the variant loads (adapter-gguf: base + adapter)">size</th>'
     rows = []
@@ -115,18 +84,18 @@ def _table(report: dict, d: str, by_v: dict) -> str:
         cls = "shipped" if what.get("ship") == v else ("gated" if v in what.get("failing", {}) else "")
         title = f' title="fails the gates: {html.escape(what["failing"][v])}"' if cls == "gated" else ""
         rows.append(f'<tr class="{cls}"{title}><td>{html.escape(v)}</td>'
-                    + "".join(_cell(k, m, ci.get(v, {}).get(k)) for k, _, _ in columns)
+                    + "".join(_cell(c, m, ci.get(v, {}).get(c.key)) for c in cols)
                     + (f"<td>{_size(sizes.get(v))}</td>" if sizes else "") + "</tr>")
     return (f'<table class="comparison" data-data="{html.escape(d)}"><thead><tr><th>variant</th>{head}</tr></thead>'
             f'<tbody>{"".join(rows)}</tbody></table><p class="meta">Green: the verdict\'s choice; ⚠: fails a gate '
             f"(hover the row). Small figures: 95% Wilson intervals.</p>")
 
 
-def _endings(records: list[SampleRecord], d: str, variants: list[str], task=None) -> str:
+def _endings(records: list[SampleRecord], d: str, variants: list[str], task: Task) -> str:
     counts: dict[str, dict[str, int]] = {v: {} for v in variants}
     for r in records:
         if r.data == d and r.variant in counts:
-            e = report_samples.ending(r, None if task is None else task.parse_answer(r.raw))
+            e = report_samples.ending(r, task.parse_answer(r.raw))
             counts[r.variant][e] = counts[r.variant].get(e, 0) + 1
     return charts.endings_chart([(v, c) for v, c in counts.items() if c], report_samples.ENDINGS,
                                 f"{d}: how generations ended (share of rows)")
@@ -158,7 +127,7 @@ def _tag_table(data: str, variants: list[str], tags: dict | None) -> str:
         if x is None:
             return "<td>-</td>"
         e = x["exact_match"]
-        return f'<td style="background:hsl({120 * e:.0f},55%,{88 - 6 * abs(e - 0.5):.0f}%)">{fmt("exact_match", e)}</td>'
+        return f'<td style="background:hsl({120 * e:.0f},55%,{88 - 6 * abs(e - 0.5):.0f}%)">{RATE.format(e)}</td>'
 
     rows = "".join(f"<tr><td>{html.escape(t)}</td><td>{max(x['n'] for x in per_v.values())}</td>"
                    + "".join(cell(per_v.get(v)) for v in variants) + "</tr>" for t, per_v in tags.items())
@@ -174,15 +143,10 @@ def _nav(report: dict) -> str:
     return '<nav class="toc">' + " · ".join(f'<a href="#{html.escape(a)}">{html.escape(t)}</a>' for a, t in links) + "</nav>"
 
 
-def render_html(report: dict, records: "list[SampleRecord]") -> str:
+def render_html(report: dict, records: "list[SampleRecord]", task: Task) -> str:
     """The page for report.json's content and the records it was scored from (SampleRecords or
-    their JSON objects)."""
-    from .task import get_task
-
+    their JSON objects), by the task that scored them."""
     records = as_records(records)
-    task_name = report.get("task") or "cantos"
-    # None: Cantos (its references by canto); another task's answers show as field leaves.
-    task = None if task_name == "cantos" else get_task(report.get("task_source") or task_name)
     title = f"Evaluation report: {report.get('suite') or 'ad hoc'}"
     runs = ", ".join(f"{k} = {v}" for k, v in report["runs"].items()) or "none"
     body = [f"<h1>{html.escape(title)}</h1>",
@@ -191,7 +155,7 @@ def render_html(report: dict, records: "list[SampleRecord]") -> str:
     for d, by_v in report["metrics"].items():
         body.append(f'<h2 id="data-{html.escape(d)}">{html.escape(d)} <span class="meta">'
                     f'{html.escape(str(report["data"].get(d, d)))}</span></h2>')
-        body.append(_table(report, d, by_v))
+        body.append(_table(report, d, by_v, task))
         body.append(f'<div class="charts">{_endings(records, d, list(by_v), task)}{_scatter(report, d, by_v)}</div>')
         body.append(_tag_table(d, list(by_v), report.get("by_tag", {}).get(d)))
     if grammar_line(report):
@@ -203,9 +167,8 @@ def render_html(report: dict, records: "list[SampleRecord]") -> str:
     if report.get("checks"):
         n = len(report["checks"])
         body.append(f'<h2 id="thresholds">Thresholds</h2><p>{n - len(failed)} of {n} passed.</p>')
-        body.append("<ul>" + "".join(
-            f'<li class="fail">{html.escape(c["variant"])} on {html.escape(c["data"])}: {c["metric"]} = '
-            f'{fmt(c["metric"], c["value"])} ({c["kind"]} {c["bound"]})</li>' for c in failed) + "</ul>")
+        body.append("<ul>" + "".join(f'<li class="fail">{html.escape(line)}</li>'
+                                     for line in failed_checks(report, task)) + "</ul>")
     if timing_line(report):
         body.append(f'<p class="meta">{html.escape(timing_line(report))}</p>')
     body.append(report_samples.section(report_samples.payload(records, report["variants"], task)))

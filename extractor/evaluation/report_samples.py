@@ -5,10 +5,9 @@ tag) and a small script renders it: rows in pages of 100, filters (data file, ta
 one variant, variants that disagree, a chosen pair that differs), the state in the URL hash
 (``report.html#data=test&pair=adapter-hf,merged-gguf&open=test/ID``), and a click on a row opens
 gold against every variant's prediction and the text a model invented after its answer
-highlighted. For Cantos the answers are references by canto, missing and extra lines marked; for
-any other task (``kind: "fields"``) they are the answer's leaves (``fields.leaves``), one line per
-field path, a path marked missing, extra, different or near by the task's own leaf comparison
-(``fields.compare`` with its options, the counts ``FileTask.score`` already made).
+highlighted. Answers are shown as the task's display rows (``Task.show``, ``core.display``): a
+field path per row for a JSON answer, a canto per row for Cantos; missing, extra, different and
+near pieces marked.
 
 Two cells *differ* when their outcome, their ending or their (canonical) answer differ; the
 "variants disagree" filter and the pair filter both use that definition (``cells_differ``).
@@ -19,13 +18,12 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 
-from . import fields
-from .generation import ran_on
+from ..core.display import MARKS
+from ..core.generation import ran_on
+from ..core.sample_record import SampleRecord
+from ..core.sample_record import records as as_records
+from ..core.task import Task
 from .report_samples_page import CSS, JS  # noqa: F401 - report_html puts them in the page
-from .sample_record import SampleRecord
-from .sample_record import records as as_records
-from .tasks.cantos import to_sample
-from .tasks.cantos.schema import canonical, parse, references_from_json
 
 # How a generation ended: (key, label, colour), in the order the endings chart stacks them.
 ENDINGS = [
@@ -46,20 +44,18 @@ OUTCOMES = [
     ("invalid", "no valid answer", "#8e5ea2", "∅"),
     ("error", "error", "#333333", "!"),
 ]
-# How a field path of a prediction compares with the gold's (a task other than Cantos); "same"
-# paths are left out of the payload.
-MARKS = ["same", "missing", "extra", "different", "near"]
 RAW_CHARS = 600
 INPUT_CHARS = 400
 
 
-def ending(r: SampleRecord | Mapping, parsed=None) -> str:
+def ending(r: SampleRecord | Mapping, parsed) -> str:
     """One ending per record: error, then the parser's failures, then runaway for a valid answer that
-    went on to the token limit (or into a loop), then what followed the answer. ``r``: a record, or any mapping with
-    its ``raw``, ``finish_reason`` and ``error`` (a SampleRecord is one)."""
+    went on to the token limit (or into a loop), then what followed the answer. ``r``: a record, or
+    any mapping with its ``finish_reason`` and ``error`` (a SampleRecord is one); ``parsed``: the
+    task's parse of its raw output."""
     if r.get("finish_reason") == "error" or r.get("error"):
         return "error"
-    p = parsed or parse(r["raw"])
+    p = parsed
     if p.status in ("cut_off", "invalid", "no_json"):
         return p.status
     if ran_on(r.get("finish_reason")):
@@ -79,63 +75,11 @@ def outcome(r: SampleRecord | Mapping, sample) -> str:
     return "exact" if sample.clean_stop else "runs_on"
 
 
-def _refs(refs) -> list:
-    return [[r.canto, list(r.lines)] for r in canonical(list(refs))]
-
-
-def _gold(r: SampleRecord) -> list:
-    try:
-        return _refs(references_from_json({"references": r.gold}))
-    except ValueError:
-        return []
-
-
-def _grouped(value) -> dict[str, list]:
-    """Field path -> the values of its leaves, paths in the order they first appear."""
-    out: dict[str, list] = {}
-    for path, v in fields.leaves(value):
-        out.setdefault(path, []).append(v)
-    return out
-
-
-def field_entries(gold, pred, options: fields.FieldOptions = fields.FieldOptions(), counts: dict | None = None) -> list:
-    """``[path, predicted values, mark]`` (``MARKS``) for every field path whose leaves in ``pred``
-    are not the gold's: *missing* (gold leaves no predicted leaf matches), *extra* (predicted leaves
-    matching no gold leaf), *different* (both: a wrong value), *near* (every leaf matches under the
-    options' tolerance, yet the canonical values differ, so the answer is not exact). Gold paths
-    first, then paths only the prediction has. ``counts``: ``fields.compare(gold, pred, options)``
-    when the caller already has it (a ``FieldScore``'s ``by_field``)."""
-    counts = fields.compare(gold, pred, options) if counts is None else counts
-    g, p = _grouped(gold), _grouped(pred)
-    out = []
-    for path in list(g) + [k for k in p if k not in g]:
-        c = counts.get(path) or fields.Counts()
-        if c.missing or c.extra:
-            mark = 3 if c.missing and c.extra else (1 if c.missing else 2)
-        elif sorted(fields.canonical_json(v, options) for v in g.get(path, [])) != \
-                sorted(fields.canonical_json(v, options) for v in p.get(path, [])):
-            mark = 4
-        else:
-            continue
-        out.append([path, p.get(path, []), mark])
-    return out
-
-
-def _field_answer(task, r: SampleRecord, s) -> list | None:
-    if not s.parsed.valid:
-        return None
-    result = s.result if isinstance(s.result, fields.FieldScore) and s.result.valid else None
-    return field_entries(r.gold, s.parsed.value, getattr(task, "options", fields.FieldOptions()),
-                         None if result is None else result.by_field)
-
-
-def payload(records: "list[SampleRecord]", variants: list[str], task=None) -> dict:
+def payload(records: "list[SampleRecord]", variants: list[str], task: Task) -> dict:
     """The page's sample data: rows keyed by (data, id), a cell per variant; raw outputs are kept
     (shortened, stored once when several variants wrote the same text) only where the answer is not
-    exact with a clean stop. ``records``: SampleRecords or their JSON objects. ``task``: the
-    report's Task (None: cantos); any task but Cantos gets ``kind: "fields"``: gold as
-    ``[path, [values]]`` and a prediction as its ``field_entries`` (None: no valid answer)."""
-    cantos = task is None or getattr(task, "name", None) == "cantos"
+    exact with a clean stop. ``records``: SampleRecords or their JSON objects. Gold and answers are
+    the task's display rows (``Task.show_gold``, ``Task.show``; an answer that is not valid: None)."""
     data_names, tag_names, strings, string_ix = [], [], [], {}
     rows: dict[tuple[str, str], list] = {}
     vix = {v: i for i, v in enumerate(variants)}
@@ -155,9 +99,8 @@ def payload(records: "list[SampleRecord]", variants: list[str], task=None) -> di
                 tags.append(tag_names.index(t))
             text = r.input
             text = text if len(text) <= INPUT_CHARS else text[:INPUT_CHARS] + "…"
-            gold = _gold(r) if cantos else [[p, vs] for p, vs in _grouped(r.gold).items()]
-            rows[key] = [data_names.index(r.data), r.id, text, tags, gold, [None] * len(variants)]
-        s = to_sample(r) if cantos else task.score(r)
+            rows[key] = [data_names.index(r.data), r.id, text, tags, task.show_gold(r.gold), [None] * len(variants)]
+        s = task.score(r)
         o, e = outcome(r, s), ending(r, s.parsed)
         cell = [oix[o], eix[e]]
         if o != "exact":
@@ -167,16 +110,12 @@ def payload(records: "list[SampleRecord]", variants: list[str], task=None) -> di
             if short not in string_ix:
                 string_ix[short] = len(strings)
                 strings.append(short)
-            if cantos:
-                answer = _refs(s.parsed.references) if s.parsed.valid else None
-            else:
-                answer = _field_answer(task, r, s)
+            answer = task.show(r.gold, s.parsed.value) if s.parsed.valid else None
             cell += [answer, string_ix[short], cut if cut < RAW_CHARS else RAW_CHARS]
         rows[key][5][vix[r.variant]] = cell
-    out = {"kind": "cantos" if cantos else "fields", "variants": variants, "data": data_names, "tags": tag_names,
-           "outcomes": [list(o) for o in OUTCOMES], "endings": [list(e) for e in ENDINGS],
-           "strings": strings, "rows": list(rows.values())}
-    return out if cantos else {**out, "marks": MARKS}
+    return {"variants": variants, "data": data_names, "tags": tag_names, "marks": list(MARKS),
+            "outcomes": [list(o) for o in OUTCOMES], "endings": [list(e) for e in ENDINGS],
+            "strings": strings, "rows": list(rows.values())}
 
 
 def cells_differ(a: list | None, b: list | None) -> bool:

@@ -1,10 +1,10 @@
 """The stylesheet and script of report.html's per-sample view (``report_samples`` builds its data).
 
 The script reads the JSON payload of ``report_samples.payload``: rows in pages of 100, the
-filters, the state in the URL hash, and an opened row. An opened row of a Cantos report shows
-references by canto with missing and extra lines; of any other task (``kind == "fields"``), one
-line per field path (``extractor.fields.leaves``) with the gold value and each prediction's, a
-path marked missing, extra, different or near (equal only within the task's tolerance).
+filters, the state in the URL hash, and an opened row. An opened row shows the gold and each
+prediction as the task's display rows (``core.display``): one line per field path of a JSON answer,
+per canto of a Cantos answer, its pieces marked missing, extra, different or near (equal only
+within the task's tolerance), with the gold value beside a different one.
 """
 
 CSS = """
@@ -69,60 +69,26 @@ JS = r"""
     if (S.pa && S.pb && S.pa !== S.pb && !differ(r[5][V.indexOf(S.pa)], r[5][V.indexOf(S.pb)])) return false;
     return true;
   }
-  function ranges(lines) {
-    var out = [], i = 0;
-    while (i < lines.length) {
-      var j = i; while (j + 1 < lines.length && lines[j + 1].n === lines[j].n + 1 && lines[j + 1].k === lines[i].k) j++;
-      var t = lines[i].n + (j > i ? '–' + lines[j].n : '');
-      out.push(lines[i].k ? '<' + lines[i].k + ' class="' + (lines[i].k === 'del' ? 'missing' : 'extra') + '">' + t + '</' + lines[i].k + '>' : t);
-      i = j + 1;
-    }
-    return out.join(', ');
+  // An answer is the task's display rows: [label, [[text, mark], ...], row mark], marks indexing D.marks
+  // (same, missing, extra, different, near, note). null: no valid answer.
+  var TAGS = {missing: ['del', 'missing', 'missing from the prediction'], extra: ['ins', 'extra', 'not in gold'],
+    different: ['ins', 'changed', 'not the gold value'], near: ['ins', 'changed', "equal to gold only within the task's tolerance"],
+    note: ['span', 'was', '']};
+  function wrap(mark, html) {
+    var t = TAGS[D.marks[mark]];
+    return t ? '<' + t[0] + ' class="' + t[1] + '"' + (t[2] ? ' title="' + esc(t[2]) + '"' : '') + '>' + html + '</' + t[0] + '>' : html;
   }
-  // gold and pred are canonical [[canto, [lines]]]; pred null: no valid answer.
-  function refs(gold, pred, mark) {
-    if (pred === null) return '<i>no valid answer</i>';
-    var g = {}, p = {}, cantos = [];
-    gold.forEach(function (r) { g[r[0]] = r[1]; cantos.push(r[0]); });
-    pred.forEach(function (r) { p[r[0]] = r[1]; if (!(r[0] in g)) cantos.push(r[0]); });
-    cantos.sort(function (a, b) { return a - b; });
-    if (!cantos.length) return '<i>no references</i>';
-    return cantos.map(function (c) {
-      var inG = c in g, inP = c in p, all = {}, ls = [];
-      (g[c] || []).forEach(function (n) { all[n] = 1; }); (p[c] || []).forEach(function (n) { all[n] = 1; });
-      Object.keys(all).map(Number).sort(function (a, b) { return a - b; }).forEach(function (n) {
-        var ing = inG && g[c].indexOf(n) >= 0, inp = inP && p[c].indexOf(n) >= 0;
-        ls.push({n: n, k: !mark || (ing && inp) ? '' : (ing ? 'del' : 'ins')});
-      });
-      var body = 'Canto ' + c + (ls.length ? ': ll. ' + ranges(ls) : '');
-      if (mark && !inP) return '<del class="missing" title="missing from the prediction">' + body + '</del>';
-      if (mark && !inG) return '<ins class="extra" title="not in gold">' + body + '</ins>';
-      return body;
-    }).join('; ');
-  }
-  // A task other than Cantos: gold is [[path, [values]]]; a prediction is the entries [path, [values], mark]
-  // of the paths whose leaves are not the gold's (null: no valid answer). One line per path.
-  function vals(v) { return v.map(function (x) { return esc(JSON.stringify(x)); }).join(', '); }
-  function leaf(path, gv, e) {
-    var h = '<div class="leaf"><span class="path">' + esc(path) + '</span>', m = e ? D.marks[e[2]] : 'same', pv = e ? e[1] : gv;
-    if (m === 'same') h += vals(gv);
-    else if (m === 'missing') h += (pv.length ? '<ins class="changed">' + vals(pv) + '</ins> ' : '') + '<del class="missing" title="missing from the prediction">' + vals(gv) + '</del>';
-    else h += '<ins class="' + (m === 'extra' ? 'extra" title="not in gold' : 'changed" title="' + (m === 'near' ? 'equal to gold only within the task\'s tolerance' : 'not the gold value')) +
-      '">' + vals(pv) + '</ins>' + (gv.length ? ' <span class="was">gold: ' + vals(gv) + '</span>' : '');
-    return h + '</div>';
-  }
-  function leaves(gold, entries) {
-    if (entries === null) return '<i>no valid answer</i>';
-    var at = {}, seen = {}, out = [];
-    entries.forEach(function (e) { at[e[0]] = e; });
-    gold.forEach(function (g) { seen[g[0]] = 1; out.push(leaf(g[0], g[1], at[g[0]])); });
-    entries.forEach(function (e) { if (!seen[e[0]]) out.push(leaf(e[0], [], e)); });
-    return out.length ? out.join('') : '<i>no fields</i>';
+  function show(rows) {
+    if (rows === null) return '<i>no valid answer</i>';
+    if (!rows.length) return '<i>empty answer</i>';
+    return rows.map(function (r) {
+      var marked = r[1].some(function (p) { return p[1] !== 0; });
+      var body = '<span class="path">' + esc(r[0]) + '</span>' + r[1].map(function (p) { return wrap(p[1], esc(p[0])); }).join(', ');
+      return '<div class="leaf">' + (marked ? body : wrap(r[2], body)) + '</div>';
+    }).join('');
   }
   function prediction(gold, c) {
-    var fields = D.kind === 'fields', same = c === null || c[0] === 0 || c.length < 3;
-    if (fields) return leaves(gold, same ? [] : c[2]);
-    return same ? refs(gold, gold, false) : refs(gold, c[2], true);
+    return c === null || c[0] === 0 || c.length < 3 ? show(gold) : show(c[2]);
   }
   function raw(c) {
     var s = D.strings[c[3]], cut = c[4];
@@ -132,8 +98,8 @@ JS = r"""
   function detail(r) {
     var h = '<div class="detail"><div><b>' + esc(key(r)) + '</b>' + (r[3].length ? ' · tags: ' + r[3].map(function (t) { return esc(D.tags[t]); }).join(', ') : '') +
       '</div><div>' + esc(r[2]) + '</div><div class="gold"><b>gold:</b> ' + prediction(r[4], null) + '</div>' +
-      '<table><thead><tr><th>variant</th><th>outcome</th><th>ending</th><th>prediction (<del class="missing">missing</del>, <ins class="extra">extra</ins>' +
-      (D.kind === 'fields' ? ', <ins class="changed">different</ins>' : '') + ')</th><th>raw output (<mark class="invented">invented</mark>)</th></tr></thead><tbody>';
+      '<table><thead><tr><th>variant</th><th>outcome</th><th>ending</th><th>prediction (<del class="missing">missing</del>, <ins class="extra">extra</ins>, ' +
+      '<ins class="changed">different</ins>)</th><th>raw output (<mark class="invented">invented</mark>)</th></tr></thead><tbody>';
     V.forEach(function (v, i) {
       var c = r[5][i];
       if (!c) return;

@@ -20,7 +20,7 @@ import tempfile
 from pathlib import Path
 from urllib.parse import quote
 
-from .errors import ExtractorError
+from ..core.errors import ExtractorError
 from .report_samples import cells_differ
 
 WIDTH = 1366

@@ -1,6 +1,6 @@
 """Regression gates for a user's own pytest suite.
 
-    from extractor.testing import load_report, assert_thresholds
+    from extractor.evaluation.testing import load_report, assert_thresholds
 
     def test_merged_model_is_good_enough():
         report = load_report("reports/latest")
@@ -13,8 +13,8 @@ A bound is a minimum for metrics where higher is better and a maximum for the ot
 
 from __future__ import annotations
 
-from .report import load_report
-from .task import get_task, meets
+from ..core.metrics import directions, meets
+from .report import load_report, task_of
 
 
 def metric(report: dict, variant: str, key: str, data: str = "test"):
@@ -30,12 +30,12 @@ def metric(report: dict, variant: str, key: str, data: str = "test"):
 def assert_thresholds(report: dict, variant: str, data: str = "test", **bounds: float) -> None:
     """Fail (AssertionError listing every breach) unless the variant meets every bound."""
     breaches = []
-    directions = get_task(report.get("task_source") or report.get("task") or "cantos").metric_directions
+    ranked = directions(task_of(report).metrics)
     for key, bound in bounds.items():
-        if directions.get(key) is None:
+        if ranked.get(key) is None:
             raise KeyError(f"{key!r} is not a metric with a direction")
         value = metric(report, variant, key, data)
-        higher = directions[key]
+        higher = ranked[key]
         if not meets(value, bound, higher):
             breaches.append(f"{key} = {value} ({'min' if higher else 'max'} {bound})")
     assert not breaches, f"{variant} on {data}: " + "; ".join(breaches)

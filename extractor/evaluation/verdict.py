@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import math
 
-from .sample_record import SampleRecord
-from .sample_record import records as as_records
-from .task import Sample, meets  # or tasks.cantos.metrics.Sample: any sample with `exact` and `clean_stop`
+from ..core.sample_record import SampleRecord
+from ..core.sample_record import records as as_records
+from ..core.task import Sample
+from ..core.metrics import meets
 
 RULE = ("Ship the artefact that (1) stops cleanly and answers schema-valid JSON on at least 95% of rows, "
         "(2) is not significantly less exact than the most exact such artefact (exact McNemar test on "

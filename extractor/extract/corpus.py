@@ -14,10 +14,10 @@ Passages are numbered over the whole input (``seq``); shard K of N keeps the pas
 kept by a hash of the passage text (the last CACHE_SIZE distinct passages, so memory stays
 bounded).
 
-The answer field depends on the task (``Extractor.task``): Cantos records hold ``references``
-(a list of ``{"canto", "lines"}``, with ``--resolve-lines`` also resolved lines); every other
-task's records hold ``answer``, the task's JSON value or null. The meta file records the task, so
-``--resume`` and ``merge`` refuse to mix tasks.
+The answer's keys are the task's (``Task.answer_fields``: Cantos records hold ``references``, a
+list of ``{"canto", "lines"}`` with ``--resolve-lines`` also resolved lines; a JSON task's hold
+``answer``), null when there is no answer. The meta file records the task, so ``--resume`` and
+``merge`` refuse to mix tasks.
 """
 
 from __future__ import annotations
@@ -34,14 +34,12 @@ from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
 
-from . import journal
-from .errors import ConfigError
-from .extraction import Extractor, Result
+from ..core import journal
+from ..core.errors import ConfigError
+from ..core.files import atomic_write
+from ..core.task import Task
+from .extractor import Extractor, Result
 from .passages import Passage, Reader
-from .runs import atomic_write
-from .task import DEFAULT_TASK
-from .tasks.cantos.resolve import reference_record
-from .tasks.cantos.schema import Reference
 
 CACHE_SIZE = 50_000
 EXIT_SKIPPED = 3
@@ -159,60 +157,51 @@ def _key(text: str) -> bytes:
     return hashlib.blake2b(text.encode("utf-8"), digest_size=16).digest()
 
 
+POSITION = ("seq", "source", "line", "passage", "start", "end", "text", "replaced")
+"""A record's keys that say where its passage is; the others are its answer."""
+
+
 class _Answers:
-    """The last CACHE_SIZE distinct passages' results, by a hash of their text."""
+    """The answer part of the last CACHE_SIZE distinct passages' records, by a hash of their text."""
 
     def __init__(self, size: int = CACHE_SIZE):
         self.size, self.items = size, OrderedDict()
 
-    def get(self, text: str) -> Result | None:
+    def get(self, text: str) -> dict | None:
         k = _key(text)
         if k in self.items:
             self.items.move_to_end(k)
             return self.items[k]
         return None
 
-    def put(self, text: str, result: Result) -> None:
-        self.items[_key(text)] = result
+    def put(self, text: str, answer: dict) -> None:
+        self.items[_key(text)] = answer
         if len(self.items) > self.size:
             self.items.popitem(last=False)
 
 
-def record(p: Passage, r: Result | None, resolve: bool, references: bool = True) -> dict:
-    """One output record. ``references``: the Cantos form (``references``, a list); else the
-    task's ``answer`` (a JSON value, null unless the status is ``ok``)."""
-    rec = {"seq": p.seq, "source": p.source, "line": p.line, "passage": p.index, "start": p.start, "end": p.end,
-           "text": p.text}
-    if p.skip or r is None:
-        rec["status"] = f"skipped: {p.skip}"
-        if references:
-            rec["references"] = []
-        else:
-            rec["answer"] = None
-    else:
-        rec["status"] = r.status
-        if references:
-            rec["references"] = [reference_record(x, resolve) for x in r.references]
-        else:
-            rec["answer"] = r.answer
-        if r.status != "ok":
-            rec["raw"] = r.raw
-        if r.continuation:
-            rec["continuation"] = r.continuation
-    if p.replaced:
-        rec["replaced"] = p.replaced
+def answer_part(r: Result, task: Task, resolve: bool) -> dict:
+    """The keys of a record that say what the model answered: status, the task's answer keys
+    (``Task.answer_fields``), the raw output when it is not an answer, what followed one."""
+    rec = {"status": r.status, **task.answer_fields(r.answer if r.status == "ok" else None, resolve)}
+    if r.status != "ok":
+        rec["raw"] = r.raw
+    if r.continuation:
+        rec["continuation"] = r.continuation
     return rec
 
 
-def _result_from_record(rec: dict, references: bool = True) -> Result | None:
-    """The Result a record was written from (None for a skipped one), to reuse its answer."""
-    if rec["status"].startswith("skipped"):
-        return None
-    if not references:
-        return Result(rec["status"], [], rec.get("raw", ""), rec.get("continuation"), answer=rec.get("answer"))
-    refs = [Reference(r["canto"], tuple(r["lines"])) for r in rec.get("references", [])]
-    answer = {"references": [r.to_json() for r in refs]} if rec["status"] == "ok" else None
-    return Result(rec["status"], refs, rec.get("raw", ""), rec.get("continuation"), answer=answer)
+def record(p: Passage, answer: dict | None, task: Task) -> dict:
+    """One output record: where the passage is, then its answer part (None: skipped)."""
+    rec = {"seq": p.seq, "source": p.source, "line": p.line, "passage": p.index, "start": p.start, "end": p.end,
+           "text": p.text}
+    if p.skip or answer is None:
+        rec.update({"status": f"skipped: {p.skip}", **task.answer_fields(None)})
+    else:
+        rec.update(answer)
+    if p.replaced:
+        rec["replaced"] = p.replaced
+    return rec
 
 
 def _meta(ex: Extractor, inputs: list[str], shard: Shard, field_name: str | None, resolve: bool) -> dict:
@@ -223,12 +212,7 @@ def _meta(ex: Extractor, inputs: list[str], shard: Shard, field_name: str | None
             "max_new_tokens": ex.settings.max_new_tokens, "n_ctx": ex.settings.n_ctx, "task": ex.task.name}
 
 
-def _task_of(meta: dict) -> str:
-    """The task a meta file records; outputs written before tasks were recorded are Cantos."""
-    return meta.get("task", DEFAULT_TASK)
-
-
-def _resume(out: Path, meta: dict, answers: _Answers, summary: Summary, references: bool = True) -> dict | None:
+def _resume(out: Path, meta: dict, answers: _Answers, summary: Summary) -> dict | None:
     """The output's last record after cutting a torn tail; its answers go to ``answers`` and its
     counts to ``summary``. Refuses when the task or the options changed."""
     mp = meta_path(out)
@@ -236,10 +220,9 @@ def _resume(out: Path, meta: dict, answers: _Answers, summary: Summary, referenc
         return None
     if mp.exists():
         old = json.loads(mp.read_text())
-        old["task"] = _task_of(old)
-        if old["task"] != meta["task"]:
-            raise ConfigError(f"--resume {out}: it holds answers of the task {old['task']!r}, not {meta['task']!r}. "
-                              f"Resume with that task (--task {old['task']} or its directory, or a run trained for it), "
+        if old.get("task") != meta["task"]:
+            raise ConfigError(f"--resume {out}: it holds answers of the task {old.get('task')!r}, not {meta['task']!r}. "
+                              f"Resume with that task (--task {old.get('task')} or its directory, or a run trained for it), "
                               "or write to a new --out.")
         changed = [k for k in meta if old.get(k) != meta[k]]
         if changed:
@@ -250,11 +233,10 @@ def _resume(out: Path, meta: dict, answers: _Answers, summary: Summary, referenc
     last = None
     for last in read_records(out):
         summary.resumed += 1
-        r = _result_from_record(last, references)
-        if r is None:
+        if last["status"].startswith("skipped"):
             summary.resumed_skipped += 1
         else:
-            answers.put(last["text"], r)
+            answers.put(last["text"], {k: v for k, v in last.items() if k not in POSITION})
     return last
 
 
@@ -262,10 +244,10 @@ def run_extract(ex: Extractor, inputs: list[str], out: Path | None, *, shard: Sh
                 resolve: bool = False, field_name: str | None = None, stdin_format: str = "txt",
                 batch_size: int = 16, progress: bool = True, log: Callable[[str], None] = print) -> Summary:
     """Extract every passage of ``inputs`` into ``out`` (stdout when None); see the module doc."""
-    from .progress import Bar
+    from ..core.progress import Bar
 
-    if resolve and not ex.draws_references:
-        raise ConfigError(f"--resolve-lines resolves Cantos line numbers; the task here is {ex.task.name!r}. "
+    if resolve and not ex.task.resolves:
+        raise ConfigError(f"--resolve-lines: the task {ex.task.name!r} resolves no line numbers. "
                           "Drop --resolve-lines.")
     if resume and out is None:
         raise ConfigError("--resume needs --out FILE: stdout cannot be continued.")
@@ -275,7 +257,7 @@ def run_extract(ex: Extractor, inputs: list[str], out: Path | None, *, shard: Sh
     summary, answers, last = Summary(), _Answers(), None
     if out is not None:
         if resume:
-            last = _resume(out, meta, answers, summary, ex.draws_references)
+            last = _resume(out, meta, answers, summary)
         elif out.exists() and out.stat().st_size:
             raise ConfigError(f"{out} already holds records: pass --resume to continue it, or remove it.")
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -346,7 +328,7 @@ def _same_passage(out: Path | None, last: dict, p: Passage) -> None:
 
 def _extract_window(ex: Extractor, window: list[Passage], answers: _Answers, resolve: bool,
                     summary: Summary) -> list[dict]:
-    results: dict[int, Result | None] = {}
+    results: dict[int, dict | None] = {}
     pending: dict[bytes, list[Passage]] = {}
     for p in window:
         if p.skip:
@@ -362,17 +344,16 @@ def _extract_window(ex: Extractor, window: list[Passage], answers: _Answers, res
     firsts = [group[0] for group in pending.values()]
     for group, r in zip(pending.values(), ex.extract_batch([p.text for p in firsts])):
         summary.computed += 1
-        if not r.status.startswith("skipped"):
-            answers.put(group[0].text, r)
+        if r.status.startswith("skipped"):
+            for p in group:
+                p.skip = r.status.removeprefix("skipped: ")
+                results[p.seq] = None
+            continue
+        part = answer_part(r, ex.task, resolve)
+        answers.put(group[0].text, part)
         for p in group:
-            results[p.seq] = r
-    out = []
-    for p in window:
-        r = results[p.seq]
-        if r is not None and r.status.startswith("skipped"):
-            p.skip, r = r.status.removeprefix("skipped: "), None
-        out.append(record(p, r, resolve, ex.draws_references))
-    return out
+            results[p.seq] = part
+    return [record(p, results[p.seq], ex.task) for p in window]
 
 
 # ----------------------------------------------------------------------------- merge
@@ -389,8 +370,6 @@ def merge(shards: Iterable[Path], out: Path | None, log: Callable[[str], None] =
             raise ConfigError(f"{s}: this shard has not finished; continue it with `extractor extract ... "
                               f"--shard {meta.get('shard')} --out {s} --resume`, then merge.")
         metas.append(meta)
-    for m in metas:
-        m["task"] = _task_of(m)
     same = {k: {json.dumps(m.get(k)) for m in metas} for k in ("task", "variant", "run", "adapter_sha256", "inputs",
                                                                 "field", "resolve_lines", "passages_total")}
     mixed = [k for k, values in same.items() if len(values) > 1]

@@ -19,8 +19,9 @@ from dataclasses import dataclass, field
 
 import torch
 
+from ..core.decoding import Admission, next_token, share
+from ..core.generation import Generation, LoopGuard
 from . import kv_cache
-from .generation import Generation, LoopGuard
 
 
 @dataclass
@@ -103,86 +104,97 @@ def stream(model, tokenizer, prompts: list[str], max_new_tokens: int = 128, batc
     (e.g. a prompt longer than the model's context) is recorded on that prompt alone.
     ``stop_loops``: end an output caught repeating itself (finish reason `loop`,
     ``generation.LoopGuard``) instead of generating to the limit."""
-    eos = tokenizer.eos_token_id
     old_side, tokenizer.padding_side = tokenizer.padding_side, "left"
-    queue = sorted(range(len(prompts)), key=lambda i: len(prompts[i]))
-    out: dict[int, Generation] = {}  # finished, not yet yielded
-    batch = _Batch()
-    refill = max(1, batch_size // 4)
+    try:
+        yield from _Decoder(model, tokenizer, prompts, max_new_tokens, batch_size, stop_loops).run()
+    finally:
+        tokenizer.padding_side = old_side
 
-    def finish(row: _Row, reason: str) -> None:
-        out[row.index] = Generation(tokenizer.decode(row.ids, skip_special_tokens=False), reason, row.prompt_tokens,
-                                    len(row.ids) + (reason == "stop"), row.seconds)
 
-    def advance(rows: list[_Row], nxt: torch.Tensor) -> list[int]:
-        """Give each row its next token; finish the rows it ends. The positions of the rows that go on."""
-        keep = []
-        for j, (row, tok) in enumerate(zip(rows, nxt.tolist())):
-            if tok == eos:
-                finish(row, "stop")
-                continue
-            row.ids.append(tok)
-            looping = stop_loops and row.guard.push(row.ids)
-            if len(row.ids) >= max_new_tokens:
-                finish(row, "length")
-            elif looping:
-                finish(row, "loop")
+class _Decoder:
+    """One call's decoding: the waiting prompts, the running batch, the finished rows not yet yielded."""
+
+    def __init__(self, model, tokenizer, prompts: list[str], max_new_tokens: int, batch_size: int,
+                 stop_loops: bool):
+        self.model, self.tokenizer, self.prompts = model, tokenizer, prompts
+        self.max_new_tokens, self.stop_loops = max_new_tokens, stop_loops
+        self.admission = Admission(batch_size)
+        self.queue = sorted(range(len(prompts)), key=lambda i: len(prompts[i]))
+        self.batch = _Batch()
+        self.done: dict[int, Generation] = {}
+
+    def run(self):
+        while self.queue or self.batch.rows:
+            yield from self.done.items()  # what finished since the last step
+            self.done.clear()
+            n = self.admission.admit(len(self.queue), len(self.batch.rows))
+            if n:
+                take, self.queue = self.queue[:n], self.queue[n:]
+                self._admit(take)
             else:
+                self._step()
+        yield from self.done.items()
+
+    def _finish(self, row: _Row, reason: str) -> None:
+        self.done[row.index] = Generation(self.tokenizer.decode(row.ids, skip_special_tokens=False), reason,
+                                          row.prompt_tokens, len(row.ids) + (reason == "stop"), row.seconds)
+
+    def _advance(self, rows: list[_Row], nxt: torch.Tensor) -> list[int]:
+        """Give each row its next token (``decoding.next_token``); finish the rows it ends. The
+        positions of the rows that go on."""
+        keep = []
+        eos = self.tokenizer.eos_token_id
+        for j, (row, tok) in enumerate(zip(rows, nxt.tolist())):
+            reason = next_token(row.ids, tok, tok == eos, self.max_new_tokens, row.guard if self.stop_loops else None)
+            if reason is None:
                 keep.append(j)
+            else:
+                self._finish(row, reason)
         return keep
 
-    def admit(indices: list[int]) -> None:
+    def _admit(self, indices: list[int]) -> None:
         """Prompt pass for ``indices``; rows whose first token ends them finish, the rest join."""
         t0 = time.perf_counter()
-        enc = tokenizer([prompts[i] for i in indices], return_tensors="pt", padding=True,
-                        add_special_tokens=True).to(model.device)
+        enc = self.tokenizer([self.prompts[i] for i in indices], return_tensors="pt", padding=True,
+                             add_special_tokens=True).to(self.model.device)
         cache = kv_cache.new()
         try:
-            logits = _forward(model, enc.input_ids, enc.attention_mask,
+            logits = _forward(self.model, enc.input_ids, enc.attention_mask,
                               (enc.attention_mask.cumsum(-1) - 1).clamp(min=0), cache)
         except (RuntimeError, ValueError, IndexError) as e:
             if len(indices) > 1:
                 for i in indices:
-                    admit([i])
+                    self._admit([i])
                 return
-            out[indices[0]] = Generation("", "error", seconds=time.perf_counter() - t0,
-                                         error=f"{type(e).__name__}: {str(e)[:300]}")
+            self.done[indices[0]] = Generation("", "error", seconds=time.perf_counter() - t0,
+                                               error=f"{type(e).__name__}: {str(e)[:300]}")
             return
-        share = (time.perf_counter() - t0) / len(indices)
-        rows = [_Row(i, int(n), seconds=share) for i, n in zip(indices, enc.attention_mask.sum(-1))]
+        lengths = [int(n) for n in enc.attention_mask.sum(-1)]
+        seconds = share(time.perf_counter() - t0, dict(enumerate(lengths)))
+        rows = [_Row(i, n, seconds=seconds[j]) for j, (i, n) in enumerate(zip(indices, lengths))]
         nxt = logits.argmax(-1)
-        keep = advance(rows, nxt)
+        keep = self._advance(rows, nxt)
         if keep:
             index = torch.tensor(keep, device=enc.attention_mask.device)
             if len(keep) < len(rows):
                 cache.batch_select_indices(index)
-            batch.join([rows[j] for j in keep], cache, enc.attention_mask[index], nxt[index])
+            self.batch.join([rows[j] for j in keep], cache, enc.attention_mask[index], nxt[index])
 
-    try:
-        while queue or batch.rows:
-            yield from out.items()  # what finished since the last step
-            out.clear()
-            free = batch_size - len(batch.rows)
-            if queue and free and (free >= min(refill, len(queue)) or not batch.rows):
-                take, queue = queue[:free], queue[free:]
-                admit(take)
-                continue
-            t0 = time.perf_counter()
-            batch.mask = torch.cat([batch.mask, batch.mask.new_ones((len(batch.rows), 1))], dim=-1)
-            try:
-                logits = _forward(model, batch.nxt[:, None], batch.mask, batch.mask.sum(-1, keepdim=True) - 1,
-                                  batch.cache)
-            except (RuntimeError, ValueError, IndexError) as e:
-                for row in batch.rows:
-                    out[row.index] = Generation("", "error", row.prompt_tokens, seconds=row.seconds,
-                                                error=f"{type(e).__name__}: {str(e)[:300]}")
-                batch = _Batch()
-                continue
-            share = (time.perf_counter() - t0) / len(batch.rows)
+    def _step(self) -> None:
+        """One token for every running row."""
+        batch = self.batch
+        t0 = time.perf_counter()
+        batch.mask = torch.cat([batch.mask, batch.mask.new_ones((len(batch.rows), 1))], dim=-1)
+        try:
+            logits = _forward(self.model, batch.nxt[:, None], batch.mask, batch.mask.sum(-1, keepdim=True) - 1,
+                              batch.cache)
+        except (RuntimeError, ValueError, IndexError) as e:
             for row in batch.rows:
-                row.seconds += share
-            batch.nxt = logits.argmax(-1)
-            batch.keep(advance(batch.rows, batch.nxt))
-        yield from out.items()
-    finally:
-        tokenizer.padding_side = old_side
+                self.done[row.index] = Generation("", "error", row.prompt_tokens, seconds=row.seconds,
+                                                  error=f"{type(e).__name__}: {str(e)[:300]}")
+            self.batch = _Batch()
+            return
+        for row, seconds in zip(batch.rows, share(time.perf_counter() - t0, {j: 1 for j in range(len(batch.rows))}).values()):
+            row.seconds += seconds
+        batch.nxt = logits.argmax(-1)
+        batch.keep(self._advance(batch.rows, batch.nxt))

@@ -13,8 +13,8 @@ import os
 import time
 from pathlib import Path
 
-from .errors import ExportError, ModelNotFoundError
-from .generation import Generation
+from ..core.errors import ExportError, ModelNotFoundError
+from ..core.generation import Generation
 
 
 def default_threads() -> int:
@@ -29,7 +29,7 @@ def check_files(model: Path, lora: Path | None = None) -> None:
     if not model.is_file():
         raise ModelNotFoundError(f"GGUF file {model} does not exist; run `extractor export RUN` first.")
     if lora is not None:
-        from .lora_gguf import check_adapter_gguf
+        from .gguf_info import check_adapter_gguf
 
         if not Path(lora).is_file():
             raise ModelNotFoundError(f"LoRA GGUF {lora} does not exist; run `extractor export RUN` first.")

@@ -34,8 +34,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import ExportError
-from .generation import Generation, LoopGuard
+from ..core.errors import ExportError
+from ..core.decoding import Admission, next_token, share
+from ..core.generation import Generation, LoopGuard
 
 _TOKEN_DATA = np.dtype([("id", np.int32), ("logit", np.float32), ("p", np.float32)])
 
@@ -70,7 +71,7 @@ class BatchedLlama:
         from llama_cpp import _internals, _logger
 
         _logger.set_verbose(False)  # llama.cpp's own log lines are not about the user's run
-        from .llama_runtime import check_files
+        from .llama import check_files
 
         self._lib = llama_cpp
         model = Path(model)
@@ -202,36 +203,19 @@ class BatchedLlama:
         lib = self._lib
         queue = list(seqs)
         running: list[_Seq] = []  # running[i].slot == i
-        refill = max(1, self.slots // 4)
+        admission = Admission(self.slots)
         while queue or running:
-            free = self.slots - len(running)
-            if queue and free and (free >= min(refill, len(queue)) or not running):
-                while queue and len(running) < self.slots:
-                    s = queue.pop(0)
-                    s.slot, s.fed = len(running), len(self._prefix)
-                    if self._prefix:  # a copy between streams copies the whole (prefix-only) stream
-                        lib.llama_memory_seq_cp(self._mem, self.slots, s.slot, -1, -1)
-                    if grammar is not None:
-                        s.grammar = lib.llama_sampler_init_grammar(
-                            self._vocab, grammar._grammar.encode("utf-8"), grammar._root.encode("utf-8"))
-                    running.append(s)
-            entries, wants = [], []
-            room = self.n_batch
-            for s in running:  # prompt tokens of newly admitted sequences, as many as fit
-                if s.fed < len(s.tokens) and room > 0:
-                    take = s.tokens[s.fed:s.fed + room]
-                    last = s.fed + len(take) == len(s.tokens)
-                    for j, t in enumerate(take):
-                        logits = last and j == len(take) - 1
-                        if logits:
-                            wants.append((s, len(entries)))
-                        entries.append((t, s.fed + j, s.slot, logits))
-                    s.fed += len(take)
-                    room -= len(take)
-            if not entries:  # else one token of every generating sequence
-                for s in running:
-                    wants.append((s, len(entries)))
-                    entries.append((s.pending, len(s.tokens) + len(s.out) - 1, s.slot, True))
+            n = admission.admit(len(queue), len(running))
+            admitted, queue = queue[:n], queue[n:]
+            for s in admitted:
+                s.slot, s.fed = len(running), len(self._prefix)
+                if self._prefix:  # a copy between streams copies the whole (prefix-only) stream
+                    lib.llama_memory_seq_cp(self._mem, self.slots, s.slot, -1, -1)
+                if grammar is not None:
+                    s.grammar = lib.llama_sampler_init_grammar(
+                        self._vocab, grammar._grammar.encode("utf-8"), grammar._root.encode("utf-8"))
+                running.append(s)
+            entries, wants = self._entries(running)
             self._fill(entries)
             t0 = time.perf_counter()
             try:
@@ -242,27 +226,41 @@ class BatchedLlama:
                     yield s, self._finish(s, "error", error=f"RuntimeError: {e}")
                 running = []
                 continue
-            per_token = (time.perf_counter() - t0) / len(entries)
-            counts = Counter(e[2] for e in entries)
+            seconds = share(time.perf_counter() - t0, Counter(e[2] for e in entries))
             for s in running:
-                s.seconds += per_token * counts[s.slot]
+                s.seconds += seconds.get(s.slot, 0.0)
             done = []
             for s, pos in wants:
                 token = self._choose(pos, s.grammar)
-                s.pending = None
-                if lib.llama_vocab_is_eog(self._vocab, token):
-                    done.append((s, "stop"))
-                else:
-                    s.out.append(token)
-                    s.pending = token
-                    looping = s.guard is not None and s.guard.push(s.out)
-                    if len(s.out) >= s.budget:
-                        done.append((s, "length"))
-                    elif looping:
-                        done.append((s, "loop"))
+                reason = next_token(s.out, token, lib.llama_vocab_is_eog(self._vocab, token), s.budget, s.guard)
+                s.pending = token if reason is None else None
+                if reason is not None:
+                    done.append((s, reason))
             for s, reason in done:
                 running = self._release(running, s)
                 yield s, self._finish(s, reason)
+
+    def _entries(self, running: list[_Seq]) -> tuple[list, list]:
+        """This step's batch: prompt tokens of newly admitted sequences, as many as fit; else one
+        token of every generating sequence. (entries, [(sequence, batch position of its logits)])."""
+        entries, wants = [], []
+        room = self.n_batch
+        for s in running:
+            if s.fed < len(s.tokens) and room > 0:
+                take = s.tokens[s.fed:s.fed + room]
+                last = s.fed + len(take) == len(s.tokens)
+                for j, t in enumerate(take):
+                    logits = last and j == len(take) - 1
+                    if logits:
+                        wants.append((s, len(entries)))
+                    entries.append((t, s.fed + j, s.slot, logits))
+                s.fed += len(take)
+                room -= len(take)
+        if not entries:
+            for s in running:
+                wants.append((s, len(entries)))
+                entries.append((s.pending, len(s.tokens) + len(s.out) - 1, s.slot, True))
+        return entries, wants
 
     def _release(self, running: list[_Seq], s: _Seq) -> list[_Seq]:
         """Drop ``s`` from its slot; the last running sequence moves into that slot (stream copied)."""

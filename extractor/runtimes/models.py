@@ -8,17 +8,16 @@ that GGUF into a cache directory. Nothing is downloaded unless the user asks for
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import json
 import os
 import shutil
 import tempfile
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
-from .errors import ModelNotFoundError
+from ..core.errors import ModelNotFoundError
+from ..core.files import sha256_file
 
 CACHE_ENV = "EXTRACTOR_CACHE"
 
@@ -89,10 +88,27 @@ def get(name_or_path: str) -> ModelSpec:
     if p.is_dir() and (p / "config.json").is_file():
         gguf = sorted(p.glob("*.gguf"))
         return ModelSpec(name=str(p), hf=str(p), gguf=str(gguf[0]) if gguf else None)
+    cached = _hf_cache_dir(name_or_path)
+    if cached is not None:
+        gguf = sorted(cached.glob("*.gguf"))
+        return ModelSpec(name=name_or_path, hf=str(cached), gguf=str(gguf[0]) if gguf else None)
     raise ModelNotFoundError(
-        f"unknown model {name_or_path!r}: not a preset ({', '.join(PRESETS)}), "
-        "a .gguf file, or a directory with config.json. Pass a preset name or a local path."
+        f"unknown model {name_or_path!r}: not a preset ({', '.join(PRESETS)}), a .gguf file, a directory "
+        "with config.json, or a hub id already in the local HF cache. Pass a preset name or a local path."
     )
+
+
+def _hf_cache_dir(repo_id: str) -> Path | None:
+    """The local snapshot of a hub id ("org/name") in the HF cache, without any download; None if absent."""
+    if repo_id.count("/") != 1 or Path(repo_id).exists():
+        return None
+    try:
+        from huggingface_hub import snapshot_download
+
+        path = Path(snapshot_download(repo_id, local_files_only=True))
+    except Exception:  # noqa: BLE001 - any failure means "not in the local cache"
+        return None
+    return path if (path / "config.json").is_file() else None
 
 
 def cache_dir() -> Path:
@@ -147,25 +163,6 @@ def hf_path(spec: ModelSpec, allow_download: bool = False) -> str:
             f"{spec.name}: HF checkpoint {source!r} is not on this machine. Download it where a hub is "
             f"reachable (`huggingface-cli download {source}`){hint}, or pass --model /path/to/checkpoint."
         ) from None
-
-
-def sha256_cached(path: Path) -> str:
-    """sha256_file, computed once per process for a file of unchanged size and mtime."""
-    st = Path(path).stat()
-    return _sha256_keyed(str(Path(path).resolve()), st.st_size, st.st_mtime_ns)
-
-
-@lru_cache(maxsize=16)
-def _sha256_keyed(path: str, size: int, mtime_ns: int) -> str:
-    return sha256_file(Path(path))
-
-
-def sha256_file(path: Path, chunk: int = 1 << 22) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while block := f.read(chunk):
-            h.update(block)
-    return h.hexdigest()
 
 
 def prepare_hf_checkpoint(spec: ModelSpec) -> Path:

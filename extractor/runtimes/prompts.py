@@ -23,12 +23,7 @@ from typing import Protocol
 
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from .errors import ConfigError
-
-SYSTEM = (
-    "Extract every reference to Ezra Pound's The Cantos from the user's text. "
-    'Answer with JSON only: {"references": [{"canto": <1-120>, "lines": [<line numbers>]}]}.'
-)
+from ..core.errors import ConfigError
 
 # The seeds' format, kept so the trainer can reproduce their setup (`prompt_format = "plain"`).
 PLAIN_TEMPLATE = '### Question: "{input}"\n ### Answer: '
@@ -52,7 +47,7 @@ def render_chat(template: str, messages: list[dict], *, add_generation_prompt: b
                                      bos_token=bos_token, eos_token=eos_token)
 
 
-def chat_prompt(template: str, text: str, *, system: str = SYSTEM, bos_token: str = "", eos_token: str = "") -> str:
+def chat_prompt(template: str, text: str, *, system: str, bos_token: str = "", eos_token: str = "") -> str:
     """The generation prompt for one input: system instruction, user text, assistant turn opened."""
     messages = [{"role": "system", "content": system}, {"role": "user", "content": text}]
     return render_chat(template, messages, bos_token=bos_token, eos_token=eos_token)

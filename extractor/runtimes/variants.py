@@ -1,150 +1,70 @@
-"""The variants an evaluation compares, each a small class behind the ``Variant`` Protocol.
+"""The variants an evaluation compares, each a small class behind the ``Variant`` Protocol
+(``runtimes/variant.py``), and ``build``, which makes the one a name asks for.
 
 A variant name is ``KIND[+grammar][@RUN]``:
 
-    base-gguf      the base GGUF in llama.cpp, with an instruction that states the convention
-    adapter-hf     transformers + peft, adapter unmerged (fp32 base)
+    base-gguf      the base GGUF in llama.cpp, with the task's instruction for a base model
+    adapter-hf     transformers + peft, adapter unmerged
     adapter-gguf   llama.cpp, base GGUF + export/adapter.gguf
     merged-hf      transformers, export/merged-hf
     merged-gguf    llama.cpp, export/merged.gguf
-    rules          extractor.tasks.cantos.rules: regular expressions and the section table, no model
-    +grammar       constrain decoding with llama.cpp's grammar built from the JSON Schema
-    @RUN           use the run labelled RUN (``--run RUN=DIR``) instead of the default run
+    rules          the task's deterministic baseline (``Task.rules``), no model
+    served:MODEL   a model behind an OpenAI-compatible server (``--endpoint URL``; runtimes/served.py),
+                   prompted as the run was trained; served-base:MODEL with the base-model prompt
+    +grammar       constrain decoding with llama.cpp's grammar built from the task's JSON Schema
+    @RUN           use the run labelled RUN (``--run RUN=DIR``) instead of the default run (served: the
+                   endpoint labelled so, ``--endpoint LABEL=URL``)
+
+Each variant declares what it can do (``Capabilities``) beside its one ``execute``; callers read
+the declaration and never probe an object for methods.
 """
 
 from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from functools import cached_property
 from pathlib import Path
+from typing import Any
 
+from ..core.errors import ConfigError
+from ..core.generation import Generation
+from ..core.task import Task
 from . import models
-from .errors import ConfigError
-from .generation import Generation
-from .prompts import ChatFormat, chat_format, load_tokenizer, prompt_text
-from .runs import run_info
-from .task import get_task
-from .tasks.cantos import BASE_SYSTEM as _CANTOS_BASE_SYSTEM
+from .prompts import chat_format, load_tokenizer, prompt_text
+from .run_card import RunArtefacts
+from .served import Endpoint, ServedVariant
+from .variant import SERVED, BaseVariant, Capabilities, Settings, Skip, Variant, VariantName
 
-KINDS = ("base-gguf", "adapter-hf", "adapter-gguf", "merged-hf", "merged-gguf", "rules")
-NEEDS_EXPORT = {"adapter-gguf": "adapter.gguf", "merged-hf": "merged-hf", "merged-gguf": "merged.gguf"}
+class RulesVariant(BaseVariant):
+    """The task's deterministic baseline: no model, no context window."""
 
-# The base model's instruction is the task's (``Task.instruction``); Cantos' stays importable here.
-BASE_SYSTEM = _CANTOS_BASE_SYSTEM
+    def __init__(self, name: str, task: Task):
+        self.name, self.task = name, task
 
-
-@dataclass(frozen=True)
-class VariantName:
-    kind: str
-    grammar: bool = False
-    run: str | None = None
-
-    def __str__(self) -> str:
-        return self.kind + ("+grammar" if self.grammar else "") + (f"@{self.run}" if self.run else "")
-
-
-def parse_name(text: str) -> VariantName:
-    body, _, run = text.strip().partition("@")
-    kind, plus, suffix = body.partition("+")
-    if kind not in KINDS or (plus and suffix != "grammar"):
-        raise ConfigError(f"unknown variant {text!r}: write KIND[+grammar][@RUN] with KIND one of {', '.join(KINDS)}")
-    if kind == "rules" and plus:
-        raise ConfigError(f"variant {text!r}: rules are deterministic; +grammar applies to model variants only")
-    return VariantName(kind, bool(plus), run or None)
-
-
-class Skip(Exception):
-    """A variant that cannot run here, with the reason shown in the report."""
-
-
-@dataclass
-class RunArtefacts:
-    """A training run and what `extractor export` wrote for it."""
-
-    dir: Path
-    cfg: object = field(repr=False)
-    spec: models.ModelSpec = field(repr=False)
-
-    @classmethod
-    def load(cls, run_dir: str | Path) -> "RunArtefacts":
-        run_dir = Path(run_dir)
-        _, cfg = run_info(run_dir)
-        return cls(run_dir, cfg, models.get(cfg.model))
-
-    def artefact(self, kind: str) -> Path:
-        path = self.dir / "export" / NEEDS_EXPORT[kind]
-        if not path.exists():
-            raise ConfigError(f"{path} does not exist: variant {kind} needs `extractor export {self.dir}` first.")
-        return path
-
-    @cached_property
-    def chat(self) -> ChatFormat:
-        """The base model's chat format (read from its files; no transformers import)."""
-        return chat_format(self.spec)
-
-    def prompt(self, text: str) -> str:
-        """The prompt this run was trained on, for one input (every runtime renders this)."""
-        return prompt_text(self.chat, text, self.cfg.prompt_format, self.cfg.system)
-
-    @cached_property
-    def adapter_sha256(self) -> str:
-        return models.sha256_file(self.dir / "adapter" / "adapter_model.safetensors")
-
-
-@dataclass
-class Settings:
-    """Generation settings shared by every variant of an evaluation."""
-
-    max_new_tokens: int = 128
-    """Generation budget per prompt (greedy; a prompt that reaches it is a `length` finish)."""
-    n_ctx: int = 2048
-    """Context window: prompt plus budget must fit."""
-    batch_size: int = 16
-    """Prompts decoded together (llama.cpp sequences per call, transformers batch rows), and the
-    number of records written per flush."""
-    threads: int = 0
-    """CPU threads; 0 = every core, up to 8."""
-    stop_loops: bool = True
-    """Stop an output caught repeating itself (a block of up to 64 tokens, over 64 tokens and 3
-    repeats: ``generation.LoopGuard``) with finish reason `loop`, counted as runaway like
-    `length`; false: every runaway generates to ``max_new_tokens``."""
-    precision: str = "auto"
-    """transformers variants: `fp32`, `bf16`, or `auto` (bf16 where the device computes it fast:
-    a GPU with bf16, a CPU with AMX-BF16 or AVX512-BF16; see `extractor.hardware`). llama.cpp
-    variants run their GGUF's own types and ignore it."""
-
-class RulesVariant:
-    def __init__(self, name: str, task=None):
-        self.name, self.task = name, get_task(task)
-
-    def generate(self, inputs: list[str]) -> list[Generation]:
-        out = []
-        for text in inputs:
+    def execute(self, inputs: list[str]) -> Iterator[tuple[int, Generation]]:
+        for i, text in enumerate(inputs):
             t0 = time.perf_counter()
             answer = json.dumps(self.task.rules(text))
-            out.append(Generation(answer, "stop", seconds=time.perf_counter() - t0))
-        return out
+            yield i, Generation(answer, "stop", seconds=time.perf_counter() - t0)
 
-    def close(self) -> None:
-        pass
 
-class LlamaVariant:
+class LlamaVariant(BaseVariant):
     """llama.cpp: a GGUF, optionally with a LoRA GGUF, optionally grammar-constrained.
 
     Prompts are decoded together, up to ``settings.batch_size`` sequences per llama.cpp call, with
-    the shared prompt prefix evaluated once (see extractor.llama_batch)."""
+    the shared prompt prefix evaluated once (see runtimes/llama_batch.py)."""
 
-    def __init__(self, name: str, model: Path, prompt, settings: Settings, lora: Path | None = None,
-                 grammar: bool = False, schema: dict | None = None):
+    def __init__(self, name: str, model: Path, prompt, settings: Settings, schema: dict[str, Any],
+                 lora: Path | None = None, grammar: bool = False):
         self.name, self.model, self.lora, self.prompt, self.settings = name, model, lora, prompt, settings
-        self.grammar, self._llm, self._grammar = grammar, None, None
-        self.schema = get_task(None).schema if schema is None else schema
+        self.schema, self.grammar, self._llm, self._grammar = schema, grammar, None, None
+        self.capabilities = Capabilities(streams=True, grammar=grammar, counts_tokens=True, needs_closing=True)
 
     def _open(self):
+        from .llama import default_threads
         from .llama_batch import BatchedLlama
-        from .llama_runtime import default_threads
 
         if self._llm is None:
             self._llm = BatchedLlama(self.model, self.lora, slots=self.settings.batch_size, n_ctx=self.settings.n_ctx,
@@ -155,14 +75,9 @@ class LlamaVariant:
                 self._grammar = LlamaGrammar.from_json_schema(json.dumps(self.schema), verbose=False)
         return self._llm
 
-    def generate(self, inputs: list[str]) -> list[Generation]:
-        llm = self._open()
-        return llm.generate([self.prompt(text) for text in inputs], self.settings.max_new_tokens, self._grammar,
-                            self.settings.stop_loops)
-
-    def stream(self, inputs: list[str]):
+    def execute(self, inputs: list[str]) -> Iterator[tuple[int, Generation]]:
         """``(index, Generation)`` as each prompt finishes: a finished sequence's slot takes the
-        next prompt at once, so callers pass many inputs and write each result when it comes."""
+        next prompt at once."""
         llm = self._open()
         yield from llm.stream([self.prompt(text) for text in inputs], self.settings.max_new_tokens, self._grammar,
                               self.settings.stop_loops)
@@ -176,6 +91,7 @@ class LlamaVariant:
             self._llm.close()
             self._llm = None
 
+
 def hf_dtype(precision: str):
     """The torch dtype the transformers variants load in, for a configured precision."""
     import torch
@@ -186,8 +102,10 @@ def hf_dtype(precision: str):
     return torch.bfloat16 if used == "bf16" else torch.float32
 
 
-class HFVariant:
-    """transformers: continuously batched greedy generation with left padding (extractor.hf_generate)."""
+class HFVariant(BaseVariant):
+    """transformers: continuously batched greedy generation with left padding (runtimes/hf_generate.py)."""
+
+    capabilities = Capabilities(streams=True, counts_tokens=True, needs_closing=True)
 
     def __init__(self, name: str, load, tokenizer, prompt, settings: Settings):
         self.name, self._load, self.tokenizer, self.prompt, self.settings = name, load, tokenizer, prompt, settings
@@ -195,7 +113,7 @@ class HFVariant:
 
     def _open(self):
         if self._model is None:
-            from . import quiet
+            from ..core import quiet
 
             quiet.libraries()
             import torch
@@ -205,15 +123,9 @@ class HFVariant:
             self._model = self._load(hf_dtype(self.settings.precision)).eval()
         return self._model
 
-    def generate(self, inputs: list[str]) -> list[Generation]:
-        from .hf_generate import generate
-
-        return generate(self._open(), self.tokenizer, [self.prompt(t) for t in inputs],
-                        self.settings.max_new_tokens, self.settings.batch_size, self.settings.stop_loops)
-
-    def stream(self, inputs: list[str]):
+    def execute(self, inputs: list[str]) -> Iterator[tuple[int, Generation]]:
         """``(index, Generation)`` as each prompt finishes: a finished row's place in the batch is
-        taken by the next prompts at once, so callers pass many inputs and write each result when it comes."""
+        taken by the next prompts at once."""
         from .hf_generate import stream
 
         yield from stream(self._open(), self.tokenizer, [self.prompt(t) for t in inputs],
@@ -226,21 +138,39 @@ class HFVariant:
     def close(self) -> None:
         self._model = None
 
-def build(name: VariantName, runs: dict[str | None, RunArtefacts], settings: Settings, base_model: str, task=None):
-    """A ready-to-call variant, or Skip with the reason it cannot run. ``task``: a Task or its
-    name (None: cantos) - its rules, base-model instruction and grammar schema."""
+
+@dataclass
+class Sources:
+    """Where the variants of an evaluation come from."""
+
+    runs: dict[str | None, RunArtefacts] = field(default_factory=dict)
+    """``--run [LABEL=]DIR``: label (None: the default run) -> its run directory."""
+    endpoints: dict[str | None, Endpoint] = field(default_factory=dict)
+    """``--endpoint [LABEL=]URL``: label (None: the default) -> an OpenAI-compatible server."""
+    base_model: str = models.DEFAULT_MODEL
+    """What base-gguf runs, and whose chat template a served row's prompt uses, without a run."""
+
+    def base_spec(self) -> models.ModelSpec:
+        return self.runs[None].spec if None in self.runs else models.get(self.base_model)
+
+
+def build(name: VariantName, sources: Sources, settings: Settings, task: Task) -> Variant:
+    """A ready-to-call variant, or Skip with the reason it cannot run. ``task`` gives the rules,
+    the base model's instruction and the grammar's schema."""
     label = str(name)
-    task = get_task(task)
+    runs = sources.runs
     if name.kind == "rules":
-        if getattr(task, "has_rules", True) is False:
+        if not task.has_rules:
             raise Skip(f"the task {task.name!r} defines no rules baseline")
         return RulesVariant(label, task)
+    if name.kind in SERVED:
+        return _served(name, sources, settings, task)
     if name.kind == "base-gguf":
-        spec = runs[None].spec if None in runs else models.get(base_model)
+        spec = sources.base_spec()
         fmt = chat_format(spec)
         instruction = task.instruction
         return LlamaVariant(label, models.gguf_path(spec), lambda t: prompt_text(fmt, t, "chat", instruction),
-                            settings, grammar=name.grammar, schema=task.schema)
+                            settings, task.schema, grammar=name.grammar)
     if name.run not in runs:
         which = f"--run {name.run}=DIR" if name.run else "--run DIR"
         raise ConfigError(f"variant {label} needs a training run: pass {which}.")
@@ -249,11 +179,13 @@ def build(name: VariantName, runs: dict[str | None, RunArtefacts], settings: Set
     _ = run.chat  # a missing checkpoint or a bad tokenizer file fails here, before any model loads
     if name.kind.endswith("-hf") and name.grammar:
         raise Skip("grammar-constrained decoding is only wired to llama.cpp; see the matching -gguf+grammar row")
+    if name.kind == "adapter-hf" and not run.has_adapter:
+        raise Skip(f"{run.dir} holds GGUFs only (imported), no peft adapter")
     if name.kind == "adapter-gguf":
-        return LlamaVariant(label, models.gguf_path(run.spec), prompt, settings, lora=run.artefact(name.kind),
-                            grammar=name.grammar, schema=task.schema)
+        return LlamaVariant(label, models.gguf_path(run.spec), prompt, settings, task.schema,
+                            lora=run.artefact(name.kind), grammar=name.grammar)
     if name.kind == "merged-gguf":
-        return LlamaVariant(label, run.artefact(name.kind), prompt, settings, grammar=name.grammar, schema=task.schema)
+        return LlamaVariant(label, run.artefact(name.kind), prompt, settings, task.schema, grammar=name.grammar)
 
     def load_adapter(dtype):
         from peft import PeftModel
@@ -261,7 +193,7 @@ def build(name: VariantName, runs: dict[str | None, RunArtefacts], settings: Set
 
         base = AutoModelForCausalLM.from_pretrained(models.hf_path(run.spec), dtype=dtype)
         # The adapter's weights run in the base's dtype too (peft would otherwise keep them fp32).
-        return PeftModel.from_pretrained(base, str(run.dir / "adapter"), autocast_adapter_dtype=False).to(dtype)
+        return PeftModel.from_pretrained(base, str(run.adapter_dir), autocast_adapter_dtype=False).to(dtype)
 
     def load_merged(dtype):
         from transformers import AutoModelForCausalLM
@@ -270,3 +202,21 @@ def build(name: VariantName, runs: dict[str | None, RunArtefacts], settings: Set
 
     tok = load_tokenizer(run.spec, models.hf_path(run.spec))
     return HFVariant(label, load_adapter if name.kind == "adapter-hf" else load_merged, tok, prompt, settings)
+
+
+def _served(name: VariantName, sources: Sources, settings: Settings, task: Task) -> Variant:
+    """A served row: the prompt is the default run's (``served``), or the task's base-model prompt
+    (``served-base``, or ``served`` without a run)."""
+    if name.run not in sources.endpoints:
+        which = f"--endpoint {name.run}=URL" if name.run else "--endpoint URL"
+        raise ConfigError(f"variant {name} needs a server: pass {which} (an OpenAI-compatible base URL, "
+                          "e.g. http://127.0.0.1:8000/v1)")
+    run = sources.runs.get(None) if name.kind == "served" else None
+    if run is not None:
+        prompt, system = run.prompt, run.card.system
+    else:
+        fmt = chat_format(sources.base_spec())
+        system = task.instruction
+        prompt = lambda t: prompt_text(fmt, t, "chat", system)  # noqa: E731
+    return ServedVariant(str(name), name.model, sources.endpoints[name.run], prompt, system, settings,
+                         task.schema if name.grammar else None, task.name)

@@ -8,7 +8,7 @@
     [[examples]]                           # few-shot examples for the base model (optional)
     input = "Invoice 7 of 2024-01-05, total 12.50 EUR"
     output = {number = "7", date = "2024-01-05", total = 12.5}
-    [metrics]                              # extractor.fields.FieldOptions (all optional)
+    [metrics]                              # extractor.core.fields.FieldOptions (all optional)
     fold_case = false
     collapse_whitespace = true
     strip_punctuation = false
@@ -16,7 +16,9 @@
     rel_tol = 0.0
     keys = {"items[]" = ["sku"]}
 
-Its metrics are the generic field metrics of ``extractor.fields`` plus what every task shares.
+A ``suite.toml`` beside them, when present, is the task's default evaluation suite.
+Its metrics are the generic field metrics (``core.task.JsonTask``, ``core.fields``) plus what every task
+shares.
 """
 
 from __future__ import annotations
@@ -30,19 +32,15 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
-from . import fields
-from .errors import ConfigError
-from .parsing import Answer, find_answer
-from .sample_record import SampleRecord
-from .task import CORE_DIRECTIONS, Sample, core_metrics
+from ..core import fields
+from ..core.errors import ConfigError
+from ..core.task import JsonTask
 
 TASK_FILE = "task.toml"
 SCHEMA_FILE = "schema.json"
+SUITE_FILE = "suite.toml"
 _KEYS = {"name", "system", "instruction", "examples", "metrics"}
 _OPTION_KEYS = {"fold_case", "collapse_whitespace", "strip_punctuation", "abs_tol", "rel_tol", "keys"}
-FIELD_METRICS = ("precision", "recall", "f1", "macro_f1", "missing_per_sample", "extra_per_sample")
-HEADLINE = ("n", "schema_valid", "exact_match", "f1", "precision", "recall", "clean_stop", "trailing_text",
-            "chained_turn", "runaway", "latency_p50_s", "gen_tokens_per_s")
 
 
 @dataclass(frozen=True)
@@ -56,8 +54,8 @@ class Example:
 
 
 @dataclass
-class FileTask:
-    """A task read from a directory: schema, prompts, and fields.py's metric options."""
+class FileTask(JsonTask):
+    """A task read from a directory: schema, prompts, and the field metrics' options."""
 
     name: str
     """The task's name (``task.toml``'s ``name``, else the directory's)."""
@@ -73,8 +71,8 @@ class FileTask:
     """How answers compare (case, whitespace, numeric tolerance, array keys)."""
     directory: Path | None = None
     """Where it was read from."""
-    has_rules = False
-    headline = HEADLINE
+    suite: Path | None = None
+    """The directory's ``suite.toml``, when it has one: the task's default evaluation suite."""
 
     def __post_init__(self) -> None:
         self._validator = Draft202012Validator(self.schema)
@@ -83,46 +81,9 @@ class FileTask:
             self.instruction = self.system + (" Answer with the JSON object and nothing else."
                                               + ("\nExamples:" + shots if shots else ""))
 
-    @property
-    def metric_directions(self) -> dict[str, bool | None]:
-        return {**CORE_DIRECTIONS, **{k: fields.METRICS[k].higher_is_better for k in FIELD_METRICS}}
-
     def schema_errors(self, value: Any) -> list[str]:
         errors = sorted(self._validator.iter_errors(value), key=lambda e: list(e.absolute_path))
         return [f"{e.json_path}: {e.message if len(e.message) <= 160 else e.message[:157] + '...'}" for e in errors]
-
-    def parse_answer(self, raw: str) -> Answer:
-        return find_answer(raw, self.schema_errors)
-
-    def canonical(self, answer: Any) -> str:
-        return fields.canonical_json(answer, self.options)
-
-    def answer_text(self, answer: Any) -> str:
-        return json.dumps(answer, ensure_ascii=False)
-
-    def record(self, example, parsed: Answer) -> dict[str, Any]:
-        return {"gold": example.output, "answer": parsed.value}
-
-    def score(self, record: SampleRecord) -> Sample:
-        parsed = self.parse_answer(record.raw)
-        result = fields.score(record.gold, parsed.value, self.options, valid=parsed.valid)
-        return Sample(record.gold, parsed, record.finish_reason, record.seconds or 0.0,
-                      record.gen_tokens or 0, exact=result.exact, result=result)
-
-    def aggregate(self, samples: list[Sample]) -> dict[str, Any]:
-        out = core_metrics(samples)
-        rep = fields.aggregate([s.result for s in samples])
-        out.update({k: getattr(rep, k) for k in FIELD_METRICS})
-        out["by_field"] = {f: vars(st) for f, st in rep.by_field.items()}
-        return out
-
-    def f1_counts(self, sample: Sample) -> dict[str, tuple[int, int, int]]:
-        """(true positives, predicted, gold) leaves of the micro field F1 for one row (``Task.f1_counts``)."""
-        c = sample.result.total
-        return {"f1": (c.tp, c.tp + c.extra, c.tp + c.missing)}
-
-    def rules(self, text: str) -> Any:
-        raise ConfigError(f"the task {self.name!r} defines no rules baseline; drop the `rules` variant")
 
 
 def _bad(path: Path, what: str) -> ConfigError:
@@ -168,8 +129,9 @@ def load_task_dir(directory: str | Path) -> FileTask:
         if errs:
             raise _bad(toml_path, f"{where}: output violates {SCHEMA_FILE}: {errs[0]}")
         examples.append(Example(ex["input"], ex["output"]))
+    suite = directory / SUITE_FILE
     return FileTask(raw.get("name", directory.name), schema, raw["system"], raw.get("instruction", ""), examples,
-                    _options(raw.get("metrics") or {}, toml_path), directory)
+                    _options(raw.get("metrics") or {}, toml_path), directory, suite if suite.is_file() else None)
 
 
 def _options(raw: dict, path: Path) -> fields.FieldOptions:

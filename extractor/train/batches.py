@@ -13,10 +13,10 @@ from dataclasses import dataclass
 
 import torch
 
-from .data import Example
-from .errors import ConfigError
-from .prompts import prompt_text
-from .tasks.cantos.schema import to_json_text
+from ..core.data import Example
+from ..core.errors import ConfigError
+from ..core.task import Task
+from ..runtimes.prompts import prompt_text
 
 IGNORE = -100
 
@@ -32,20 +32,16 @@ class Encoded:
 
 
 def encode(tokenizer, examples: list[Example], prompt_format: str, system: str, max_length: int,
-           task=None) -> list[Encoded]:
+           task: Task) -> list[Encoded]:
     """Tokenize prompt and completion separately, exactly as generation will see them. The
-    completion is the task's ``answer_text`` of the row's output (``task``: a Task or its name;
-    None: cantos)."""
-    from .task import get_task
-
-    task = get_task(task)
+    completion is the task's ``answer_text`` of the row's output."""
     eos = tokenizer.eos_token_id
     if eos is None:
         raise ConfigError("the tokenizer has no EOS token; the model could not learn to stop")
     out, too_long = [], []
     for ex in examples:
         prompt_ids = tokenizer(prompt_text(tokenizer, ex.input, prompt_format, system), add_special_tokens=True).input_ids
-        answer = to_json_text(list(ex.references)) if ex.output is None else task.answer_text(ex.output)
+        answer = task.answer_text(ex.output)
         answer_ids = tokenizer(answer, add_special_tokens=False).input_ids
         ids = prompt_ids + answer_ids + [eos]
         if len(ids) > max_length:
@@ -73,6 +69,19 @@ def collate(rows: list[Encoded], pad_id: int, reproduce_pad_eos_bug: bool = Fals
         # What a collator that masks pad ids does when pad == eos: the EOS label disappears.
         labels[ids == pad_id] = IGNORE
     return {"input_ids": ids, "attention_mask": attn, "labels": labels}
+
+
+def step_share(step: list, rank: int, world: int) -> list:
+    """One process's part of one optimizer step's batches under data parallelism.
+
+    Process ``rank`` of ``world`` takes every ``world``-th batch of the step from its own index, so
+    across the processes every batch of the epoch is trained on exactly once (the last step of an
+    epoch may hold fewer batches than the others). Every process makes the same number of passes,
+    since a gradient sync waits for all of them: one with fewer batches gets ``None`` for a pass
+    that contributes nothing."""
+    mine = list(step[rank::world])
+    passes = -(-len(step) // world)
+    return mine + [None] * (passes - len(mine))
 
 
 def epoch_batches(lengths: list[int], batch_size: int, seed: int, epoch: int) -> list[list[int]]:

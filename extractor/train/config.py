@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import ConfigError
-from .hardware import PRECISIONS
+from ..core.errors import ConfigError
+from ..runtimes.hardware import PRECISIONS
 
 
 @dataclass
@@ -22,21 +22,20 @@ class TrainConfig:
 
     name: str = ""
     """Run name: the run directory is runs/NAME. Default: the config file's stem."""
-    task: str = "cantos"
-    """The task (`extractor.task.get_task`): a built-in name (`cantos`, `citations`), a registered
-    entry point, or a task directory. Its schema checks the data; `system` defaults to its prompt."""
+    task: str = ""
+    """The task: a registered name (`extractor --help` lists them; empty: the default task) or a
+    task directory. Its schema checks the data; `system` defaults to its prompt."""
     model: str = "smollm2-135m"
     """Model preset (`extractor models list`) or a local HF checkpoint directory."""
-    train: str = "datasets/cantos/train.jsonl"
-    """Training JSONL (see `extractor data check`)."""
-    valid: str = "datasets/cantos/valid.jsonl"
-    """Validation JSONL: validation loss and the choice of the best adapter."""
+    train: str = ""
+    """Training JSONL (see `extractor data check`). Required."""
+    valid: str = ""
+    """Validation JSONL: validation loss and the choice of the best adapter. Required."""
     prompt_format: str = "chat"
     """`chat`: the model's chat template with a short system instruction. `plain`: the seeds'
     `### Question: "..."\\n ### Answer: ` format, kept for comparison."""
-    system: str = "Extract references to Pound's Cantos as JSON."
-    """System instruction used with prompt_format = chat. Not set with a task other than cantos:
-    that task's `system`."""
+    system: str = ""
+    """System instruction used with prompt_format = chat. Empty: the task's own (``Task.system``)."""
     lora_r: int = 16
     lora_alpha: int = 32
     lora_dropout: float = 0.05
@@ -111,10 +110,9 @@ class TrainConfig:
                 f"target_modules includes {', '.join(sorted(forbidden))}: the adapter would not convert to a "
                 "llama.cpp LoRA. Target the blocks' linear layers only (leave target_modules empty for the default)."
             )
-        from .task import get_task
-
-        get_task(self.task)  # an unknown task fails here, listing the known ones
         for key in ("train", "valid"):
+            if not getattr(self, key):
+                raise ConfigError(f"{key} is not set: name a JSONL file, e.g. {key} = \"data/{key}.jsonl\"")
             if not Path(getattr(self, key)).is_file():
                 raise ConfigError(f"{key} = {getattr(self, key)!r}: file not found")
 
@@ -185,10 +183,6 @@ def load_config(path: str | Path | None, overrides: list[str] = ()) -> TrainConf
         key, value = parse_override(text)
         values[key] = _coerce(key, value, f"--set {text}")
     cfg = TrainConfig(**values)
-    if "system" not in values and cfg.task != "cantos":
-        from .task import get_task
-
-        cfg.system = get_task(cfg.task).system
     if not cfg.name:
         cfg.name = "run"
     cfg.validate()

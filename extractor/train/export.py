@@ -17,10 +17,12 @@ import json
 import time
 from pathlib import Path
 
-from . import models, runs
-from .errors import ExportError
+from ..core.errors import ExportError
+from ..core.files import replace_dir, sha256_file, write_json
+from ..runtimes import models
+from ..runtimes.prompts import load_tokenizer, prompt_text
+from ..runtimes.run_card import RunArtefacts, RunCard, check_fingerprint, fingerprint
 from .lora_gguf import read_adapter, write_adapter_gguf
-from .prompts import load_tokenizer, prompt_text
 from .quantize import check_quant, write_merged_gguf
 
 _SYS, _PROMPT = "\x00SYSTEM\x00", "\x00PROMPT\x00"
@@ -37,16 +39,17 @@ def ollama_template(tokenizer, prompt_format: str) -> str:
     return go + "{{ .Response }}" + (tokenizer.eos_token or "")
 
 
-def modelfile(tokenizer, cfg, spec) -> str:
+def modelfile(tokenizer, card: RunCard, spec) -> str:
     stops = list(dict.fromkeys([*spec.stop, tokenizer.eos_token] if tokenizer.eos_token else spec.stop))
-    if cfg.prompt_format == "plain":
+    if card.prompt_format == "plain":
         stops.append("### Question")  # the seeds' format has no turn token; cut a chained question
-    lines = ["# Ollama Modelfile written by `extractor export`.", "# ollama create cantos -f Modelfile && ollama run cantos",
-             "FROM ./merged.gguf", f'TEMPLATE """{ollama_template(tokenizer, cfg.prompt_format)}"""']
-    if cfg.prompt_format != "plain":
-        lines.append(f'SYSTEM """{cfg.system}"""')
+    lines = ["# Ollama Modelfile written by `extractor export`.",
+             f"# ollama create {card.task or 'extractor'} -f Modelfile && ollama run {card.task or 'extractor'}",
+             "FROM ./merged.gguf", f'TEMPLATE """{ollama_template(tokenizer, card.prompt_format)}"""']
+    if card.prompt_format != "plain":
+        lines.append(f'SYSTEM """{card.system}"""')
     lines += [f'PARAMETER stop "{s}"' for s in stops]
-    lines += ["PARAMETER temperature 0", "PARAMETER num_predict 256"]
+    lines += ["PARAMETER temperature 0", "PARAMETER repeat_penalty 1", "PARAMETER num_predict 256"]
     return "\n".join(lines) + "\n"
 
 
@@ -67,18 +70,18 @@ def write_merged_hf(run_dir: Path, hf_dir: str, tokenizer, out: Path) -> None:
 
 def export(run_dir: str | Path, quant: str = "q8_0", log=print) -> dict:
     """Write runs/NAME/export/ and return its summary (also written as export.json)."""
-    from . import quiet
+    from ..core import quiet
 
     quiet.libraries()
     run_dir = Path(run_dir)
     check_quant(quant)
-    info, cfg = runs.run_info(run_dir)
-    spec = models.get(cfg.model)
-    adapter = read_adapter(run_dir / "adapter")  # refusals come before any heavy work
+    run = RunArtefacts.load(run_dir)
+    card, spec = run.card, run.spec
+    adapter = read_adapter(run.adapter_dir)  # refusals come before any heavy work
     base_gguf = models.gguf_path(spec)
     hf_dir = models.hf_path(spec)
-    fp = runs.fingerprint(hf_dir, base_gguf)
-    runs.check_fingerprint(run_dir, fp)
+    fp = fingerprint(hf_dir, base_gguf)
+    check_fingerprint(run_dir, card.base_fingerprint, fp)
     tokenizer = load_tokenizer(spec, hf_dir)
     started = time.perf_counter()
     timings: dict[str, float] = {}
@@ -96,7 +99,7 @@ def export(run_dir: str | Path, quant: str = "q8_0", log=print) -> dict:
         step("merged-hf", lambda: write_merged_hf(run_dir, hf_dir, tokenizer, tmp / "merged-hf"))
         touched.update(step("merged.gguf", lambda: write_merged_gguf(adapter, base_gguf, tmp / "merged.gguf", quant,
                                                                       fp["gguf_sha256"])))
-        (tmp / "Modelfile").write_text(modelfile(tokenizer, cfg, spec))
+        (tmp / "Modelfile").write_text(modelfile(tokenizer, card, spec))
         files = {}
         for p in sorted(tmp.rglob("*")):
             if p.is_file():
@@ -105,16 +108,25 @@ def export(run_dir: str | Path, quant: str = "q8_0", log=print) -> dict:
         for t in touched.values():
             types[t] = types.get(t, 0) + 1
         summary = {
-            "run": run_dir.name, "model": cfg.model, "quant": quant, "base_gguf": str(base_gguf),
-            "base_fingerprint": fp, "adapter_sha256": models.sha256_file(run_dir / "adapter" / "adapter_model.safetensors"),
+            "run": run_dir.name, "model": card.base_model, "quant": quant, "base_gguf": str(base_gguf),
+            "base_fingerprint": fp, "adapter_sha256": sha256_file(run.adapter_dir / "adapter_model.safetensors"),
             "adapter": {"rank": adapter.rank, "lora_alpha": adapter.config.get("lora_alpha"),
                         "use_rslora": bool(adapter.config.get("use_rslora")), "scale": adapter.scale,
                         "gguf_alpha": adapter.gguf_alpha, "tensors": n},
             "merged_gguf_tensor_types": types, "files": files, "seconds": timings,
             "wall_seconds": round(time.perf_counter() - started, 2),
-            "trained": {"best_step": info.get("best", {}).get("step"), "status": info.get("status")},
+            "trained": _trained(run_dir),
         }
-        runs.write_json(tmp / "export.json", summary)
+        write_json(tmp / "export.json", summary)
 
-    runs.replace_dir(run_dir / "export", fill)
+    replace_dir(run_dir / "export", fill)
     return json.loads((run_dir / "export" / "export.json").read_text())
+
+
+def _trained(run_dir: Path) -> dict:
+    """The best step and status of the run's training (run.json), where it has them."""
+    try:
+        info = json.loads((run_dir / "run.json").read_text())
+    except (OSError, ValueError):
+        return {}
+    return {"best_step": info.get("best", {}).get("step"), "status": info.get("status")}

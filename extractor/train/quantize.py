@@ -18,8 +18,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import ExportError
-from .lora_gguf import FINGERPRINT_KEY, Adapter, base_info, gguf_pairs
+from ..core.errors import ExportError
+from ..runtimes.gguf_info import FINGERPRINT_KEY, base_info
+from .lora_gguf import Adapter, gguf_pairs
 
 QUANTS = ("q8_0", "q4_k_m", "q6_k", "f16")
 _FALLBACK = {"Q4_K": "Q5_0", "Q5_K": "Q5_1", "Q6_K": "Q8_0", "Q2_K": "Q4_0", "Q3_K": "Q4_0"}

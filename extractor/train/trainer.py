@@ -4,88 +4,94 @@
     extractor train --resume runs/cantos-smollm2
     accelerate launch -m extractor train configs/cantos-zephyr.toml     # DDP on several GPUs
 
-Speed on a CPU comes from three choices: logits are computed only at labelled positions (the
-49k-word head is a large share of a 135M model's work, and prompts carry no labels), batches
-are grouped by length so padding is rare, and the loop does no per-step host work beyond one
-`.item()`.
+A ``Trainer`` is the recipe, one method per concern: ``setup`` (device, precision, tokenizer,
+data, model, optimizer), ``resume`` (a checkpoint and the log up to it, or a fresh run directory
+with its card), ``step`` (one optimizer step), ``validate`` (the validation loss, the best adapter),
+``save`` (the log line, the checkpoint, run.json). What a checkpoint carries across a kill is
+the typed ``TrainState``.
+
+    runs/NAME/
+      card.json          what evaluation and export read (runtimes/run_card.py)
+      config.toml        the resolved training configuration
+      run.json           base fingerprint, best step and validation loss, status, timings
+      train_log.jsonl    one JSON object per logged step / validation
+      loss.svg           loss curve (train and validation)
+      adapter/           best adapter: adapter_config.json + adapter_model.safetensors only
+      checkpoint/        latest resumable state (adapter, optimizer, RNG) - safetensors + JSON
 """
 
 from __future__ import annotations
 
-import json
+import dataclasses
 import math
+import sys
 import time
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import torch
-import torch.nn.functional as F
 
-from . import data, kv_cache, models, runs
-from .batches import IGNORE, collate, encode, epoch_batches
+from ..core import data, journal
+from ..core.errors import ConfigError
+from ..core.files import atomic_write, recover_dir, replace_dir, write_json
+from ..core.progress import Bar
+from ..core.task import Task
+from ..runtimes import models
+from ..runtimes.hardware import resolve_precision
+from ..runtimes.prompts import load_tokenizer
+from ..runtimes.run_card import RunCard, check_fingerprint, fingerprint
+from ..tasks.registry import source
+from .batches import IGNORE, collate, encode, epoch_batches, step_share
+from .checkpoint import load_checkpoint, save_adapter, save_checkpoint
 from .config import TrainConfig, load_config
-from .errors import ConfigError
-from .hardware import resolve_precision
-from .progress import Bar
-from .prompts import load_tokenizer
+from .model import CompletionLoss, load_trainable, param_groups
+
+LOG = "train_log.jsonl"
+VALID_BATCH = 16
+"""Rows per validation forward pass at least: no gradients to hold, so small training batches
+(2 or 4 rows) need not make validation a hundred small calls."""
 
 
-class CompletionLoss(torch.nn.Module):
-    """Summed cross-entropy over labelled positions only, and the number of those positions.
+@dataclass
+class TrainState:
+    """What a run has done so far; saved in every checkpoint (``state.json``), so a resumed run
+    continues exactly where the checkpoint was taken."""
 
-    Wrapping the model in a module (rather than calling its decoder from outside) keeps
-    DDP's gradient hooks in the path when `accelerate launch` wraps this module. Whatever the
-    base weights' dtype, the loss is reduced in fp32.
+    step: int = 0
+    """Optimizer steps done."""
+    best_step: int | None = None
+    """The step of the adapter in adapter/ (lowest validation loss so far)."""
+    best_valid_loss: float | None = None
+    train_seconds: float = 0.0
+    """Seconds spent in optimizer steps (validation and saving excluded)."""
+    tokens: int = 0
+    """Real (unpadded) tokens trained on."""
+    wall_seconds: float = 0.0
+    """Wall time of every earlier session of the run."""
 
-    Every row of a batch starts with the same tokens (the chat template and the system
-    instruction), so that shared prefix goes through the model once, as a batch of one, and its
-    keys and values are broadcast to every row; the gradient that reaches them is the sum over
-    the rows, exactly what running the prefix in every row would give. With SmolLM2 and the
-    default instruction that is 19 of ~80 tokens per row (+25% tokens/s).
-    """
-
-    def __init__(self, peft_model, share_prefix: bool = True):
-        super().__init__()
-        self.peft_model = peft_model
-        self.share_prefix = share_prefix
-
-    def forward(self, input_ids, attention_mask, labels):
-        causal_lm = self.peft_model.get_base_model()
-        decoder = causal_lm.get_decoder()
-        n = shared_prefix(input_ids, labels) if self.share_prefix else 0
-        mask = None if bool(attention_mask.all()) else attention_mask  # no padding: the plain causal path
-        if n:
-            prefix = kv_cache.new(decoder.config)
-            decoder(input_ids=input_ids[:1, :n], use_cache=True, **{kv_cache.keyword(): prefix})
-            rows = input_ids.shape[0]
-            for layer in prefix.layers:
-                layer.keys = layer.keys.expand(rows, -1, -1, -1)
-                layer.values = layer.values.expand(rows, -1, -1, -1)
-            positions = torch.arange(n, input_ids.shape[1], device=input_ids.device).expand(rows, -1)
-            hidden = decoder(input_ids=input_ids[:, n:], attention_mask=mask, position_ids=positions,
-                             use_cache=True, **{kv_cache.keyword(): prefix}).last_hidden_state
-        else:
-            hidden = decoder(input_ids=input_ids, attention_mask=mask, use_cache=False).last_hidden_state
-        targets = labels[:, n + 1:]
-        where = targets != IGNORE
-        logits = causal_lm.get_output_embeddings()(hidden[:, :-1][where])
-        loss = F.cross_entropy(logits.float(), targets[where], reduction="sum")
-        return loss, where.sum()
+    @classmethod
+    def from_json(cls, obj: dict) -> "TrainState":
+        known = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in obj.items() if k in known})
 
 
-MIN_SHARED_PREFIX = 4
-"""A shorter common prefix is not worth a second pass through the model."""
+def _die_with_launcher() -> None:
+    """Under a launcher (`accelerate launch`, torchrun), end with it: a launcher killed with kill -9
+    cannot stop its workers, which would go on training and writing beside the run that resumes
+    them. Linux's parent-death signal does it (elsewhere nothing changes)."""
+    import ctypes
+    import os
+    import signal
 
-
-def shared_prefix(input_ids: torch.Tensor, labels: torch.Tensor) -> int:
-    """Length of the token prefix every row shares and no label falls in (0: nothing to share)."""
-    if input_ids.shape[0] < 2:
-        return 0
-    same = (input_ids == input_ids[:1]).all(0).long().cumprod(0).sum()
-    # hidden states are needed from the position before the first labelled token on
-    first_label = (labels != IGNORE).long().argmax(1).min()
-    n = int(torch.minimum(same, first_label - 1))
-    return n if n >= MIN_SHARED_PREFIX else 0
+    if "LOCAL_RANK" not in os.environ or not sys.platform.startswith("linux"):
+        return
+    parent = os.getppid()
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # the launcher died before the signal was set
+        os.kill(os.getpid(), signal.SIGKILL)
 
 
 def lr_at(step: int, total: int, cfg: TrainConfig) -> float:
@@ -96,247 +102,297 @@ def lr_at(step: int, total: int, cfg: TrainConfig) -> float:
     return cfg.learning_rate * max(0.0, (total - step) / max(1, total - warm))
 
 
-def param_groups(model, cfg: TrainConfig) -> list[dict]:
-    """The optimizer's groups: the LoRA B matrices at ``lora_plus_ratio`` x the rate (LoRA+), the
-    rest at the rate. Each group's ``lr_scale`` multiplies the schedule's rate at every step."""
-    named = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
-    if cfg.lora_plus_ratio == 1.0:  # one group, in the order checkpoints from before LoRA+ hold
-        return [{"params": [p for _, p in named], "lr_scale": 1.0}]
-    return [{"params": [p for n, p in named if "lora_B" not in n], "lr_scale": 1.0},
-            {"params": [p for n, p in named if "lora_B" in n], "lr_scale": cfg.lora_plus_ratio}]
-
-
-def load_trainable(hf_dir: str, cfg: TrainConfig, spec: models.ModelSpec, device: torch.device, precision: str = "fp32"):
-    """The base model (fp32 / bf16, or NF4 for QLoRA) with a fresh fp32 LoRA adapter on top."""
-    from peft import LoraConfig, get_peft_model, prepare_model_for_kbit_training
-    from transformers import AutoModelForCausalLM, BitsAndBytesConfig
-
-    compute = torch.bfloat16 if precision == "bf16" else torch.float32
-    # On a CPU, eager attention (bmm + softmax) trains faster than SDPA's flash kernel, whose
-    # bf16 backward is slow for short rows (measured: 305 vs 265 tokens/s on SmolLM2, batch 8).
-    attn = "eager" if device.type == "cpu" else "sdpa"
-    if cfg.quantization == "4bit":
-        bnb = BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True,
-                                 bnb_4bit_compute_dtype=compute)
-        model = AutoModelForCausalLM.from_pretrained(hf_dir, quantization_config=bnb, dtype=compute, attn_implementation=attn,
-                                                     device_map={"": device.index or 0} if device.type == "cuda" else {"": "cpu"})
-        model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=cfg.gradient_checkpointing)
-    else:
-        model = AutoModelForCausalLM.from_pretrained(hf_dir, dtype=compute, attn_implementation=attn).to(device)
-        if cfg.gradient_checkpointing:
-            model.gradient_checkpointing_enable()
-            model.enable_input_require_grads()
-    model.config.use_cache = False  # training never reuses a KV cache; building one costs copies
-    lora = LoraConfig(r=cfg.lora_r, lora_alpha=cfg.lora_alpha, lora_dropout=cfg.lora_dropout,
-                      target_modules=list(cfg.target_modules or spec.lora_targets), use_rslora=cfg.use_rslora,
-                      bias="none", task_type="CAUSAL_LM")
-    # peft keeps the adapter weights in fp32 over a bf16 base (autocast_adapter_dtype) and runs the
-    # LoRA path in fp32: measured over one epoch, bf16 autocast on top was 6% faster but trained
-    # worse (validation loss +0.003 against fp32, where this way matched fp32 within 0.0002).
-    model = get_peft_model(model, lora, autocast_adapter_dtype=True)
-    for p in model.parameters():
-        if p.requires_grad and p.dtype != torch.float32:
-            p.data = p.data.float()
-    if cfg.compile:
-        # In place (Module.compile), block by block: the blocks share one graph, names and
-        # state_dict keys stay as they are, and the loss's indexing stays eager.
-        for block in model.get_base_model().get_decoder().layers:
-            block.compile(dynamic=True)
-    return model
-
-
-def save_adapter(peft_model, out: Path, base_name: str) -> None:
-    """Exactly two files: adapter_config.json and adapter_model.safetensors."""
-    from peft import get_peft_model_state_dict
-    from safetensors.torch import save_file
-
-    state = {k: v.detach().to("cpu", torch.float32).contiguous() for k, v in get_peft_model_state_dict(peft_model).items()}
-    save_file(state, out / "adapter_model.safetensors", metadata={"format": "pt"})
-    config = peft_model.peft_config["default"].to_dict()
-    config["base_model_name_or_path"] = base_name  # a preset name, never this machine's path
-    (out / "adapter_config.json").write_text(json.dumps(config, indent=2, sort_keys=True, default=sorted))
-
-
-def save_checkpoint(out: Path, peft_model, optimizer, state: dict, base_name: str) -> None:
-    from safetensors.torch import save_file
-
-    save_adapter(peft_model, out, base_name)
-    opt = optimizer.state_dict()
-    tensors = {f"{idx}.{k}": (v if torch.is_tensor(v) else torch.tensor(v)).detach().cpu().contiguous()
-               for idx, st in opt["state"].items() for k, v in st.items()}
-    tensors["rng.torch"] = torch.get_rng_state()
-    save_file(tensors, out / "optimizer.safetensors")
-    (out / "state.json").write_text(json.dumps({**state, "param_groups": opt["param_groups"]}, indent=2))
-
-
-def load_checkpoint(ckpt: Path, peft_model, optimizer) -> dict:
-    from peft import set_peft_model_state_dict
-    from safetensors.torch import load_file
-
-    set_peft_model_state_dict(peft_model, load_file(ckpt / "adapter_model.safetensors"))
-    tensors = load_file(ckpt / "optimizer.safetensors")
-    state = json.loads((ckpt / "state.json").read_text())
-    torch.set_rng_state(tensors.pop("rng.torch"))
-    opt_state: dict[int, dict] = {}
-    for key, value in tensors.items():
-        idx, name = key.split(".", 1)
-        opt_state.setdefault(int(idx), {})[name] = value
-    optimizer.load_state_dict({"state": opt_state, "param_groups": state.pop("param_groups")})
-    return state
-
-
-VALID_BATCH = 16
-"""Rows per validation forward pass at least: no gradients to hold, so small training batches
-(2 or 4 rows) need not make validation a hundred small calls."""
-
-
-def validation_loss(loss_module, rows, cfg: TrainConfig, pad_id: int, device) -> float:
+def validation_loss(loss_module, rows, cfg: TrainConfig, pad_id: int, device, acc=None) -> float:
+    """Mean loss per labelled token over every validation row. Under data parallelism (``acc``
+    with several processes) each process takes every world-th batch and the sums are added across
+    processes, so the figure is the mean over all rows, not one process's share."""
     total, count = 0.0, 0
+    rank, world = (acc.process_index, acc.num_processes) if acc is not None else (0, 1)
     loss_module.eval()
     # Compiled blocks (compile = true) run eagerly here: a no-grad graph for batches of 16 would be
     # a second compilation (~11 s) to save a few seconds of forward passes.
     with torch.no_grad(), torch.compiler.set_stance("force_eager"):
-        for batch_idx in epoch_batches([len(r.input_ids) for r in rows], max(cfg.batch_size, VALID_BATCH), 0, 0):
+        batches = epoch_batches([len(r.input_ids) for r in rows], max(cfg.batch_size, VALID_BATCH), 0, 0)
+        for batch_idx in batches[rank::world]:
             b = {k: v.to(device) for k, v in collate([rows[i] for i in batch_idx], pad_id).items()}
             loss, n = loss_module(**b)
             total += loss.item()
             count += int(n)
     loss_module.train()
+    if world > 1:
+        sums = acc.reduce(torch.tensor([total, float(count)], dtype=torch.float64, device=device), reduction="sum")
+        total, count = float(sums[0]), int(sums[1])
     return total / max(1, count)
 
 
-def train(cfg: TrainConfig, runs_dir: str | Path = "runs", resume: bool = False, show_progress: bool = True) -> Path:
-    t_session = time.perf_counter()
-    """Run (or resume) training; return the run directory."""
-    from . import quiet
-
-    quiet.libraries()
-    from accelerate import Accelerator
-
-    run_dir = Path(runs_dir) / cfg.name
-    ckpt_dir = run_dir / "checkpoint"
-    if not resume and (run_dir / "run.json").exists():
-        raise ConfigError(f"{run_dir} already exists; resume it with `extractor train --resume {run_dir}` or pick another name")
-    if cfg.threads:
-        torch.set_num_threads(cfg.threads)
-    torch.manual_seed(cfg.seed)
-    # Mixed precision is this trainer's business (the base's dtype), never accelerate's autocast.
-    acc = Accelerator(cpu=not torch.cuda.is_available(), mixed_precision="no")
-    precision, precision_why = resolve_precision(cfg.precision, acc.device.type)
-    spec = models.get(cfg.model)
-    hf_dir = models.hf_path(spec)
-    try:
-        gguf = models.gguf_path(spec)
-    except Exception:  # noqa: BLE001 - a run needs no GGUF; export will ask for it
-        gguf = None
-    fp = runs.fingerprint(hf_dir, gguf)
-    if resume:
-        runs.check_fingerprint(run_dir, fp)
-    tok = load_tokenizer(spec, hf_dir)
-    train_rows = encode(tok, data.load([cfg.train], cfg.task), cfg.prompt_format, cfg.system, cfg.max_length, cfg.task)
-    valid_rows = encode(tok, data.load([cfg.valid], cfg.task), cfg.prompt_format, cfg.system, cfg.max_length, cfg.task)
-
-    torch.manual_seed(cfg.seed)  # the adapter's initialisation depends on nothing above
-    model = load_trainable(hf_dir, cfg, spec, acc.device, precision)
-    params = [p for p in model.parameters() if p.requires_grad]
-    optimizer = torch.optim.AdamW(param_groups(model, cfg), lr=cfg.learning_rate, weight_decay=0.0,
-                                  fused=True)  # one kernel, ~4x faster step
-    loss_module, optimizer = acc.prepare(CompletionLoss(model, share_prefix=not cfg.gradient_checkpointing), optimizer)
-    base_name = spec.name if spec.name in models.PRESETS else Path(spec.name).name
-
-    lengths = [len(r.input_ids) for r in train_rows]
-    n_batches = math.ceil(len(train_rows) / cfg.batch_size)
-    steps_per_epoch = max(1, n_batches // (cfg.grad_accum * acc.num_processes))
-    total_steps = cfg.max_steps or max(1, math.ceil(cfg.epochs * steps_per_epoch))
-    eval_every = cfg.eval_every or steps_per_epoch
-
-    state = {"step": 0, "best_step": None, "best_valid_loss": None, "train_seconds": 0.0, "tokens": 0}
-    if resume:
-        runs.recover_dir(ckpt_dir)
-        runs.recover_dir(run_dir / "adapter")
-        if ckpt_dir.exists():
-            state = load_checkpoint(ckpt_dir, model, optimizer)
-        # Anything logged after the checkpoint is redone from it: drop it so nothing is counted twice.
-        runs.rewrite_log(run_dir / "train_log.jsonl", runs.read_log(run_dir / "train_log.jsonl", state["step"]))
-    else:
-        run_dir.mkdir(parents=True, exist_ok=True)
-        runs.atomic_write(run_dir / "config.toml", cfg.to_toml())
-        (run_dir / "train_log.jsonl").unlink(missing_ok=True)
-
-    wall_before = state.get("wall_seconds", 0.0)  # earlier sessions of a resumed run
-
-    def write_run_json(status: str) -> None:
-        # Wall time of the whole job (loading, validation, checkpoints; every session of a resumed run).
-        state["wall_seconds"] = wall_before + time.perf_counter() - t_session
-        if acc.is_main_process:
-            runs.write_json(run_dir / "run.json", {
-                "name": cfg.name, "model": spec.name, "base_fingerprint": fp, "status": status,
-                "precision": {"configured": cfg.precision, "used": precision, "why": precision_why,
-                              "threads": torch.get_num_threads()},
-                "best": {"step": state["best_step"], "valid_loss": state["best_valid_loss"]},
-                "steps_done": state["step"], "total_steps": total_steps, "train_seconds": round(state["train_seconds"], 1),
-                "wall_seconds": round(state["wall_seconds"], 1),
-                "tokens_per_s": round(state["tokens"] / max(1e-9, state["train_seconds"]), 1),
-                "train_rows": len(train_rows), "valid_rows": len(valid_rows), "config": asdict(cfg),
-            })
-
-    write_run_json("running")
-    progress = Bar("train", total_steps, state["step"], enabled=show_progress and acc.is_main_process)
-    loss_module.train()
-    with progress:
-        while state["step"] < total_steps:
-            step = state["step"]
-            epoch, within = divmod(step, steps_per_epoch)
-            batches = epoch_batches(lengths, cfg.batch_size, cfg.seed, epoch)
-            per_step = cfg.grad_accum * acc.num_processes
-            micro = batches[within * per_step:(within + 1) * per_step][acc.process_index::acc.num_processes]
-            t0 = time.perf_counter()
-            collated = [collate([train_rows[i] for i in idx], tok.pad_token_id, cfg.reproduce_pad_eos_bug) for idx in micro]
-            n_labels = sum(int((b["labels"] != IGNORE).sum()) for b in collated)
-            for g in optimizer.param_groups:
-                g["lr"] = lr_at(step, total_steps, cfg) * g.get("lr_scale", 1.0)  # absent: a checkpoint from before LoRA+
-            loss_sum, real_tokens = 0.0, 0
-            for b in collated:
-                b = {k: v.to(acc.device) for k, v in b.items()}
-                loss, _ = loss_module(**b)
-                acc.backward(loss / max(1, n_labels))
-                loss_sum += loss.item()
-                real_tokens += int(b["attention_mask"].sum())
-            if cfg.max_grad_norm:
-                acc.clip_grad_norm_(params, cfg.max_grad_norm)
-            optimizer.step()
-            optimizer.zero_grad(set_to_none=True)
-            dt = time.perf_counter() - t0
-            state["step"] = step + 1
-            state["train_seconds"] += dt
-            state["tokens"] += real_tokens
-            record = {"step": step + 1, "epoch": round((step + 1) / steps_per_epoch, 3), "loss": loss_sum / max(1, n_labels),
-                      "lr": optimizer.param_groups[0]["lr"], "tokens_per_s": round(real_tokens / dt, 1)}
-            due_eval = (step + 1) % eval_every == 0 or step + 1 == total_steps
-            if due_eval:
-                record["valid_loss"] = validation_loss(loss_module, valid_rows, cfg, tok.pad_token_id, acc.device)
-                if state["best_valid_loss"] is None or record["valid_loss"] < state["best_valid_loss"]:
-                    state["best_valid_loss"], state["best_step"] = record["valid_loss"], step + 1
-                    if acc.is_main_process:
-                        runs.replace_dir(run_dir / "adapter", lambda d: save_adapter(model, d, base_name))
-            if acc.is_main_process:
-                runs.append_log(run_dir / "train_log.jsonl", record)
-                if due_eval or (step + 1) % cfg.checkpoint_every == 0:
-                    runs.replace_dir(ckpt_dir, lambda d: save_checkpoint(d, model, optimizer, state, base_name))
-                    write_run_json("running")
-            progress.update(completed=state["step"], info=_progress_info(record, state))
-    write_run_json("finished")
-    if acc.is_main_process:
-        from .plot import loss_curve_svg
-
-        runs.atomic_write(run_dir / "loss.svg", loss_curve_svg(runs.read_log(run_dir / "train_log.jsonl"), cfg.name))
-    return run_dir
+def read_log(path: Path, upto_step: int | None = None) -> list[dict]:
+    """Log records (optionally those at or before a step); a torn last line is left out."""
+    hint = "Remove that line of the training log, then resume."
+    return [r for r in journal.read(path, torn="skip", hint=hint) if upto_step is None or r["step"] <= upto_step]
 
 
-def _progress_info(record: dict, state: dict) -> str:
+class Trainer:
+    """One training run, set up once, then stepped until its last step."""
+
+    def __init__(self, cfg: TrainConfig, task: Task, runs_dir: str | Path = "runs", resume: bool = False,
+                 show_progress: bool = True):
+        self.cfg, self.task, self.resuming, self.show_progress = cfg, task, resume, show_progress
+        self.run_dir = Path(runs_dir) / cfg.name
+        self.ckpt_dir = self.run_dir / "checkpoint"
+        self.state = TrainState()
+        self.started = time.perf_counter()
+        if not resume and (self.run_dir / "run.json").exists():
+            raise ConfigError(f"{self.run_dir} already exists; resume it with `extractor train --resume {self.run_dir}` "
+                              "or pick another name")
+
+    # ------------------------------------------------------------------ set-up
+    def setup(self) -> None:
+        """Device and precision, the base model's files and fingerprint, tokenized data, the
+        trainable model and its optimizer, and the schedule's size."""
+        from accelerate import Accelerator
+
+        _die_with_launcher()
+        cfg = self.cfg
+        if cfg.threads:
+            torch.set_num_threads(cfg.threads)
+        torch.manual_seed(cfg.seed)
+        # Mixed precision is this trainer's business (the base's dtype), never accelerate's autocast.
+        self.acc = Accelerator(cpu=not torch.cuda.is_available(), mixed_precision="no")
+        self.precision, self.precision_why = resolve_precision(cfg.precision, self.acc.device.type)
+        self._check_launch()
+        self.spec = models.get(cfg.model)
+        hf_dir = models.hf_path(self.spec)
+        try:
+            gguf = models.gguf_path(self.spec)
+        except Exception:  # noqa: BLE001 - a run needs no GGUF; export will ask for it
+            gguf = None
+        self.fingerprint = fingerprint(hf_dir, gguf)
+        self.system = cfg.system or self.task.system
+        self.tok = load_tokenizer(self.spec, hf_dir)
+        self.train_rows = self._encode(cfg.train)
+        self.valid_rows = self._encode(cfg.valid)
+        torch.manual_seed(cfg.seed)  # the adapter's initialisation depends on nothing above
+        self.model = load_trainable(hf_dir, cfg, self.spec, self.acc.device, self.precision)
+        self.params = [p for p in self.model.parameters() if p.requires_grad]
+        optimizer = torch.optim.AdamW(param_groups(self.model, cfg), lr=cfg.learning_rate, weight_decay=0.0,
+                                      fused=True)  # one kernel, ~4x faster step
+        self.loss_module, self.optimizer = self.acc.prepare(
+            CompletionLoss(self.model, share_prefix=not cfg.gradient_checkpointing), optimizer)
+        self.base_name = self.spec.name if self.spec.name in models.PRESETS else Path(self.spec.name).name
+        self.lengths = [len(r.input_ids) for r in self.train_rows]
+        n_batches = math.ceil(len(self.train_rows) / cfg.batch_size)
+        # Every batch of an epoch is trained on once: the last step may hold fewer than per_step.
+        self.steps_per_epoch = max(1, math.ceil(n_batches / (cfg.grad_accum * self.acc.num_processes)))
+        self.total_steps = cfg.max_steps or max(1, math.ceil(cfg.epochs * self.steps_per_epoch))
+        self.eval_every = cfg.eval_every or self.steps_per_epoch
+
+    @property
+    def sharded(self) -> bool:
+        """Whether the model is sharded across processes (FSDP, DeepSpeed): its state is gathered to be saved."""
+        from accelerate.utils import DistributedType
+
+        return self.acc.distributed_type in (DistributedType.FSDP, DistributedType.DEEPSPEED)
+
+    def _check_launch(self) -> None:
+        """What cannot work under this launch fails now, naming the key and the fix."""
+        import torch
+
+        cfg = self.cfg
+        if cfg.precision == "bf16" and self.acc.device.type == "cuda" and not torch.cuda.is_bf16_supported():
+            raise ConfigError("precision = \"bf16\" but this GPU has no bf16; set precision = \"fp32\" (or \"auto\")")
+        if not self.sharded:
+            return
+        how = str(self.acc.distributed_type).split(".")[-1]
+        if cfg.quantization == "4bit":
+            raise ConfigError(f"quantization = \"4bit\" under {how}: sharding 4-bit weights is not supported here; "
+                              "set quantization = \"none\" (precision = \"bf16\"), or launch QLoRA with "
+                              "configs/accelerate/ddp.yaml")
+        if cfg.compile:
+            raise ConfigError(f"compile = true under {how}; set compile = false")
+        if self.resuming:
+            raise ConfigError(f"--resume under {how}: the optimizer's state is sharded and not checkpointed; "
+                              "start the run again (or train with configs/accelerate/ddp.yaml, which resumes)")
+        if how == "DEEPSPEED" and cfg.grad_accum != 1:
+            raise ConfigError("grad_accum > 1 under DeepSpeed: DeepSpeed steps at every backward pass; set grad_accum = 1 "
+                              "and raise batch_size or the number of processes")
+
+    def _gathered(self) -> dict | None:
+        """A sharded model's whole state dict, gathered (every process must call this); else None."""
+        if not self.sharded:
+            return None
+        return {k.removeprefix("peft_model."): v for k, v in self.acc.get_state_dict(self.loss_module).items()}
+
+    def _encode(self, path: str):
+        cfg = self.cfg
+        return encode(self.tok, data.load([path], self.task), cfg.prompt_format, self.system, cfg.max_length, self.task)
+
+    def card(self) -> RunCard:
+        """The run's card: what evaluation, extraction and export read."""
+        model = self.cfg.model if self.cfg.model in models.PRESETS else str(Path(self.cfg.model).resolve())
+        return RunCard(model, self.task.name, source(self.task), self.cfg.prompt_format, self.system,
+                       self.fingerprint)
+
+    # ------------------------------------------------------------------ resume
+    def resume(self) -> None:
+        """A resumed run: the base must be the one it started on, the checkpoint comes back, and
+        whatever was logged after it is dropped (it is redone). A new run: its directory, config
+        and card."""
+        main = self.acc.is_main_process
+        if self.resuming:
+            check_fingerprint(self.run_dir, RunCard.load(self.run_dir).base_fingerprint, self.fingerprint)
+            if main:
+                recover_dir(self.ckpt_dir)
+                recover_dir(self.run_dir / "adapter")
+            self.acc.wait_for_everyone()
+            if self.ckpt_dir.exists():
+                self.state = TrainState.from_json(load_checkpoint(self.ckpt_dir, self.model, self.optimizer))
+            if main:
+                journal.rewrite(self.run_dir / LOG, read_log(self.run_dir / LOG, self.state.step))
+        elif main:
+            self.run_dir.mkdir(parents=True, exist_ok=True)
+            atomic_write(self.run_dir / "config.toml", self.cfg.to_toml())
+            (self.run_dir / LOG).unlink(missing_ok=True)
+        if main and not (self.run_dir / "card.json").is_file():
+            self.card().write(self.run_dir)
+        self.acc.wait_for_everyone()
+
+    # ------------------------------------------------------------------ one step
+    def step(self) -> dict:
+        """One optimizer step over this process's share of the step's batches; its log record.
+
+        The loss is summed over labelled tokens and divided by the labelled tokens of the whole
+        step (all processes' batches), times the number of processes, which data parallelism
+        averages over: the gradient is that of one process training on the step's batches alone."""
+        cfg, acc, state = self.cfg, self.acc, self.state
+        step = state.step
+        epoch, within = divmod(step, self.steps_per_epoch)
+        batches = epoch_batches(self.lengths, cfg.batch_size, cfg.seed, epoch)
+        per_step = cfg.grad_accum * acc.num_processes
+        t0 = time.perf_counter()
+        everyone = [self._collate(idx) for idx in batches[within * per_step:(within + 1) * per_step]]
+        n_labels = sum(int((b["labels"] != IGNORE).sum()) for b in everyone)
+        for g in self.optimizer.param_groups:
+            g["lr"] = lr_at(step, self.total_steps, cfg) * g.get("lr_scale", 1.0)  # absent: a checkpoint from before LoRA+
+        loss_sum, real_tokens = 0.0, 0
+        for mine in step_share(everyone, acc.process_index, acc.num_processes):
+            # None: this process has no batch left in the step; a pass that adds nothing keeps it in the sync.
+            b = {k: v.to(acc.device) for k, v in (mine if mine is not None else everyone[0]).items()}
+            loss, _ = self.loss_module(**b)
+            if mine is None:
+                acc.backward(loss * 0.0)
+                continue
+            acc.backward(loss / (max(1, n_labels) / acc.num_processes))
+            loss_sum += loss.item()
+            real_tokens += int(b["attention_mask"].sum())
+        if acc.num_processes > 1:
+            sums = acc.reduce(torch.tensor([loss_sum, float(real_tokens)], dtype=torch.float64, device=acc.device),
+                              reduction="sum")
+            loss_sum, real_tokens = float(sums[0]), int(sums[1])
+        if cfg.max_grad_norm:
+            acc.clip_grad_norm_(self.params, cfg.max_grad_norm)
+        self.optimizer.step()
+        self.optimizer.zero_grad(set_to_none=True)
+        dt = time.perf_counter() - t0
+        state.step = step + 1
+        state.train_seconds += dt
+        state.tokens += real_tokens
+        return {"step": step + 1, "epoch": round((step + 1) / self.steps_per_epoch, 3),
+                "loss": loss_sum / max(1, n_labels), "lr": self.optimizer.param_groups[0]["lr"],
+                "tokens_per_s": round(real_tokens / dt, 1)}
+
+    def _collate(self, idx: list[int]) -> dict:
+        return collate([self.train_rows[i] for i in idx], self.tok.pad_token_id, self.cfg.reproduce_pad_eos_bug)
+
+    def due_validation(self) -> bool:
+        return self.state.step % self.eval_every == 0 or self.state.step == self.total_steps
+
+    # ------------------------------------------------------------------ validate
+    def validate(self, record: dict) -> None:
+        """The validation loss into ``record``; a new best adapter replaces adapter/."""
+        state = self.state
+        # The unwrapped module: no collective runs in these forward passes, so the processes may take
+        # different numbers of validation batches.
+        record["valid_loss"] = validation_loss(self.acc.unwrap_model(self.loss_module), self.valid_rows, self.cfg,
+                                               self.tok.pad_token_id, self.acc.device, self.acc)
+        if state.best_valid_loss is None or record["valid_loss"] < state.best_valid_loss:
+            state.best_valid_loss, state.best_step = record["valid_loss"], state.step
+            full = self._gathered()
+            if self.acc.is_main_process:
+                replace_dir(self.run_dir / "adapter", lambda d: save_adapter(self.model, d, self.base_name, full))
+
+    # ------------------------------------------------------------------ save
+    def save(self, record: dict, checkpoint: bool) -> None:
+        """The log line; with ``checkpoint``, the resumable state and run.json (main process only;
+        a sharded run keeps no resumable state)."""
+        if not self.acc.is_main_process:
+            return
+        journal.append(self.run_dir / LOG, record)
+        if checkpoint and self.sharded:
+            self.write_run_json("running")
+        elif checkpoint:
+            state = {**asdict(self.state), "wall_seconds": self.wall()}
+            replace_dir(self.ckpt_dir, lambda d: save_checkpoint(d, self.model, self.optimizer, state, self.base_name))
+            self.write_run_json("running")
+
+    def write_run_json(self, status: str) -> None:
+        """run.json: status, the best adapter, timings (wall time of the whole job: loading,
+        validation, checkpoints; every session of a resumed run)."""
+        wall = self.wall()
+        if not self.acc.is_main_process:
+            return
+        cfg, state = self.cfg, self.state
+        write_json(self.run_dir / "run.json", {
+            "name": cfg.name, "model": self.spec.name, "base_fingerprint": self.fingerprint, "status": status,
+            "precision": {"configured": cfg.precision, "used": self.precision, "why": self.precision_why,
+                          "threads": torch.get_num_threads()},
+            "best": {"step": state.best_step, "valid_loss": state.best_valid_loss},
+            "steps_done": state.step, "total_steps": self.total_steps, "train_seconds": round(state.train_seconds, 1),
+            "wall_seconds": round(wall, 1),
+            "tokens_per_s": round(state.tokens / max(1e-9, state.train_seconds), 1),
+            "train_rows": len(self.train_rows), "valid_rows": len(self.valid_rows), "config": asdict(cfg),
+        })
+
+    def wall(self) -> float:
+        """Wall seconds of the whole run so far: earlier sessions' and this one's."""
+        return self.state.wall_seconds + time.perf_counter() - self.started
+
+    # ------------------------------------------------------------------ the run
+    def run(self) -> Path:
+        from ..core import quiet
+
+        quiet.libraries()
+        self.setup()
+        self.resume()
+        self.write_run_json("running")
+        progress = Bar("train", self.total_steps, self.state.step,
+                       enabled=self.show_progress and self.acc.is_main_process)
+        self.loss_module.train()
+        with progress:
+            while self.state.step < self.total_steps:
+                record = self.step()
+                due = self.due_validation()
+                if due:
+                    self.validate(record)
+                self.save(record, due or self.state.step % self.cfg.checkpoint_every == 0)
+                progress.update(completed=self.state.step, info=_progress_info(record, self.state))
+        self.write_run_json("finished")
+        if self.acc.is_main_process:
+            from .plot import loss_curve_svg
+
+            atomic_write(self.run_dir / "loss.svg", loss_curve_svg(read_log(self.run_dir / LOG), self.cfg.name))
+        return self.run_dir
+
+
+def train(cfg: TrainConfig, task: Task, runs_dir: str | Path = "runs", resume: bool = False,
+          show_progress: bool = True) -> Path:
+    """Run (or resume) training for ``task``; return the run directory."""
+    return Trainer(cfg, task, runs_dir, resume, show_progress).run()
+
+
+def _progress_info(record: dict, state: TrainState) -> str:
     info = f"loss {record['loss']:.3f}  {record['tokens_per_s']:.0f} tok/s"
-    if state["best_valid_loss"] is not None:
-        info += f"  best valid {state['best_valid_loss']:.3f} @ {state['best_step']}"
+    if state.best_valid_loss is not None:
+        info += f"  best valid {state.best_valid_loss:.3f} @ {state.best_step}"
     return info
 
 

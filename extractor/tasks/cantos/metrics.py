@@ -7,47 +7,36 @@ exact. Rates are fractions in [0, 1]; a rate with an empty denominator is None (
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import replace
 
-from ...task import CORE_DIRECTIONS, core_metrics, rate
-from .schema import Parsed, Reference
+from ...core.metrics import CORE, Metric, by_key, core_metrics, rate
+from ...core.task import Sample
+from .schema import Reference
 from .sections import CANTO_LENGTHS, is_impossible_line
 
-METRIC_KEYS = (
-    "n", "schema_valid", "exact_match", "canto_precision", "canto_recall", "canto_f1",
-    "line_precision", "line_recall", "line_f1", "no_ref_accuracy", "clean_stop", "trailing_text",
-    "chained_turn", "runaway", "impossible_lines", "latency_p50_s", "latency_p95_s",
-    "gen_tokens_per_s", "examples_per_s",
+_CORE = by_key(CORE)
+METRICS: tuple[Metric, ...] = (
+    _CORE["n"], _CORE["schema_valid"],
+    replace(_CORE["exact_match"], help="exact match of cantos and lines"),
+    Metric("canto_precision", "canto P", "micro precision over cantos", True, level=3),
+    Metric("canto_recall", "canto R", "micro recall over cantos", True, level=3),
+    Metric("canto_f1", "canto F1", "micro F1 over cantos", True),
+    Metric("line_precision", "line P", "micro precision over (canto, line) pairs", True, level=3),
+    Metric("line_recall", "line R", "micro recall over (canto, line) pairs", True, level=3),
+    Metric("line_f1", "line F1", "micro F1 over (canto, line) pairs", True, level=1),
+    Metric("no_ref_accuracy", "no-ref", "rows with no reference answered with an empty list", True, level=1),
+    _CORE["clean_stop"], _CORE["trailing_text"], _CORE["chained_turn"], _CORE["runaway"],
+    Metric("impossible_lines", "impossible lines", "predicted line numbers beyond the canto's length", False),
+    _CORE["latency_p50_s"], _CORE["latency_p95_s"], _CORE["gen_tokens_per_s"], _CORE["examples_per_s"],
 )
-CANTOS_DIRECTIONS: dict[str, bool | None] = {
-    "canto_precision": True, "canto_recall": True, "canto_f1": True, "line_precision": True, "line_recall": True,
-    "line_f1": True, "no_ref_accuracy": True, "impossible_lines": False,
-}
-# Which direction is better (thresholds, regression flags in `report compare`): the shared
-# metrics' (task.CORE_DIRECTIONS) and the Cantos ones, in the order of METRIC_KEYS.
-HIGHER_IS_BETTER = {k: {**CORE_DIRECTIONS, **CANTOS_DIRECTIONS}[k] for k in METRIC_KEYS}
+"""Every metric ``aggregate`` returns, in report.json's order: the shared ones and the Cantos ones."""
+METRIC_KEYS = tuple(m.key for m in METRICS)
 
 
-@dataclass(frozen=True)
-class Sample:
-    """What one row contributes to the metrics."""
-
-    gold: tuple[Reference, ...]
-    parsed: Parsed
-    finish_reason: str
-    """`stop`, `length` or `error`."""
-    seconds: float = 0.0
-    gen_tokens: int = 0
-
-    @property
-    def exact(self) -> bool:
-        """Valid, with the gold's cantos and (canto, line) pairs (``is_exact``)."""
-        return is_exact(self)
-
-    @property
-    def clean_stop(self) -> bool:
-        """A clean answer and the model ended its turn itself (``stopped_cleanly``)."""
-        return stopped_cleanly(self)
+def is_exact_answer(gold: tuple[Reference, ...], parsed) -> bool:
+    """Valid, with the gold's cantos and (canto, line) pairs."""
+    pred = tuple(parsed.references) if parsed.valid else ()
+    return parsed.valid and cantos_of(pred) == cantos_of(gold) and lines_of(pred) == lines_of(gold)
 
 
 def cantos_of(refs) -> set[int]:
@@ -61,20 +50,6 @@ def lines_of(refs) -> set[tuple[int, int]]:
 def predicted(s: Sample) -> tuple[Reference, ...]:
     """The references a sample predicts; an output that is not valid JSON predicts nothing."""
     return tuple(s.parsed.references) if s.parsed.valid else ()
-
-
-def is_valid(s: Sample) -> bool:
-    return s.parsed.valid
-
-
-def is_exact(s: Sample) -> bool:
-    pred = predicted(s)
-    return is_valid(s) and cantos_of(pred) == cantos_of(s.gold) and lines_of(pred) == lines_of(s.gold)
-
-
-def stopped_cleanly(s: Sample) -> bool:
-    """The answer is valid JSON, nothing follows it, and the model ended its turn itself."""
-    return s.parsed.status == "clean" and s.finish_reason == "stop"
 
 
 def _prf(tp: int, n_pred: int, n_gold: int) -> tuple[float | None, float | None, float | None]:
@@ -93,7 +68,7 @@ def impossible_share(samples: list[Sample]) -> float | None:
 
 def aggregate(samples: list[Sample]) -> dict:
     """Every metric of METRIC_KEYS for one (variant, data file): what every task shares
-    (``task.core_metrics``: validity, exact match, stopping, latency, throughput) and the Cantos
+    (``core.metrics.core_metrics``: validity, exact match, stopping, latency, throughput) and the Cantos
     figures (canto and line precision, recall and F1, no-reference accuracy, impossible lines)."""
     tp_c = n_pred_c = n_gold_c = tp_l = n_pred_l = n_gold_l = 0
     for s in samples:
@@ -107,7 +82,7 @@ def aggregate(samples: list[Sample]) -> dict:
     found.update({
         "canto_precision": cp, "canto_recall": cr, "canto_f1": cf,
         "line_precision": lp, "line_recall": lr, "line_f1": lf,
-        "no_ref_accuracy": rate([is_valid(s) and not predicted(s) for s in samples if not s.gold]),
+        "no_ref_accuracy": rate([s.parsed.valid and not predicted(s) for s in samples if not s.gold]),
         "impossible_lines": impossible_share(samples),
     })
     return {k: found[k] for k in METRIC_KEYS}  # report.json's order, the shared keys among the Cantos ones

@@ -13,7 +13,7 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
-from ...parsing import END_MARKERS, Status, classify_rest, find_answer  # noqa: F401 (re-exported)
+from ...core.parsing import Answer, find_answer
 from .sections import FIRST_CANTO, LAST_CANTO
 
 SCHEMA: dict[str, Any] = {
@@ -93,39 +93,20 @@ def to_json_text(refs: list[Reference]) -> str:
     return json.dumps({"references": [r.to_json() for r in refs]})
 
 
-# The parser every task shares lives in extractor.parsing; these names stay importable here.
 @dataclass(frozen=True)
-class Parsed:
-    """What ``parse`` made of one raw model output."""
-
-    status: Status
-    """clean | trailing_text | chained_turn: a valid answer, and what followed it.
-    cut_off: a JSON value began but never ended. invalid: JSON (or near-JSON) that fails the
-    schema or the JSON grammar. no_json: no JSON value at the start of the text."""
-    references: list[Reference] | None = None
-    """The answer when it is schema-valid (also for trailing_text / chained_turn), else None."""
-    json_text: str = ""
-    """The span of the first JSON value (empty when none was decoded)."""
-    rest: str = ""
-    """Everything after the JSON value (and its closing fence), unstripped."""
-    error: str | None = None
-    """Why the output is cut_off / invalid / no_json."""
+class CantosAnswer(Answer):
+    """What ``parse`` made of one raw model output: the core's ``Answer``, with the answer's
+    references typed."""
 
     @property
-    def valid(self) -> bool:
-        """The answer is schema-valid, whatever followed it."""
-        return self.references is not None
-
-    @property
-    def value(self) -> dict[str, Any] | None:
-        """The answer as a JSON value (None when not valid), as every task's parse gives it."""
-        return None if self.references is None else {"references": [r.to_json() for r in self.references]}
+    def references(self) -> list[Reference] | None:
+        """The answer when it is schema-valid (also for trailing_text / chained_turn), else None."""
+        if self.value is None:
+            return None
+        return [Reference(r["canto"], tuple(r["lines"])) for r in self.value["references"]]
 
 
-def parse(raw: str) -> Parsed:
+def parse(raw: str) -> CantosAnswer:
     """Parse raw model text: first JSON value, schema validation, and what followed it."""
     a = find_answer(raw, schema_errors)
-    if not a.valid:
-        return Parsed(a.status, json_text=a.json_text, rest=a.rest, error=a.error)
-    refs = [Reference(r["canto"], tuple(r["lines"])) for r in a.value["references"]]
-    return Parsed(a.status, references=refs, json_text=a.json_text, rest=a.rest)
+    return CantosAnswer(a.status, a.value, a.json_text, a.rest, a.error)

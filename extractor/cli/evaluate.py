@@ -1,0 +1,161 @@
+"""`extractor eval` and `extractor report`: generate, score, show and compare."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from .common import Group, console, parse_endpoints, parse_runs, task_of_runs, task_option, warn_if_busy
+
+
+@click.command("eval")
+@click.option("--suite", "suite_path", default=None, type=click.Path(dir_okay=False),
+              help="Evaluation definition (data files, variants, generation settings, thresholds). "
+                   "Default: the task's own suite.")
+@click.option("--run", "run_dirs", multiple=True, metavar="[LABEL=]DIR",
+              help="Training run (after `extractor export`). Repeat as LABEL=DIR for variants KIND@LABEL.")
+@click.option("--endpoint", "endpoints", multiple=True, metavar="[LABEL=]URL",
+              help="An OpenAI-compatible server for variants served:MODEL (repeat as LABEL=URL for served:MODEL@LABEL).")
+@click.option("--served-api", type=click.Choice(["completions", "chat"]), default=None,
+              help="served variants: the completions endpoint with the run's exact prompt (the suite's default), "
+                   "or the chat endpoint (the server applies its own template).")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False), help="Where samples and reports go.")
+@click.option("--data", "data_files", multiple=True, type=click.Path(dir_okay=False),
+              help="Evaluate these JSONL files instead of the suite's (labelled by file stem).")
+@click.option("--variants", help="Comma-separated variants instead of the suite's, e.g. merged-gguf,rules.")
+@click.option("--limit", type=int, default=0, help="Only the first N rows of each data file (a quick look).")
+@click.option("--resume", is_flag=True, help="Continue OUT/samples.jsonl: skip samples already recorded.")
+@click.option("--check", is_flag=True, help="Exit 1 if a threshold of the suite is breached.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+@task_option("The task (default: the runs' own). Another task than the suite's drops its thresholds.")
+def eval_cmd(suite_path, run_dirs, endpoints, served_api, out_dir, data_files, variants, limit, resume, check, quiet,
+             task_name):
+    """Generate with every variant, score, and write OUT/report.{json,md,html}.
+
+    Every sample is appended to OUT/samples.jsonl as it is produced; kill the run at any time
+    and continue it with --resume. Variants: base-gguf, adapter-hf, adapter-gguf, merged-hf,
+    merged-gguf, rules; add +grammar for JSON-Schema-constrained decoding and @LABEL to use
+    the run given as --run LABEL=DIR. Without --suite, the task's own suite (its data paths are
+    read from the working directory); --data and --variants replace its files and variants, so
+    a run directory evaluates from any directory.
+
+    \b
+    Examples:
+      extractor eval --run runs/cantos-smollm2 --out reports/latest
+      extractor eval --run runs/cantos-smollm2 --out reports/latest --resume --check
+      extractor eval --variants rules,base-gguf --data datasets/cantos/test.jsonl --out reports/quick
+      extractor eval --run runs/a --run bug=runs/b --variants adapter-gguf,adapter-gguf@bug --out reports/ab
+      extractor eval --run ~/runs/copy --variants merged-gguf --data my-rows.jsonl --out out
+      extractor eval --run runs/cantos-smollm2 --endpoint http://127.0.0.1:8000/v1 \
+          --variants served:cantos,served:cantos+grammar,merged-gguf --out reports/served
+    """
+    from ..evaluation.evaluate import run_eval
+    from ..evaluation.report import write_reports
+    from ..evaluation.report_text import print_table
+    from ..evaluation.suite import default_suite, load_suite
+    from ..runtimes.variants import Sources
+
+    runs = parse_runs(run_dirs)
+    task = task_of_runs(runs, task_name)
+    suite = load_suite(suite_path, task) if suite_path else default_suite(task)
+    if data_files:
+        suite.use_data([Path(f) for f in data_files])
+    if variants:
+        suite.use_variants([v for v in variants.split(",") if v.strip()])
+    if limit:
+        suite.limit = limit
+    if served_api:
+        suite.settings.served_api = served_api
+    warn_if_busy()
+    sources = Sources(runs, parse_endpoints(endpoints), suite.base_model)
+    run_eval(suite, sources, Path(out_dir), resume=resume, progress=not quiet, log=lambda m: click.echo(m, err=True))
+    report = write_reports(Path(out_dir), task)
+    print_table(report, task, console)
+    click.echo(f"wrote {out_dir}/report.json, report.md, report.html")
+    if check and any(not c["passed"] for c in report["checks"]):
+        sys.exit(1)
+
+
+@click.group(cls=Group)
+def report():
+    """Re-score, show and compare evaluation reports (no model is run).
+
+    \b
+    Examples:
+      extractor report rescore reports/latest
+      extractor report show reports/baseline
+      extractor report compare reports/baseline reports/latest
+    """
+
+
+@report.command("rescore")
+@click.argument("out_dir", type=click.Path(exists=True, file_okay=False))
+def report_rescore(out_dir):
+    """Score OUT/samples.jsonl again and rewrite report.json, report.md and report.html.
+
+    \b
+    Example:
+      extractor report rescore reports/latest
+    """
+    from ..evaluation.report import read_meta, task_of, write_reports
+    from ..evaluation.report_text import print_table
+
+    task = task_of(read_meta(Path(out_dir)))
+    print_table(write_reports(Path(out_dir), task), task, console)
+
+
+@report.command("show")
+@click.argument("path", type=click.Path(exists=True))
+def report_show(path):
+    """Print a report's table in the terminal.
+
+    \b
+    Example:
+      extractor report show reports/baseline
+    """
+    from ..evaluation.report import load_report, task_of
+    from ..evaluation.report_text import print_table
+
+    found = load_report(path)
+    print_table(found, task_of(found), console)
+
+
+@report.command("compare")
+@click.argument("a", type=click.Path())
+@click.argument("b", type=click.Path())
+@click.option("--all", "show_all", is_flag=True, help="Show every tested figure (unchanged ones too) and the speed figures.")
+@click.option("--alpha", type=click.FloatRange(0, 1, min_open=True, max_open=True), default=0.05, show_default=True,
+              help="Significance level, after Holm's adjustment over all the tests.")
+def report_compare(a, b, show_all, alpha):
+    """Compare report B with report A on the same samples; exit 1 only on a significant regression.
+
+    A and B are report directories holding samples.jsonl (what `extractor eval --out DIR` writes),
+    both of the same task. Rows are paired by (data file, variant, id). Schema-valid, exact match,
+    clean stop and runaway are tested with the exact McNemar test; the task's F1 figures (Cantos:
+    canto and line F1; file tasks: field F1) with a paired bootstrap (fixed seed, so every run gives
+    the same p-values). p-values are Holm-adjusted over all the tests. A figure
+    is a REGRESSION only when it is worse and significant; a worse figure that is not significant
+    is reported as such and does not fail. Speed is shown (--all), never gated.
+
+    Exit status: 0 no significant regression, 1 at least one, 2 bad input (a missing samples.jsonl,
+    reports of two different tasks).
+
+    \b
+    Examples:
+      extractor report compare reports/baseline reports/latest
+      extractor report compare reports/baseline reports/latest --all
+      extractor report compare reports/baseline reports/latest --alpha 0.01 || echo "regressed"
+    \b
+    Output lines look like:
+      test / merged-gguf: exact_match 0.730 -> 0.700 (-0.030, 89 rows), McNemar p=0.41: not significant
+      test / merged-gguf: exact_match 0.730 -> 0.550 (-0.180, 89 rows), McNemar p=0.003: REGRESSION
+    """
+    from ..evaluation.compare import compare, load, render, same_task
+
+    la, lb = load(a), load(b)
+    result = compare(la.samples, lb.samples, same_task(la, lb, a, b), alpha=alpha)
+    for line in render(result, a, b, show_all):
+        click.echo(line)
+    sys.exit(1 if result.regressions else 0)

@@ -1,0 +1,181 @@
+"""What a variant is: its name, its capabilities beside its one ``execute``, and the generation
+settings every variant of an evaluation shares (``runtimes/variants.py`` builds the local ones,
+``runtimes/served.py`` the served ones).
+
+A variant name is ``KIND[+grammar][@RUN]`` (``merged-gguf+grammar@padbug``), or
+``served:MODEL[+grammar][@ENDPOINT]`` for a model behind an OpenAI-compatible server.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, fields
+from typing import Any, Protocol
+
+from ..core.errors import ConfigError
+from ..core.generation import Generation
+from .hardware import PRECISIONS
+
+KINDS = ("base-gguf", "adapter-hf", "adapter-gguf", "merged-hf", "merged-gguf", "rules", "served", "served-base")
+SERVED = ("served", "served-base")
+"""served:MODEL prompts as the run was trained (or as a base model, without a run); served-base:MODEL
+always with the task's base-model instruction, as base-gguf does."""
+SCHEMA_VIA = ("auto", "response_format", "structured_outputs", "guided_json", "json_schema", "grammar")
+"""How a served +grammar row hands the server the task's JSON Schema (runtimes/served.py)."""
+APIS = ("completions", "chat")
+"""Which endpoint a served row calls."""
+
+
+@dataclass(frozen=True)
+class VariantName:
+    kind: str
+    grammar: bool = False
+    run: str | None = None
+    """The run's label (``--run LABEL=DIR``); for ``served``, the endpoint's (``--endpoint LABEL=URL``)."""
+    model: str | None = None
+    """``served`` only: the model name the server knows."""
+
+    def __str__(self) -> str:
+        head = f"{self.kind}:{self.model}" if self.kind in SERVED else self.kind
+        return head + ("+grammar" if self.grammar else "") + (f"@{self.run}" if self.run else "")
+
+
+_LABEL = re.compile(r"[A-Za-z0-9_.-]+")
+
+
+def parse_name(text: str) -> VariantName:
+    text = text.strip()
+    kind, colon, rest = text.partition(":")
+    if colon and kind in SERVED:
+        body, at, label = rest.rpartition("@")
+        if not at or not _LABEL.fullmatch(label):
+            body, label = rest, ""
+        grammar = body.endswith("+grammar")
+        model = body.removesuffix("+grammar")
+        if not model:
+            raise ConfigError(f"variant {text!r}: write {kind}:MODEL[+grammar][@ENDPOINT], MODEL the name the server knows")
+        return VariantName(kind, grammar, label or None, model)
+    body, _, run = text.partition("@")
+    kind, plus, suffix = body.partition("+")
+    if kind not in KINDS or kind in SERVED or (plus and suffix != "grammar"):
+        raise ConfigError(f"unknown variant {text!r}: write KIND[+grammar][@RUN] with KIND one of "
+                          f"{', '.join(k for k in KINDS if k not in SERVED)}, or served:MODEL[+grammar][@ENDPOINT] "
+                          "(served-base:MODEL for the base-model prompt)")
+    if kind == "rules" and plus:
+        raise ConfigError(f"variant {text!r}: rules are deterministic; +grammar applies to model variants only")
+    return VariantName(kind, bool(plus), run or None)
+
+
+class Skip(Exception):
+    """A variant that cannot run here, with the reason shown in the report."""
+
+
+@dataclass
+class Settings:
+    """Generation settings shared by every variant of an evaluation."""
+
+    max_new_tokens: int = 128
+    """Generation budget per prompt (greedy; a prompt that reaches it is a `length` finish)."""
+    n_ctx: int = 2048
+    """Context window: prompt plus budget must fit."""
+    batch_size: int = 16
+    """Prompts decoded together (llama.cpp sequences per call, transformers batch rows), and the
+    number of records written per flush."""
+    threads: int = 0
+    """CPU threads; 0 = every core, up to 8."""
+    stop_loops: bool = True
+    """Stop an output caught repeating itself (a block of up to 64 tokens, over 64 tokens and 3
+    repeats: ``generation.LoopGuard``) with finish reason `loop`, counted as runaway like
+    `length`; false: every runaway generates to ``max_new_tokens``."""
+    precision: str = "auto"
+    """transformers variants: `fp32`, `bf16`, or `auto` (bf16 where the device computes it fast:
+    a GPU with bf16, a CPU with AMX-BF16 or AVX512-BF16; see `runtimes/hardware.py`). llama.cpp
+    variants run their GGUF's own types and ignore it."""
+    concurrency: int = 8
+    """served variants: requests in flight at once."""
+    served_api: str = "completions"
+    """served variants: `completions` (the exact prompt the local runtimes render) or `chat` (the
+    server applies its own chat template to the system prompt and the text)."""
+    schema_via: str = "auto"
+    """served +grammar variants: how the server takes the JSON Schema (`auto`, `response_format`,
+    `structured_outputs`, `guided_json`, `json_schema`, `grammar`; runtimes/served.py)."""
+
+    @classmethod
+    def from_toml(cls, table: Any, where: str) -> "Settings":
+        """Settings from a TOML table (a suite's ``[generation]``); every mistake is one line naming
+        ``where``, the key and what it must be."""
+        if not isinstance(table, dict):
+            raise ConfigError(f"{where}: must be a table of settings, e.g. [generation] max_new_tokens = 256")
+        known = {f.name: f for f in fields(cls)}
+        out = cls()
+        for key, value in table.items():
+            if key not in known:
+                raise ConfigError(f"{where}.{key} is unknown; known: {', '.join(known)}")
+            kind = known[key].type
+            choices = {"precision": PRECISIONS, "served_api": APIS, "schema_via": SCHEMA_VIA}
+            if key in choices:
+                if value not in choices[key]:
+                    raise ConfigError(f"{where}.{key} = {value!r} must be one of {', '.join(choices[key])}")
+            elif kind == "bool":
+                if not isinstance(value, bool):
+                    raise ConfigError(f"{where}.{key} = {value!r} must be true or false")
+            elif isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise ConfigError(f"{where}.{key} = {value!r} must be a non-negative integer")
+            setattr(out, key, value)
+        return out
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What a variant can do, declared beside its ``execute``."""
+
+    streams: bool = False
+    """``execute`` yields each output as it finishes and refills freed slots: give it many inputs."""
+    grammar: bool = False
+    """Decodes under a grammar built from the task's JSON Schema."""
+    counts_tokens: bool = False
+    """``count_tokens`` gives a prompt's tokens: a context window applies."""
+    needs_closing: bool = False
+    """Holds a model until ``close``."""
+
+
+class Variant(Protocol):
+    """A way to turn inputs into outputs: a model artefact in a runtime, or the rules."""
+
+    name: str
+    capabilities: Capabilities
+
+    def execute(self, inputs: list[str]) -> Iterator[tuple[int, Generation]]:
+        """``(index into inputs, Generation)`` for every input (the variant builds its own prompts);
+        in order unless ``capabilities.streams``."""
+        ...
+
+    def count_tokens(self, text: str) -> int:
+        """Prompt tokens for one input (only with ``capabilities.counts_tokens``)."""
+        ...
+
+    def close(self) -> None:
+        """Free the model (a no-op unless ``capabilities.needs_closing``)."""
+        ...
+
+
+class BaseVariant:
+    """Defaults for a variant: no context window, nothing to close, ``generate`` in order."""
+
+    name: str = ""
+    capabilities = Capabilities()
+
+    def execute(self, inputs: list[str]) -> Iterator[tuple[int, Generation]]:
+        raise NotImplementedError
+
+    def generate(self, inputs: list[str]) -> list[Generation]:
+        """Every output, in the order of ``inputs``."""
+        out: dict[int, Generation] = dict(self.execute(inputs))
+        return [out[i] for i in range(len(inputs))]
+
+    def count_tokens(self, text: str) -> int:
+        raise ConfigError(f"variant {self.name} has no context window; it counts no tokens")
+
+    def close(self) -> None:
+        pass
