@@ -328,9 +328,9 @@ def test_export_of_a_run_for_another_base_is_refused(exported, tmp_path):
     run, _ = exported
     fake = tmp_path / "fake"
     shutil.copytree(run, fake, ignore=shutil.ignore_patterns("export", "checkpoint"))
-    info = json.loads((fake / "run.json").read_text())
-    info["base_fingerprint"]["gguf_sha256"] = "0" * 64
-    (fake / "run.json").write_text(json.dumps(info))
+    card = json.loads((fake / "card.json").read_text())   # the card is what export trusts
+    card["base_fingerprint"]["gguf_sha256"] = "0" * 64
+    (fake / "card.json").write_text(json.dumps(card))
     r = subprocess.run([sys.executable, "-m", "extractor", "export", str(fake)], capture_output=True, text=True, cwd=ROOT)
     assert r.returncode == 1 and "base model differs" in r.stderr and "Traceback" not in r.stderr
     assert not (fake / "export").exists()

@@ -159,8 +159,21 @@ def test_the_default_suite_loads():
     from extractor.evaluation.suite import default_suite
 
     s = default_suite(CANTOS)
-    assert set(s.data) == {"valid", "test"} and "merged-gguf+grammar" in s.variants and "rules" in s.variants
+    assert set(s.data) == {"test"} and s.decision_label == "test"  # valid is for choosing a run: --data
+    assert "merged-gguf+grammar" in s.variants and "rules" in s.variants
     assert s.thresholds[0].bounds == {"schema_valid": 0.95, "clean_stop": 0.95, "exact_match": 0.62}
+    s.use_data([ROOT / "datasets" / "cantos" / "valid.jsonl"])
+    assert s.decision_label == "valid" and not s.thresholds
+
+
+def test_a_decision_split_that_is_not_a_data_label_is_refused(tmp_path):
+    from extractor.evaluation.suite import load_suite
+
+    f = tmp_path / "evals" / "s.toml"
+    f.parent.mkdir()
+    f.write_text('decision = "tset"\nvariants = ["rules"]\n[data]\ntest = "x.jsonl"\n')
+    with pytest.raises(ConfigError, match=r"decision = 'tset' is not one of the \[data\] labels \['test'\]"):
+        load_suite(f, CANTOS)
 
 
 def test_rescore_without_samples_is_one_clear_line(tmp_path):

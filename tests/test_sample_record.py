@@ -98,3 +98,29 @@ def test_a_torn_last_line_is_left_out_and_a_task_key_may_not_shadow_a_core_key(t
         sample_record.read(path, torn="error")
     with pytest.raises(ValueError, match="task_fields repeats the core key"):
         SampleRecord(**good, task_fields={"raw": "x"})
+
+
+def test_token_ids_and_inherited_counts_are_written_only_when_set_and_read_back(tmp_path):
+    """A free row keeps its token ids for the +grammar row that continues it; a +grammar output
+    taken whole has no time of its own (seconds null) and decodes nothing; records without those
+    keys are written as before."""
+    ex = data.load([ROOT / "datasets" / "cantos" / "valid.jsonl"], CANTOS)[0]
+    free = Generation('{"references": []}', "stop", 41, 6, 0.2, tokens=(1, 2, 3, 4, 5), stop_token=2)
+    plain = evaluate.record("valid", "merged-gguf", ex, free, CANTOS)
+    assert not {"tokens", "stop_token", "inherited"} & set(plain.to_json())
+    kept = evaluate.record("valid", "merged-gguf", ex, free, CANTOS, keep_tokens=True)
+    taken = evaluate.record("valid", "merged-gguf+grammar", ex,
+                            Generation(free.text, "stop", 41, 6, 0.001, inherited=6), CANTOS)
+    part = evaluate.record("valid", "merged-gguf+grammar", ex,
+                           Generation(free.text, "stop", 41, 6, 0.05, inherited=4), CANTOS)
+    assert list(kept.to_json())[-3:] == ["error", "tokens", "stop_token"] and kept["tokens"] == [1, 2, 3, 4, 5]
+    assert taken.seconds is None and taken.decoded_tokens == 0 and CANTOS.score(taken).seconds is None
+    assert part.seconds == 0.05 and CANTOS.score(part).gen_tokens == 2
+    path = tmp_path / "samples.jsonl"
+    with sample_record.Writer(path) as w:
+        for r in (plain, kept, taken, part):
+            w.append(r)
+    assert sample_record.read(path) == [plain, kept, taken, part]
+    assert path.read_bytes() == b"".join(line(r) for r in (plain, kept, taken, part))
+    with pytest.raises(ValueError, match="tokens"):
+        SampleRecord.from_json({**kept.to_json(), "tokens": ["a"]})

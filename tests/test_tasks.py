@@ -280,7 +280,7 @@ def test_each_builtin_task_ships_its_default_suite():
     from extractor.evaluation.suite import default_suite
 
     s = default_suite(get_task("citations"))
-    assert s.task is get_task("citations") and set(s.data) == {"valid", "test"}
+    assert s.task is get_task("citations") and set(s.data) == {"test"} and s.decision_label == "test"
     assert default_suite(get_task("cantos")).task.name == "cantos"
 
 

@@ -26,9 +26,28 @@ class Generation:
     """Why the sample failed (context overflow, decode error); the run goes on."""
     tokens: tuple[int, ...] | None = field(default=None, repr=False)
     """The generated token ids, end-of-turn excluded, where the runtime exposes them (llama.cpp batched)."""
+    stop_token: int | None = None
+    """The end-of-turn token the model chose, when it stopped (with ``tokens``)."""
+    inherited: int = 0
+    """Output tokens taken from another row's output instead of decoded (a ``+grammar`` row
+    continuing its free row: ``Prior``); ``seconds`` counts only what was decoded."""
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class Prior:
+    """Another row's output for the same prompt, that a grammar-constrained row may start from:
+    greedy decoding under a grammar picks the free row's token wherever the grammar allows it, so
+    the constrained output equals the free one up to the first token the grammar rejects."""
+
+    tokens: tuple[int, ...]
+    """The free output's token ids (end-of-turn excluded)."""
+    finish_reason: str
+    """How the free output ended: ``stop``, ``length`` or ``loop``."""
+    stop_token: int | None = None
+    """The end-of-turn token it stopped with (``stop`` only)."""
 
 
 TRANSIENT = "server unavailable: "

@@ -101,7 +101,7 @@ def percentile(values: list[float], q: float) -> float | None:
 
 def core_metrics(samples: list) -> dict[str, Any]:
     """The metrics of ``CORE`` from any task's samples (``core.task.Sample``)."""
-    timed = [s for s in samples if s.finish_reason != "error"]
+    timed = [s for s in samples if s.finish_reason != "error" and s.seconds is not None]
     total_s = sum(s.seconds for s in timed)
     return {
         "n": len(samples),

@@ -6,7 +6,11 @@
 order::
 
     data, variant, id, tags, input, gold, raw, finish_reason, status, <the task's answer keys>,
-    rest, parse_error, prompt_tokens, gen_tokens, seconds, error, <keys this version does not know>
+    rest, parse_error, prompt_tokens, gen_tokens, seconds, error, [tokens, stop_token, inherited],
+    <keys this version does not know>
+
+The bracketed keys are written only when set: the token ids of an output a ``+grammar`` row of the
+same artefact will continue from, and how many of a ``+grammar`` output's tokens it took from there.
 
 The task's answer keys are what ``Task.record`` returns besides ``gold`` (Cantos: ``references``;
 a file-defined task: ``answer``). A key this version does not know is kept and written back where
@@ -33,6 +37,8 @@ SAMPLES = "samples.jsonl"
 _HEAD = ("data", "variant", "id", "tags", "input", "gold", "raw", "finish_reason", "status")
 _TAIL = ("rest", "parse_error", "prompt_tokens", "gen_tokens", "seconds", "error")
 CORE_KEYS = _HEAD + _TAIL
+OPTIONAL = ("tokens", "stop_token", "inherited")
+"""Keys written after ``error`` only when set (None and 0 are left out)."""
 """The keys every record has, in the order they are written (the task's keys go between the two parts)."""
 REQUIRED = ("data", "variant", "id", "gold", "raw", "finish_reason")
 """The keys a record read from a file must have; the others have defaults."""
@@ -80,15 +86,30 @@ class SampleRecord(Mapping):
     """Wall time of this generation (a batch's time shared by tokens; None: not measured)."""
     error: str | None = None
     """Why generation failed (``finish_reason == "error"``); None when it did not."""
+    tokens: tuple[int, ...] | None = None
+    """The output's token ids (end-of-turn excluded), kept where a ``+grammar`` row of the same
+    artefact is in the suite, so that it can continue from them after ``--resume`` too."""
+    stop_token: int | None = None
+    """The end-of-turn token the output ended with (with ``tokens``)."""
+    inherited: int = 0
+    """Of ``gen_tokens``, how many were taken from the free row's output instead of decoded (a
+    ``+grammar`` row, ``generation.Prior``); ``seconds`` is None when all were."""
     extra: dict[str, Any] = field(default_factory=dict)
     """Keys found after ``rest`` that this version does not know, written back unchanged."""
 
     def __post_init__(self) -> None:
         if isinstance(self.tags, list):
             object.__setattr__(self, "tags", tuple(self.tags))
+        if isinstance(self.tokens, list):
+            object.__setattr__(self, "tokens", tuple(self.tokens))
         problem = _problem(self)
         if problem is not None:
             raise ValueError(problem)
+
+    @property
+    def decoded_tokens(self) -> int:
+        """Tokens the runtime decoded for this output (``gen_tokens`` less ``inherited``)."""
+        return max(0, (self.gen_tokens or 0) - self.inherited)
 
     # ------------------------------------------------------------------ JSON form
     @property
@@ -105,6 +126,7 @@ class SampleRecord(Mapping):
         out.update(self.task_fields)
         out.update({"rest": self.rest, "parse_error": self.parse_error, "prompt_tokens": self.prompt_tokens,
                     "gen_tokens": self.gen_tokens, "seconds": self.seconds, "error": self.error})
+        out.update({k: self[k] for k in self._optional()})
         out.update(self.extra)
         return out
 
@@ -140,7 +162,7 @@ class SampleRecord(Mapping):
     def __getitem__(self, key: str) -> Any:
         if key in _CORE:
             value = getattr(self, key)
-            return list(value) if key == "tags" else value
+            return list(value) if key in ("tags", "tokens") else value
         if key in self.task_fields:
             return self.task_fields[key]
         return self.extra[key]
@@ -149,15 +171,19 @@ class SampleRecord(Mapping):
         yield from _HEAD
         yield from self.task_fields
         yield from _TAIL
+        yield from self._optional()
         yield from self.extra
 
     def __len__(self) -> int:
-        return len(CORE_KEYS) + len(self.task_fields) + len(self.extra)
+        return len(CORE_KEYS) + len(self.task_fields) + len(self._optional()) + len(self.extra)
+
+    def _optional(self) -> list[str]:
+        return [k for k in OPTIONAL if getattr(self, k) not in (None, 0)]
 
     __hash__ = None  # type: ignore[assignment]  # gold and the task's keys are mutable JSON
 
 
-_CORE = frozenset(CORE_KEYS)
+_CORE = frozenset(CORE_KEYS + OPTIONAL)
 _TEXT = ("data", "variant", "id", "raw", "finish_reason", "input", "rest")
 _TEXT_OR_NONE = ("status", "parse_error", "error")
 
@@ -178,10 +204,15 @@ def _problem(r: SampleRecord) -> str | None:
             return f"not a sample record: {k} = {_short(v)} must be a string or null"
     if not isinstance(r.tags, tuple) or not all(isinstance(t, str) for t in r.tags):
         return f"not a sample record: tags = {_short(r.tags)} must be a list of strings"
-    for k in ("prompt_tokens", "gen_tokens"):
+    for k in ("prompt_tokens", "gen_tokens", "stop_token"):
         v = getattr(r, k)
         if v is not None and (isinstance(v, bool) or not isinstance(v, int)):
             return f"not a sample record: {k} = {_short(v)} must be an integer or null"
+    if isinstance(r.inherited, bool) or not isinstance(r.inherited, int) or r.inherited < 0:
+        return f"not a sample record: inherited = {_short(r.inherited)} must be a count"
+    if r.tokens is not None and (not isinstance(r.tokens, tuple)
+                                 or not all(isinstance(t, int) and not isinstance(t, bool) for t in r.tokens)):
+        return f"not a sample record: tokens = {_short(r.tokens)} must be a list of integers or null"
     if r.seconds is not None and (isinstance(r.seconds, bool) or not isinstance(r.seconds, (int, float))):
         return f"not a sample record: seconds = {_short(r.seconds)} must be a number or null"
     for name, keys in (("task_fields", r.task_fields), ("extra", r.extra)):

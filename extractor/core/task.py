@@ -34,8 +34,11 @@ class Sample:
     """The parsed output (``status``, ``valid``, ``value``...; a task may extend ``Answer``)."""
     finish_reason: str
     """`stop`, `length`, `loop` or `error`."""
-    seconds: float = 0.0
+    seconds: float | None = 0.0
+    """Time spent decoding it; None when not measured, or nothing was decoded (an output a
+    ``+grammar`` row took whole from its free row): the speed metrics leave it out."""
     gen_tokens: int = 0
+    """Tokens decoded for it (those taken from a free row's output not counted)."""
     exact: bool = False
     """The answer is valid and canonically equal to the gold."""
     result: Any = None
@@ -170,8 +173,8 @@ class JsonTask:
     def score(self, record: SampleRecord) -> Sample:
         parsed = self.parse_answer(record.raw)
         result = fields.score(record.gold, parsed.value, self.options, valid=parsed.valid)
-        return Sample(record.gold, parsed, record.finish_reason, record.seconds or 0.0,
-                      record.gen_tokens or 0, exact=result.exact, result=result)
+        return Sample(record.gold, parsed, record.finish_reason, record.seconds, record.decoded_tokens,
+                      exact=result.exact, result=result)
 
     def aggregate(self, samples: list[Sample]) -> dict[str, Any]:
         out = core_metrics(samples)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from ..core import data as data_mod
@@ -21,9 +22,9 @@ from ..core.files import write_json
 from ..core.progress import Bar
 from ..core.sample_record import SAMPLES, SampleRecord
 from ..core.task import Task
-from ..core.generation import transient
+from ..core.generation import Generation, Prior, transient
 from ..runtimes.run_card import RunArtefacts
-from ..runtimes.variant import SERVED, Skip, parse_name
+from ..runtimes.variant import SERVED, Skip, VariantName, parse_name
 from ..runtimes.variants import Sources, build
 from ..tasks.registry import source
 from .suite import Suite
@@ -45,16 +46,21 @@ def _shown(path: Path) -> str:
         return str(path)
 
 
-def record(label: str, variant: str, ex: data_mod.Example, gen, task: Task) -> SampleRecord:
-    """One samples.jsonl record; ``gold`` and the answer's keys are the task's (``Task.record``)."""
+def record(label: str, variant: str, ex: data_mod.Example, gen: Generation, task: Task,
+           keep_tokens: bool = False) -> SampleRecord:
+    """One samples.jsonl record; ``gold`` and the answer's keys are the task's (``Task.record``).
+    ``keep_tokens``: record the output's token ids, for a ``+grammar`` row to continue from."""
     p = task.parse_answer(gen.text)
     own = dict(task.record(ex, p))
     gold = own.pop("gold")
+    whole = gen.inherited > 0 and gen.inherited >= gen.gen_tokens  # nothing decoded: no time to report
     try:
         return SampleRecord(data=label, variant=variant, id=ex.id, tags=tuple(ex.tags), input=ex.input, gold=gold,
                             raw=gen.text, finish_reason=gen.finish_reason, status=p.status, task_fields=own,
                             rest=p.rest, parse_error=p.error, prompt_tokens=gen.prompt_tokens,
-                            gen_tokens=gen.gen_tokens, seconds=round(gen.seconds, 4), error=gen.error)
+                            gen_tokens=gen.gen_tokens, seconds=None if whole else round(gen.seconds, 4),
+                            error=gen.error, tokens=gen.tokens if keep_tokens else None,
+                            stop_token=gen.stop_token if keep_tokens else None, inherited=gen.inherited)
     except ValueError as e:  # a task whose record() returns a key of the core (say "raw")
         raise ConfigError(f"task {task.name!r}: record() gave {sorted(own)}: {e}") from None
 
@@ -78,6 +84,22 @@ def _drop_transient(path: Path, log) -> None:
         log(f"{len(records) - len(keep)} sample(s) a server failed on will run again")
 
 
+def _free(name: VariantName) -> str:
+    """The label of the same artefact without the grammar."""
+    return str(replace(name, grammar=False))
+
+
+def _order(names: list[VariantName]) -> list[VariantName]:
+    """The suite's order, but a ``+grammar`` row after its free row (which it continues from)."""
+    at = {str(n): i for i, n in enumerate(names)}
+
+    def place(i: int) -> float:
+        n = names[i]
+        return max(i, at[_free(n)] + 0.5) if n.grammar and _free(n) in at else i
+
+    return [names[i] for i in sorted(range(len(names)), key=place)]
+
+
 def run_eval(suite: Suite, sources: Sources, out: Path, resume: bool = False, progress: bool = True,
              log=print) -> dict:
     """Generate every missing sample into out/samples.jsonl; return eval.json's content."""
@@ -91,8 +113,13 @@ def run_eval(suite: Suite, sources: Sources, out: Path, resume: bool = False, pr
         raise ConfigError(f"{samples_path} exists: add --resume to continue it, or pick another --out")
     journal.recover(samples_path)
     _drop_transient(samples_path, log)
-    done = {r.key for r in read_samples(samples_path)}
-    names = [parse_name(v) for v in suite.variants]
+    existing = read_samples(samples_path)
+    done = {r.key for r in existing}
+    # The free outputs a +grammar row continues from (generation.Prior): kept from earlier runs'
+    # records, and from this run's generations as they come.
+    priors = {r.key: Prior(r.tokens, r.finish_reason, r.stop_token) for r in existing if r.tokens is not None}
+    names = _order([parse_name(v) for v in suite.variants])
+    twins = {_free(n) for n in names if n.grammar}
     datasets = {label: data_mod.load([p], task)[: suite.limit or None] for label, p in suite.data.items()}
     meta_path = out / EVAL_JSON
     meta = json.loads(meta_path.read_text()) if resume and meta_path.is_file() else {}
@@ -105,7 +132,7 @@ def run_eval(suite: Suite, sources: Sources, out: Path, resume: bool = False, pr
     if meta.get("task", task.name) != task.name:
         raise ConfigError(f"{out}: its samples are of task {meta['task']!r}, not {task.name!r}; evaluate into a new --out")
     meta.update({"suite": suite.name, "task": task.name, "task_source": source(task), "variants": [str(n) for n in names],
-                 "data": {k: _shown(v) for k, v in suite.data.items()},
+                 "data": {k: _shown(v) for k, v in suite.data.items()}, "decision": suite.decision_label,
                  "runs": {str(k or "default"): str(v.dir) for k, v in runs.items()}, "settings": vars(suite.settings),
                  "thresholds": [vars(t) for t in suite.thresholds]})
     if sources.endpoints:
@@ -130,6 +157,8 @@ def run_eval(suite: Suite, sources: Sources, out: Path, resume: bool = False, pr
                 continue
             if name.kind in SERVED:
                 meta["served"][label] = variant.describe()
+            keep = label in twins and not name.grammar   # a +grammar row of it follows
+            continues = variant.capabilities.continues
             t0 = time.perf_counter()
             # A streaming variant (continuous batching) gets many prompts at once and each record is
             # written as its sequence finishes; the others go batch by batch.
@@ -138,9 +167,14 @@ def run_eval(suite: Suite, sources: Sources, out: Path, resume: bool = False, pr
                 for i in range(0, len(todo), step):
                     chunk = todo[i:i + step]
                     bar.update(label=label)
-                    for j, g in variant.execute([ex.input for _, ex in chunk]):
+                    inputs = [ex.input for _, ex in chunk]
+                    gens = (variant.execute(inputs, priors=[priors.get((d, _free(name), ex.id)) for d, ex in chunk])
+                            if continues else variant.execute(inputs))
+                    for j, g in gens:
                         d, ex = chunk[j]
-                        sink.append(record(d, label, ex, g, task))
+                        if keep and g.tokens is not None:
+                            priors[(d, label, ex.id)] = Prior(g.tokens, g.finish_reason, g.stop_token)
+                        sink.append(record(d, label, ex, g, task, keep_tokens=keep))
                         bar.update(advance=1)
             finally:
                 variant.close()

@@ -60,7 +60,11 @@ def score(out: Path, records: "list[SampleRecord] | None" = None, task: Task | N
     report["checks"] = check_thresholds(report, meta.get("thresholds", []), directions(task.metrics))
     report["timing"] = timing(report)
     samples = verdict.outcomes(records, task.score)
-    report["verdict"] = {"rule": verdict.RULE, "data": verdict.decide(metrics, samples)}
+    report["inherited"] = inherited(records)
+    decided = verdict.decide(metrics, samples, frozenset(report["inherited"]))
+    report["decision"] = meta.get("decision") if meta.get("decision") in decided else (list(decided) or [None])[-1]
+    report["verdict"] = {"rule": verdict.RULE,  # the decision split first
+                         "data": dict(sorted(decided.items(), key=lambda kv: kv[0] != report["decision"]))}
     report["intervals"] = verdict.intervals(samples)
     report["by_tag"] = verdict.by_tag(records, samples)
     report["sizes"] = artefact_sizes(report["runs"], report["variants"])
@@ -70,6 +74,19 @@ def score(out: Path, records: "list[SampleRecord] | None" = None, task: Task | N
     if meta.get("served"):  # where the served rows ran, and how
         report["served"] = meta["served"]
     return report
+
+
+def inherited(records: list[SampleRecord]) -> dict[str, dict[str, int]]:
+    """Per +grammar variant that continued its free row's outputs (``generation.Prior``): how many
+    outputs it took whole (nothing decoded), in part, and of how many."""
+    out: dict[str, dict[str, int]] = {}
+    for r in records:
+        if "+grammar" in r.variant:
+            c = out.setdefault(r.variant, {"whole": 0, "partly": 0, "n": 0})
+            c["n"] += 1
+            if r.inherited:
+                c["whole" if r.seconds is None else "partly"] += 1
+    return {v: c for v, c in out.items() if c["whole"] or c["partly"]}
 
 
 def artefact_sizes(runs: dict, variants: list[str]) -> dict[str, int]:

@@ -14,7 +14,7 @@ import json
 
 from . import charts, report_samples
 from ..core.task import Task
-from .report_text import RATE, columns, failed_checks, grammar_line, timing_line
+from .report_text import RATE, columns, decision_label, failed_checks, grammar_line, timing_line
 from ..core.sample_record import SampleRecord
 from ..core.sample_record import records as as_records
 
@@ -50,8 +50,9 @@ def _verdict(report: dict) -> str:
         return ""
     items = []
     for d, what in v["data"].items():
-        head = (f'{html.escape(d)}: ship <code>{html.escape(what["ship"])}</code>' if what["ship"]
-                else f"{html.escape(d)}: nothing to ship")
+        shown = html.escape(decision_label(report, d))
+        head = (f'{shown}: ship <code>{html.escape(what["ship"])}</code>' if what["ship"]
+                else f"{shown}: nothing to ship")
         reasons = "".join(f"<li>{html.escape(r)}</li>" for r in what["reasons"])
         items.append(f'<div class="ship{"" if what["ship"] else " none"}" data-data="{html.escape(d)}">'
                      f'<div class="what">{head}</div><ul>{reasons}</ul></div>')

@@ -47,6 +47,11 @@ def grammar_line(report: dict) -> str | None:
         else:
             line += (f" {v}: the server's own JSON-schema decoding{owner}, sent as {s['schema_via']}; "
                      "what it leaves out is the server's and is not inspected here.")
+    for v, c in (report.get("inherited") or {}).items():
+        free = v.replace("+grammar", "")
+        line += (f" {v} continued {free}'s outputs: {c['whole']}/{c['n']} taken whole (the grammar accepted every "
+                 f"token), {c['partly']} decoded from the first token it rejected; its speed figures count only "
+                 "what it decoded.")
     return line
 
 
@@ -72,6 +77,11 @@ def failed_checks(report: dict, task: Task) -> list[str]:
     return out
 
 
+def decision_label(report: dict, d: str) -> str:
+    """A data label, marked when it is the suite's decision split and others are shown too."""
+    return f"{d} (the decision split)" if d == report.get("decision") and len(report.get("metrics", {})) > 1 else d
+
+
 def verdict_lines(report: dict) -> list[str]:
     """The verdict as markdown: per data file, what to ship and why; then the rule."""
     v = report.get("verdict")
@@ -79,6 +89,7 @@ def verdict_lines(report: dict) -> list[str]:
         return []
     lines = ["## Verdict: which artefact to ship", ""]
     for d, what in v["data"].items():
+        d = decision_label(report, d)
         head = f"**{d}: ship `{what['ship']}`**" if what["ship"] else f"**{d}: nothing to ship**"
         lines.append(f"- {head}. " + " ".join(what["reasons"]))
     lines += ["", f"Rule: {v['rule']}", ""]
@@ -133,6 +144,7 @@ def print_table(report: dict, task: Task, console=None) -> None:
     if not console.is_terminal:
         console = Console(file=console.file, width=max(console.width, 160))  # a log: do not squeeze to 80 columns
     for d, what in report.get("verdict", {}).get("data", {}).items():
+        d = decision_label(report, d)
         head = f"[bold]{d}: ship {what['ship']}.[/] " if what["ship"] else f"[bold]{d}: nothing to ship.[/] "
         console.print(head + " ".join(what["reasons"]), highlight=False)
     cols = columns(report, task, level=1)

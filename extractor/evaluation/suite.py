@@ -34,7 +34,7 @@ from ..core.task import Task
 from ..runtimes.variant import Settings, parse_name
 from ..tasks.registry import get_task, is_registered
 
-KEYS = {"name", "task", "data", "variants", "generation", "base_model", "thresholds", "limit"}
+KEYS = {"name", "task", "data", "variants", "generation", "base_model", "thresholds", "limit", "decision"}
 
 
 @dataclass
@@ -63,6 +63,13 @@ class Suite:
     """Only the first N rows of each data file (0: all)."""
     source: str = ""
     """The file it was read from (for error messages)."""
+    decision: str = ""
+    """The data label the verdict a user acts on is about (the report's headline); the other
+    labels are for choosing a run. Empty: the last label."""
+
+    @property
+    def decision_label(self) -> str:
+        return self.decision if self.decision in self.data else (list(self.data)[-1] if self.data else "")
 
     def check_files(self) -> None:
         """Every data file exists; else one line naming it and the fix."""
@@ -76,6 +83,7 @@ class Suite:
     def use_data(self, files: list[Path]) -> None:
         """Evaluate these files instead (labelled by their stems); thresholds on other labels go."""
         self.data = {Path(f).stem: Path(f) for f in files}
+        self.decision = self.decision if self.decision in self.data else ""
         self.thresholds = [t for t in self.thresholds if t.data in self.data]
 
     def use_variants(self, names: list[str]) -> None:
@@ -130,8 +138,11 @@ def load_suite(path: str | Path, task: Task | None = None, *, packaged: bool = F
     limit = raw.get("limit", 0)
     if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
         raise ConfigError(f"{path}: limit = {limit!r} must be a number of rows (0: all)")
+    decision = raw.get("decision", "")
+    if decision and decision not in files:
+        raise ConfigError(f"{path}: decision = {decision!r} is not one of the [data] labels {sorted(files)}")
     return Suite(raw.get("name", path.stem), task, files, list(variants), settings,
-                 raw.get("base_model", "smollm2-135m"), thresholds, limit, source=str(path))
+                 raw.get("base_model", "smollm2-135m"), thresholds, limit, source=str(path), decision=decision)
 
 
 def _own_task(name, root: Path, path: Path) -> Task:

@@ -90,11 +90,18 @@ def _paired(a: dict[str, Sample], b: dict[str, Sample]) -> tuple[list[bool], lis
     return [a[i].exact for i in ids], [b[i].exact for i in ids]
 
 
-def decide(metrics: dict, samples: dict[str, dict[str, dict[str, Sample]]]) -> dict:
-    """{data: {"ship": variant | None, "reasons": [sentence, ...], "failing": {variant: why}}}."""
+def decide(metrics: dict, samples: dict[str, dict[str, dict[str, Sample]]], inherited: frozenset[str] = frozenset()) -> dict:
+    """{data: {"ship": variant | None, "reasons": [sentence, ...], "failing": {variant: why}}}.
+    ``inherited``: +grammar variants that continued their free row's outputs; their speed is the
+    free row's (what they decoded is too little to time, and the grammar makes nothing faster)."""
     out = {}
     for d, by_v in metrics.items():
         models = {v: m for v, m in by_v.items() if not v.startswith("rules")}
+
+        def speed(v: str) -> float:
+            free = v.replace("+grammar", "")
+            own = models[free] if v in inherited and free in models else models[v]
+            return own.get("examples_per_s") or 0.0
         failing = {}
         for v, m in models.items():
             why = [f"{k} {'-' if m.get(k) is None else format(m[k], '.3f')} < {bound}"
@@ -114,15 +121,15 @@ def decide(metrics: dict, samples: dict[str, dict[str, dict[str, Sample]]]) -> d
         p_best = {v: 1.0 if v == best else mcnemar(*_paired(samples[d][best], samples[d][v])) for v in ok}
         close = {v: p for v, p in p_best.items()
                  if p >= ALPHA or (models[v]["exact_match"] or 0) >= (models[best]["exact_match"] or 0)}
-        ship = max(close, key=lambda v: models[v].get("examples_per_s") or 0.0)
+        ship = max(close, key=speed)
         m = models[ship]
-        speed = ""
-        if ship != best and models[best].get("examples_per_s") and m.get("examples_per_s"):
-            speed = f", {m['examples_per_s'] / models[best]['examples_per_s']:.1f}x as fast as {best}"
+        faster = ""
+        if ship != best and speed(best) and speed(ship):
+            faster = f", {speed(ship) / speed(best):.1f}x as fast as {best}"
         exact = (f"exact {m['exact_match']:.3f}, the best" if ship == best else
                  f"exact {m['exact_match']:.3f}, not significantly below {best}'s {models[best]['exact_match']:.3f} "
                  f"(McNemar p={close[ship]:.2f})")
-        reasons = [f"{ship}: {exact}; stops cleanly on {m['clean_stop']:.1%}, schema-valid {m['schema_valid']:.1%}{speed}."]
+        reasons = [f"{ship}: {exact}; stops cleanly on {m['clean_stop']:.1%}, schema-valid {m['schema_valid']:.1%}{faster}."]
         for v in ok:
             if v not in close:
                 reasons.append(f"{v}: significantly less exact than {best} ({models[v]['exact_match']:.3f}, "

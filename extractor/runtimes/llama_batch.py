@@ -36,7 +36,7 @@ import numpy as np
 
 from ..core.errors import ExportError
 from ..core.decoding import Admission, next_token, share
-from ..core.generation import Generation, LoopGuard
+from ..core.generation import Generation, LoopGuard, Prior
 
 _TOKEN_DATA = np.dtype([("id", np.int32), ("logit", np.float32), ("p", np.float32)])
 
@@ -60,6 +60,9 @@ class _Seq:
     """The token chosen last step, to be decoded this step."""
     guard: LoopGuard | None = None
     """Stops the sequence with finish reason `loop` when its output repeats itself (None: never)."""
+    head: int = 0
+    """Output tokens taken from a ``Prior`` and fed with the prompt (they are in both ``tokens`` and ``out``)."""
+    stop_token: int | None = None
 
 
 class BatchedLlama:
@@ -132,17 +135,22 @@ class BatchedLlama:
         """Prompt tokens as create_completion makes them (BOS where the model wants one, special tokens parsed)."""
         return self._model.tokenize(text.encode("utf-8"), add_bos=True, special=True)
 
-    def generate(self, prompts: list[str], max_new_tokens: int, grammar=None, stop_loops: bool = False) -> list[Generation]:
+    def generate(self, prompts: list[str], max_new_tokens: int, grammar=None, stop_loops: bool = False,
+                 priors: list[Prior | None] | None = None) -> list[Generation]:
         """Greedy completions of ``prompts``, in order; a prompt that cannot run is an `error` Generation.
         ``stop_loops``: end an output caught repeating itself (finish reason `loop`, see
-        ``generation.LoopGuard``) instead of generating to the limit."""
+        ``generation.LoopGuard``) instead of generating to the limit. ``priors``: see ``stream``."""
         out: list[Generation | None] = [None] * len(prompts)
-        for i, g in self.stream(prompts, max_new_tokens, grammar, stop_loops):
+        for i, g in self.stream(prompts, max_new_tokens, grammar, stop_loops, priors):
             out[i] = g
         return out  # type: ignore[return-value]
 
-    def stream(self, prompts: list[str], max_new_tokens: int, grammar=None, stop_loops: bool = False):
-        """``(index, Generation)`` for every prompt, as each finishes (not in order)."""
+    def stream(self, prompts: list[str], max_new_tokens: int, grammar=None, stop_loops: bool = False,
+               priors: list[Prior | None] | None = None):
+        """``(index, Generation)`` for every prompt, as each finishes (not in order). With a
+        ``grammar``, a prompt's ``Prior`` (its free output) is walked under the grammar first: the
+        tokens it accepts are the constrained output's too, taken without decoding, and decoding
+        starts at the first token it rejects (or is not needed at all)."""
         seqs: list[_Seq] = []
         for i, p in enumerate(prompts):
             tokens = self.tokenize(p)
@@ -153,14 +161,20 @@ class BatchedLlama:
                 yield i, Generation("", "error", prompt_tokens=len(tokens), error=(
                     f"ValueError: Requested tokens ({len(tokens)}) exceed context window of {self.n_ctx}"))
             else:
-                seqs.append(_Seq(i, tokens, budget, guard=LoopGuard() if stop_loops else None))
+                s = _Seq(i, tokens, budget, guard=LoopGuard() if stop_loops else None)
+                prior = priors[i] if priors is not None and grammar is not None else None
+                done = self._inherit(s, prior, grammar) if prior is not None else None
+                if done is not None:
+                    yield i, done
+                else:
+                    seqs.append(s)
         if seqs:
-            self._context(max(len(s.tokens) + s.budget for s in seqs))
+            self._context(max(len(s.tokens) - s.head + s.budget for s in seqs))
             t0 = time.perf_counter()
             self._set_prefix(seqs)
             share = (time.perf_counter() - t0) / len(seqs)
             for s in seqs:
-                s.seconds = share
+                s.seconds += share   # after the time a Prior's walk took
             for s, g in self._run(seqs, grammar):
                 yield s.index, g
 
@@ -177,6 +191,47 @@ class BatchedLlama:
         self._model.close()
 
     # ------------------------------------------------------------------ internals
+    def _inherit(self, s: _Seq, prior: Prior, grammar) -> Generation | None:
+        """Walk ``prior``'s tokens under a new grammar sampler for ``s``. A whole prior the grammar
+        accepts, with how it ended, is the constrained output: returned as it is. Otherwise ``s``
+        starts from the accepted tokens (fed with its prompt, the sampler past them)."""
+        if prior.finish_reason not in ("stop", "length", "loop"):
+            return None
+        lib = self._lib
+        t0 = time.perf_counter()
+        sampler = lib.llama_sampler_init_grammar(self._vocab, grammar._grammar.encode("utf-8"),
+                                                 grammar._root.encode("utf-8"))
+        taken = 0
+        for token in prior.tokens[:s.budget]:
+            if not self._allows(sampler, token):
+                break
+            lib.llama_sampler_accept(sampler, token)
+            taken += 1
+        kept = tuple(prior.tokens[:taken])
+        whole = taken == len(prior.tokens)
+        ended = None
+        if whole and prior.finish_reason in ("length", "loop"):
+            ended = prior.finish_reason
+        elif whole and prior.stop_token is not None and self._allows(sampler, prior.stop_token):
+            ended = "stop"
+        if ended is not None:
+            lib.llama_sampler_free(sampler)
+            text = self._model.detokenize(list(kept), special=False).decode("utf-8", errors="ignore")
+            n = len(kept) + (ended == "stop")
+            return Generation(text, ended, len(s.tokens), n, time.perf_counter() - t0, None, kept,
+                              prior.stop_token if ended == "stop" else None, inherited=n)
+        s.grammar, s.head, s.out = sampler, taken, list(kept)
+        s.tokens = s.tokens + list(kept)
+        if s.guard is not None:
+            for j in range(1, taken + 1):
+                s.guard.push(s.out[:j])
+        s.seconds = time.perf_counter() - t0
+        return None
+
+    def _allows(self, sampler, token: int) -> bool:
+        self._one[0] = (token, 0.0, 0.0)
+        return self._apply(sampler, self._one)[0]["logit"] != -np.inf
+
     def _set_prefix(self, seqs: list[_Seq]) -> None:
         """Evaluate the tokens every prompt shares (but its last) once, into sequence ``slots``."""
         first = seqs[0].tokens
@@ -211,7 +266,7 @@ class BatchedLlama:
                 s.slot, s.fed = len(running), len(self._prefix)
                 if self._prefix:  # a copy between streams copies the whole (prefix-only) stream
                     lib.llama_memory_seq_cp(self._mem, self.slots, s.slot, -1, -1)
-                if grammar is not None:
+                if grammar is not None and s.grammar is None:
                     s.grammar = lib.llama_sampler_init_grammar(
                         self._vocab, grammar._grammar.encode("utf-8"), grammar._root.encode("utf-8"))
                 running.append(s)
@@ -234,6 +289,7 @@ class BatchedLlama:
                 token = self._choose(pos, s.grammar)
                 reason = next_token(s.out, token, lib.llama_vocab_is_eog(self._vocab, token), s.budget, s.guard)
                 s.pending = token if reason is None else None
+                s.stop_token = token if reason == "stop" else None
                 if reason is not None:
                     done.append((s, reason))
             for s, reason in done:
@@ -259,7 +315,7 @@ class BatchedLlama:
         if not entries:
             for s in running:
                 wants.append((s, len(entries)))
-                entries.append((s.pending, len(s.tokens) + len(s.out) - 1, s.slot, True))
+                entries.append((s.pending, len(s.tokens) + len(s.out) - s.head - 1, s.slot, True))
         return entries, wants
 
     def _release(self, running: list[_Seq], s: _Seq) -> list[_Seq]:
@@ -280,7 +336,8 @@ class BatchedLlama:
             s.grammar = None
         text = self._model.detokenize(s.out, special=False).decode("utf-8", errors="ignore")
         gen = len(s.out) + (1 if reason == "stop" else 0)  # the end-of-generation token counts
-        return Generation(text, reason, len(s.tokens), gen, s.seconds, error, tuple(s.out))
+        return Generation(text, reason, len(s.tokens) - s.head, gen, s.seconds, error, tuple(s.out),
+                          s.stop_token if reason == "stop" else None, inherited=s.head)
 
     def _choose(self, pos: int, grammar) -> int:
         """Greedy token from the logits of batch position ``pos``, within the grammar if any."""

@@ -138,6 +138,10 @@ class Capabilities:
     """``count_tokens`` gives a prompt's tokens: a context window applies."""
     needs_closing: bool = False
     """Holds a model until ``close``."""
+    continues: bool = False
+    """A grammar-constrained variant whose ``execute`` takes ``priors``: each input's output from
+    the same artefact without the grammar (``generation.Prior``), of which it keeps the tokens the
+    grammar accepts instead of decoding them again."""
 
 
 class Variant(Protocol):
@@ -148,7 +152,8 @@ class Variant(Protocol):
 
     def execute(self, inputs: list[str]) -> Iterator[tuple[int, Generation]]:
         """``(index into inputs, Generation)`` for every input (the variant builds its own prompts);
-        in order unless ``capabilities.streams``."""
+        in order unless ``capabilities.streams``. With ``capabilities.continues`` it also takes
+        ``priors=`` (a ``Prior`` or None per input)."""
         ...
 
     def count_tokens(self, text: str) -> int:

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from ..core.errors import ConfigError
-from ..core.generation import Generation
+from ..core.generation import Generation, Prior
 from ..core.task import Task
 from . import models
 from .prompts import chat_format, load_tokenizer, prompt_text
@@ -60,7 +60,8 @@ class LlamaVariant(BaseVariant):
                  lora: Path | None = None, grammar: bool = False):
         self.name, self.model, self.lora, self.prompt, self.settings = name, model, lora, prompt, settings
         self.schema, self.grammar, self._llm, self._grammar = schema, grammar, None, None
-        self.capabilities = Capabilities(streams=True, grammar=grammar, counts_tokens=True, needs_closing=True)
+        self.capabilities = Capabilities(streams=True, grammar=grammar, counts_tokens=True, needs_closing=True,
+                                         continues=grammar)
 
     def _open(self):
         from .llama import default_threads
@@ -75,12 +76,13 @@ class LlamaVariant(BaseVariant):
                 self._grammar = LlamaGrammar.from_json_schema(json.dumps(self.schema), verbose=False)
         return self._llm
 
-    def execute(self, inputs: list[str]) -> Iterator[tuple[int, Generation]]:
+    def execute(self, inputs: list[str], priors: list[Prior | None] | None = None) -> Iterator[tuple[int, Generation]]:
         """``(index, Generation)`` as each prompt finishes: a finished sequence's slot takes the
-        next prompt at once."""
+        next prompt at once. ``priors`` (+grammar only): the free outputs to continue from
+        (``BatchedLlama.stream``)."""
         llm = self._open()
         yield from llm.stream([self.prompt(text) for text in inputs], self.settings.max_new_tokens, self._grammar,
-                              self.settings.stop_loops)
+                              self.settings.stop_loops, priors)
 
     def count_tokens(self, text: str) -> int:
         """Prompt tokens for one input, as llama.cpp tokenizes it (BOS counted)."""

@@ -82,7 +82,7 @@ class CantosTask(JsonTask):
     def score(self, record: SampleRecord) -> Sample:
         gold = tuple(references_from_json({"references": record.gold}))
         parsed = parse(record.raw)
-        return Sample(gold, parsed, record.finish_reason, record.seconds or 0.0, record.gen_tokens or 0,
+        return Sample(gold, parsed, record.finish_reason, record.seconds, record.decoded_tokens,
                       exact=metrics.is_exact_answer(gold, parsed))
 
     def aggregate(self, samples: list[Sample]) -> dict[str, Any]:
