@@ -36,19 +36,21 @@ def eval_cmd(suite_path, run_dirs, endpoints, served_api, out_dir, data_files, v
 
     Every sample is appended to OUT/samples.jsonl as it is produced; kill the run at any time
     and continue it with --resume. Variants: base-gguf, adapter-hf, adapter-gguf, merged-hf,
-    merged-gguf, rules; add +grammar for JSON-Schema-constrained decoding and @LABEL to use
-    the run given as --run LABEL=DIR. Without --suite, the task's own suite (its data paths are
-    read from the working directory); --data and --variants replace its files and variants, so
-    a run directory evaluates from any directory.
+    merged-gguf, rules, and served:MODEL (a model behind --endpoint); add +grammar for
+    JSON-Schema-constrained decoding and @LABEL to use the run given as --run LABEL=DIR. Without
+    --suite, the task's own suite: its decision split (test; its data paths are read from the
+    working directory); --data and --variants replace its files and variants, so a run directory
+    evaluates from any directory.
 
     \b
     Examples:
       extractor eval --run runs/cantos-smollm2 --out reports/latest
       extractor eval --run runs/cantos-smollm2 --out reports/latest --resume --check
+      extractor eval --run runs/cantos-smollm2 --data datasets/cantos/valid.jsonl --out reports/valid
       extractor eval --variants rules,base-gguf --data datasets/cantos/test.jsonl --out reports/quick
       extractor eval --run runs/a --run bug=runs/b --variants adapter-gguf,adapter-gguf@bug --out reports/ab
       extractor eval --run ~/runs/copy --variants merged-gguf --data my-rows.jsonl --out out
-      extractor eval --run runs/cantos-smollm2 --endpoint http://127.0.0.1:8000/v1 \
+      extractor eval --run runs/cantos-smollm2 --endpoint http://127.0.0.1:8000/v1 \\
           --variants served:cantos,served:cantos+grammar,merged-gguf --out reports/served
     """
     from ..evaluation.evaluate import run_eval
