@@ -107,7 +107,7 @@ def test_report_files_and_html_sample_view(suite, tmp_path):
     run_eval(suite, Sources(), out, progress=False)
     report.write_reports(out)
     md = (out / "report.md").read_text()
-    assert "| merged-gguf |" in md and "exact_match" in md
+    assert "| merged-gguf |" in md and "| exact |" in md
     assert md.index("## Verdict") < md.index("## rows")  # the verdict first, as in the html
     page = (out / "report.html").read_text()
     assert "<script src" not in page and "<link" not in page

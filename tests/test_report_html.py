@@ -54,9 +54,25 @@ def test_scatter_uses_a_log_scale_only_for_a_wide_spread_and_draws_the_rules_as_
            {"name": "adapter-hf", "exact": 0.72, "lo": 0.62, "hi": 0.8, "seconds": 1.1, "size": None}]
     svg = charts.accuracy_latency_chart(pts, "t", {"name": "rules", "exact": 0.9})
     assert "(log scale)" not in svg and svg.count('<g class="point"') == 2
-    assert "merged-gguf  0.700, 0.25 s, 145 MB" in svg and "rules: 0.900 (baseline, no model)" in svg
+    assert "rules: 0.900 (baseline, no model)" in svg
+    assert "<td>merged-gguf</td><td>0.700</td><td>0.25</td><td>145 MB</td>" in charts.legend(pts)
     wide = charts.accuracy_latency_chart(pts + [{"name": "base", "exact": 0.0, "lo": 0.0, "hi": 0.02, "seconds": 30.0}], "t")
     assert "(log scale)" in wide
+
+
+def test_scatter_numbers_a_cluster_of_points_without_overlap_inside_the_frame():
+    """Six artefacts within 0.1 s and 0.01 exact of each other (the default report's trained rows),
+    one at the frame's corner: every number is inside the plot and no two numbers overlap."""
+    import re
+    pts = [{"name": f"v{i}", "exact": 0.71 + 0.002 * i, "lo": 0.65, "hi": 0.77, "seconds": 0.07 + 0.01 * i}
+           for i in range(6)] + [{"name": "slow", "exact": 0.0, "lo": 0.0, "hi": 0.01, "seconds": 0.5}]
+    svg = charts.accuracy_latency_chart(pts, "t")
+    frame = re.search(r'<rect x="(\d+)" y="(\d+)" width="(\d+)" height="(\d+)"', svg).groups()
+    x0, y0, w, h = map(float, frame)
+    spots = [(float(x), float(y) - 4) for x, y in re.findall(r'<text class="label" x="([\d.]+)" y="([\d.]+)"', svg)]
+    assert len(spots) == 7
+    assert all(x0 < x < x0 + w and y0 < y < y0 + h for x, y in spots)
+    assert all(abs(a[0] - b[0]) >= 16 or abs(a[1] - b[1]) >= 14 for i, a in enumerate(spots) for b in spots[i + 1:])
 
 
 def test_payload_keeps_raw_text_only_where_needed_and_marks_the_invented_part():
@@ -101,15 +117,15 @@ def test_terminal_prints_the_verdict_first_with_intervals(scored):
     buf = io.StringIO()
     print_table(rep, CANTOS, Console(file=buf, width=200, force_terminal=False))
     text = buf.getvalue()
-    assert text.startswith("test: nothing to ship. no artefact passes the gates: merged-gguf: clean_stop 0.900 < 0.95")
+    assert text.startswith("test: nothing to ship. closest: merged-gguf: clean stop 0.900, needs 0.95.")
     assert "exact [95% CI]" in text and "1.000 [0.93, 1.00]" in text
 
 
 def test_the_html_table_fits_and_marks_the_gated_variant(scored):
     rep, records = scored
     page = report_html.render_html(rep, records, CANTOS)
-    assert page.index('id="verdict"') < page.index('class="comparison"') < page.index('class="chart endings"')
-    assert '<tr class="gated" title="fails the gates: clean_stop 0.900 &lt; 0.95">' in page
+    assert page.index('id="verdict"') < page.index('class="comparison decision"') < page.index('class="chart endings"')
+    assert '<tr class="gated" title="fails the gates: clean stop 0.900, needs 0.95">' in page
     assert "<small>0.93–1.00</small>" in page and "max-width:1300px" in page
 
 

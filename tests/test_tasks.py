@@ -187,7 +187,7 @@ def test_a_file_task_evaluates_scores_and_rescores_without_a_model(invoices, mon
                                            "f1": 4 / 7}
     assert {c["metric"]: c["passed"] for c in first["checks"]} == {"f1": True, "missing_per_sample": False}
     md = (out / "report.md").read_text()
-    assert "| f1 |" in md and "canto_f1" not in md
+    assert "| field F1 |" in md and "canto F1" not in md
     page = (out / "report.html").read_text()
     assert "field F1" in page and "canto F1" not in page and '["items[].qty"' in page  # the per-sample view
     second = report.write_reports(out)
@@ -200,7 +200,7 @@ def test_a_file_task_evaluates_scores_and_rescores_without_a_model(invoices, mon
 
     buf = io.StringIO()
     print_table(second, suite.task, Console(file=buf, width=200))
-    assert "field F1" in buf.getvalue() and "merged-gguf" in buf.getvalue() and "line F1" not in buf.getvalue()
+    assert "clean stop" in buf.getvalue() and "merged-gguf" in buf.getvalue() and "line F1" not in buf.getvalue()
 
     assert_thresholds(second, "merged-gguf", data="rows", f1=0.6, extra_per_sample=0.25)
     with pytest.raises(AssertionError, match="missing_per_sample"):
@@ -258,12 +258,15 @@ def test_cantos_rescore_gives_the_figures_of_the_scorer_before_tasks(tmp_path):
     got = json.loads(json.dumps(report.write_reports(out)))
     assert got["task"] == "cantos"
     for key, value in expected.items():
+        if key == "verdict":  # the same choice; its wording and rule have changed since
+            assert {d: v["ship"] for d, v in got[key]["data"].items()} == {d: v["ship"] for d, v in value["data"].items()}
+            continue
         assert got[key] == value, key
     assert '<script type="application/json" id="samples-data">' in (out / "report.html").read_text()
     r = cli("report", "rescore", str(out))
     assert r.returncode == 0, r.stderr
     again = json.loads((out / "report.json").read_text())
-    assert all(again[k] == v for k, v in expected.items())
+    assert all(again[k] == got[k] for k in expected)
 
 
 def test_cantos_sample_records_keep_their_fields_and_order(tmp_path):

@@ -4,7 +4,7 @@ import pytest
 
 from extractor.tasks.cantos.metrics import aggregate
 from helpers import to_sample
-from extractor.evaluation.verdict import by_tag, decide, intervals, mcnemar, outcomes, wilson
+from extractor.evaluation.verdict import by_tag, decide, intervals, mcnemar, outcomes, p_text, wilson
 
 
 def test_wilson_interval_known_values():
@@ -51,14 +51,39 @@ def test_the_fastest_of_the_statistically_tied_ships():
     assert verdict["ship"] == "merged-gguf"
     assert "not significantly below adapter-hf" in verdict["reasons"][0] and "4.0x as fast" in verdict["reasons"][0]
     assert any(r.startswith("base-gguf: significantly less exact") for r in verdict["reasons"])
-    assert "clean_stop" in verdict["failing"]["adapter-gguf@padbug"]
-    assert "above (significant" in verdict["reasons"][-1]
+    assert verdict["failing"]["adapter-gguf@padbug"] == "clean stop 0.000, needs 0.95"
+    assert "above (significant" in verdict["reasons"][-1] and "p<0.001" in verdict["reasons"][-1]
 
 
-def test_nothing_ships_when_every_artefact_fails_a_gate():
-    records = [rec("merged-gguf", i, True, stop=i < 10) for i in range(20)]
+def test_a_speed_inside_the_noise_is_a_tie_that_goes_to_the_simpler_artefact():
+    n = 100
+
+    def run(hf_seconds):
+        records = ([rec("merged-hf", i, i < 80, seconds=hf_seconds) for i in range(n)]
+                   + [rec("merged-gguf+grammar", i, i < 80, seconds=0.9) for i in range(n)]
+                   + [rec("merged-gguf", i, i < 80, seconds=1.0) for i in range(n)]
+                   + [rec("adapter-gguf", i, i < 80, seconds=1.0) for i in range(n)])
+        return decide(*report_of(records), sizes={"merged-gguf": 150, "adapter-gguf": 200})["test"]
+    # merged-hf 10% faster, merged-gguf+grammar 11% faster: inside the noise, so the simpler artefact
+    # ships: no grammar before grammar, GGUF before HF, then the smaller file
+    tied = run(0.9)
+    assert tied["ship"] == "merged-gguf"
+    assert set(tied["tied"]) == {"merged-hf", "merged-gguf+grammar", "adapter-gguf"}
+    assert "within the noise" in tied["reasons"][0]
+    # twice as fast is no tie
+    assert run(0.5)["ship"] == "merged-hf"
+
+
+def test_nothing_ships_when_every_artefact_fails_a_gate_and_the_closest_is_named():
+    records = ([rec("merged-gguf", i, True, stop=i < 18) for i in range(20)]      # clean stop 0.90
+               + [rec("adapter-gguf", i, True, stop=i < 10) for i in range(20)])  # clean stop 0.50
     verdict = decide(*report_of(records))["test"]
-    assert verdict["ship"] is None and "merged-gguf: clean_stop" in verdict["reasons"][0]
+    assert verdict["ship"] is None and verdict["closest"] == "merged-gguf"
+    assert verdict["reasons"] == ["closest: merged-gguf: clean stop 0.900, needs 0.95."]
+
+
+def test_p_values_below_a_thousandth_print_as_such():
+    assert [p_text(p) for p in (0.0, 0.0004, 0.003, 0.04, 0.5)] == ["p<0.001", "p<0.001", "p=0.003", "p=0.04", "p=0.50"]
 
 
 def test_intervals_and_per_tag_exact_match():

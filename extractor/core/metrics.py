@@ -54,7 +54,7 @@ class Metric:
 
 CORE: tuple[Metric, ...] = (
     Metric("n", "rows", "rows evaluated", None, "count", level=1),
-    Metric("schema_valid", "valid", "schema-valid JSON answer", True, level=1),
+    Metric("schema_valid", "schema-valid", "the answer parses as JSON and meets the task's JSON Schema", True, level=1),
     Metric("exact_match", "exact", "the answer equals the gold (the task's canonical form)", True, level=1),
     Metric("clean_stop", "clean stop", "valid answer, nothing after it, and the model ended its turn", True, level=1),
     Metric("trailing_text", "trailing", "valid answer followed by prose", False, level=1),

@@ -2,7 +2,7 @@
 
 - ``endings_chart``: one stacked horizontal bar per variant, how its generations ended;
 - ``accuracy_latency_chart``: exact match (with its 95% interval) against seconds per sample,
-  one labelled point per artefact.
+  one numbered point per artefact, named in a table beside it (``legend``).
 
 Both size themselves to a fixed width that fits a 1366 px window beside the page margins.
 """
@@ -50,7 +50,8 @@ def endings_chart(rows: list[tuple[str, dict[str, int]]], categories: list[tuple
     return "".join(out)
 
 
-def _size(n: int | None) -> str:
+def size_text(n: int | None) -> str:
+    """Bytes on disk as read: ``145 MB``, ``1.2 GB`` (empty when unknown)."""
     if not n:
         return ""
     for unit, div in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
@@ -62,10 +63,11 @@ def _size(n: int | None) -> str:
 def accuracy_latency_chart(points: list[dict], title: str, baseline: dict | None = None) -> str:
     """points: {"name", "exact", "lo", "hi", "seconds", "size" (bytes or None)}. X is median seconds
     per sample (log scale when the fastest and slowest differ by more than 10x), Y is exact match.
-    Labels sit in a column on the right, each joined to its point, so a cluster stays readable.
+    Each point carries its number in ``legend`` (the table beside the chart names it), placed
+    where it overlaps no other number and stays inside the frame.
     baseline: {"name", "exact"} drawn as a dashed line (the rules: no model, no latency to speak of)."""
-    height, left, right, top, bottom = 420, 60, 290, 34, 46
-    pw, ph = WIDTH - left - right, height - top - bottom
+    width, height, left, right, top, bottom = 620, 400, 56, 18, 34, 46
+    pw, ph = width - left - right, height - top - bottom
     timed = [p["seconds"] for p in points if p.get("seconds")]
     floor = max(min(timed) / 2, 1e-4) if timed else 1e-3
     xs = [max(p.get("seconds") or 0.0, floor) for p in points]
@@ -88,8 +90,8 @@ def accuracy_latency_chart(points: list[dict], title: str, baseline: dict | None
     def py(v):
         return top + ph * (hi_y - v) / (hi_y - lo_y)
 
-    out = [f'<svg class="chart scatter" role="img" aria-label="{escape(title)}" width="{WIDTH}" height="{height}" '
-           f'viewBox="0 0 {WIDTH} {height}" xmlns="http://www.w3.org/2000/svg" {FONT}>',
+    out = [f'<svg class="chart scatter" role="img" aria-label="{escape(title)}" width="{width}" height="{height}" '
+           f'viewBox="0 0 {width} {height}" xmlns="http://www.w3.org/2000/svg" {FONT}>',
            f'<text x="0" y="14" font-weight="bold" font-size="13">{escape(title)}</text>']
     steps = 5
     for k in range(steps + 1):
@@ -111,34 +113,58 @@ def accuracy_latency_chart(points: list[dict], title: str, baseline: dict | None
         out.append(f'<line x1="{left}" x2="{left + pw}" y1="{y:.1f}" y2="{y:.1f}" stroke="#888" stroke-dasharray="5 4"/>'
                    f'<text x="{left + 6}" y="{y - 5:.1f}" fill="#555">{escape(baseline["name"])}: {baseline["exact"]:.3f} '
                    f'(baseline, no model)</text>')
-    # Labels: a column right of the plot, in the points' vertical order, pushed apart to 15 px.
-    order = sorted(range(len(points)), key=lambda i: py(points[i]["exact"]))
-    ly = [py(points[i]["exact"]) + 4 for i in order]
-    for k in range(1, len(ly)):
-        ly[k] = max(ly[k], ly[k - 1] + 15)
-    overflow = (ly[-1] - (top + ph)) if ly else 0
-    if overflow > 0:
-        ly = [y - overflow for y in ly]
-        for k in range(len(ly) - 2, -1, -1):
-            ly[k] = min(ly[k], ly[k + 1] - 15)
-    label_x = left + pw + 14
-    for k, i in enumerate(order):
-        p = points[i]
-        cx, cy = px(xs[i]), py(p["exact"])
-        size = _size(p.get("size"))
-        tip = (f'{p["name"]}: exact {p["exact"]:.3f} [{p["lo"]:.2f}, {p["hi"]:.2f}], {p.get("seconds") or 0:.3f} s per sample'
-               + (f", {size} on disk" if size else ""))
-        text = f'{p["name"]}  {p["exact"]:.3f}, {p.get("seconds") or 0:.2f} s' + (f", {size}" if size else "")
+    centres = [(px(xs[i]), py(p["exact"])) for i, p in enumerate(points)]
+    places = _place_numbers(centres, (left, top, left + pw, top + ph))
+    for i, p in enumerate(points):
+        cx, cy = centres[i]
+        size = size_text(p.get("size"))
+        tip = (f'{i + 1}. {p["name"]}: exact {p["exact"]:.3f} [{p["lo"]:.2f}, {p["hi"]:.2f}], '
+               f'{p.get("seconds") or 0:.3f} s per sample' + (f", {size} on disk" if size else ""))
+        lx, ly = places[i]
         out.append(f'<g class="point" data-variant="{escape(p["name"])}"><title>{escape(tip)}</title>'
                    f'<line x1="{cx:.1f}" x2="{cx:.1f}" y1="{py(p["hi"]):.1f}" y2="{py(p["lo"]):.1f}" stroke="#7b9cc9" stroke-width="1.5"/>'
                    f'<line x1="{cx - 4:.1f}" x2="{cx + 4:.1f}" y1="{py(p["hi"]):.1f}" y2="{py(p["hi"]):.1f}" stroke="#7b9cc9"/>'
                    f'<line x1="{cx - 4:.1f}" x2="{cx + 4:.1f}" y1="{py(p["lo"]):.1f}" y2="{py(p["lo"]):.1f}" stroke="#7b9cc9"/>'
-                   f'<polyline points="{cx:.1f},{cy:.1f} {left + pw + 4},{ly[k] - 4:.1f} {label_x - 2},{ly[k] - 4:.1f}" '
-                   f'fill="none" stroke="#c5ccd6" stroke-width="0.8"/>'
                    f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="4.5" fill="#1f4e8c" stroke="#fff" stroke-width="1"/>'
-                   f'<text class="label" x="{label_x}" y="{ly[k]:.1f}">{escape(text)}</text></g>')
+                   f'<text class="label" x="{lx:.1f}" y="{ly + 4:.1f}" text-anchor="middle" font-weight="600" '
+                   f'fill="#1f4e8c">{i + 1}</text></g>')
     out.append("</svg>")
     return "".join(out)
+
+
+def legend(points: list[dict]) -> str:
+    """The table beside the scatter chart: each point's number, variant and figures."""
+    rows = "".join(f'<tr><td class="num">{i + 1}</td><td>{escape(p["name"])}</td><td>{p["exact"]:.3f}</td>'
+                   f'<td>{p.get("seconds") or 0:.2f}</td><td>{escape(size_text(p.get("size")) or "-")}</td></tr>'
+                   for i, p in enumerate(points))
+    return ('<table class="legend"><thead><tr><th></th><th>variant</th><th>exact</th><th>p50 s</th><th>size</th></tr>'
+            f'</thead><tbody>{rows}</tbody></table>')
+
+
+def _place_numbers(centres: list[tuple[float, float]], frame: tuple[float, float, float, float]) -> list[tuple[float, float]]:
+    """A spot for each point's number: the first of a ring of spots around the point (near first)
+    whose 16x14 box stays inside ``frame`` and overlaps no point or number placed before."""
+    x0, y0, x1, y1 = frame
+    taken: list[tuple[float, float]] = list(centres)  # the points themselves are taken too
+    boxes: list[tuple[float, float]] = []
+    out = []
+    offsets = [(dx * r, dy * r) for r in (12, 20, 30, 42, 56)
+               for dx, dy in ((1, 0), (-1, 0), (0, -1), (0, 1), (1, -1), (-1, -1), (1, 1), (-1, 1))]
+    for cx, cy in centres:
+        spot = None
+        for dx, dy in offsets:
+            x, y = cx + dx, cy + dy
+            if not (x0 + 8 <= x <= x1 - 8 and y0 + 7 <= y <= y1 - 7):
+                continue
+            if any(abs(x - bx) < 16 and abs(y - by) < 14 for bx, by in boxes) or \
+                    any(abs(x - px) < 11 and abs(y - py) < 10 for px, py in taken):
+                continue
+            spot = (x, y)
+            break
+        spot = spot or (min(max(cx + 12, x0 + 8), x1 - 8), cy)
+        boxes.append(spot)
+        out.append(spot)
+    return out
 
 
 def _nice(v: float) -> float:

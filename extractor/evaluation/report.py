@@ -61,13 +61,15 @@ def score(out: Path, records: "list[SampleRecord] | None" = None, task: Task | N
     report["timing"] = timing(report)
     samples = verdict.outcomes(records, task.score)
     report["inherited"] = inherited(records)
-    decided = verdict.decide(metrics, samples, frozenset(report["inherited"]))
+    report["sizes"] = artefact_sizes(report["runs"], report["variants"])
+    decided = verdict.decide(metrics, samples, frozenset(report["inherited"]), report["sizes"])
     report["decision"] = meta.get("decision") if meta.get("decision") in decided else (list(decided) or [None])[-1]
     report["verdict"] = {"rule": verdict.RULE,  # the decision split first
                          "data": dict(sorted(decided.items(), key=lambda kv: kv[0] != report["decision"]))}
     report["intervals"] = verdict.intervals(samples)
     report["by_tag"] = verdict.by_tag(records, samples)
-    report["sizes"] = artefact_sizes(report["runs"], report["variants"])
+    report["same_outputs"] = same_outputs(records, report["variants"],
+                                          {what["ship"] for what in decided.values() if what["ship"]})
     if any("+grammar" in v for v in report["variants"]):  # what those rows' grammar leaves out
         report["grammar_unenforced"] = grammar_gaps.gaps(task.schema)
         report["grammar_stricter"] = grammar_gaps.stricter(task.schema)
@@ -87,6 +89,25 @@ def inherited(records: list[SampleRecord]) -> dict[str, dict[str, int]]:
             if r.inherited:
                 c["whole" if r.seconds is None else "partly"] += 1
     return {v: c for v, c in out.items() if c["whole"] or c["partly"]}
+
+
+def same_outputs(records: list[SampleRecord], order: list[str], keep: set[str]) -> dict:
+    """{data: {variant: {"as": earlier variant, "n": rows}}} for each variant whose outputs (raw text
+    and finish reason) equal an earlier variant's on every row of a data file: its figures repeat
+    that row's, so the tables fold it into one line. ``keep``: variants never folded (the shipped)."""
+    outputs: dict[str, dict[str, dict[str, tuple]]] = {}
+    for r in records:
+        outputs.setdefault(r.data, {}).setdefault(r.variant, {})[r.id] = (r.raw, r.finish_reason, bool(r.error))
+    out: dict = {}
+    for d, by_v in outputs.items():
+        seen: list[str] = []
+        for v in (v for v in order if v in by_v):
+            twin = next((w for w in seen if by_v[w] == by_v[v]), None)
+            if twin and v not in keep and not v.startswith("rules"):
+                out.setdefault(d, {})[v] = {"as": twin, "n": len(by_v[v])}
+            else:
+                seen.append(v)
+    return out
 
 
 def artefact_sizes(runs: dict, variants: list[str]) -> dict[str, int]:

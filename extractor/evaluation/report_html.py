@@ -14,7 +14,8 @@ import json
 
 from . import charts, report_samples
 from ..core.task import Task
-from .report_text import RATE, columns, decision_label, failed_checks, grammar_line, timing_line
+from .report_text import (RATE, all_columns, confirmations, decision_columns, decision_label, failed_checks, folded,
+                          grammar_line, head_line, headline, main_reasons, other_reasons, timing_line, value)
 from ..core.sample_record import SampleRecord
 from ..core.sample_record import records as as_records
 
@@ -26,7 +27,9 @@ h3{font-size:15px;margin:18px 0 6px}nav.toc{font-size:13px;margin:2px 0 6px}nav.
 #verdict{border:1px solid #cfd8e3;background:#f5f9ff;border-radius:6px;padding:10px 16px;margin:14px 0}
 #verdict h2{border:0;margin:0 0 6px;font-size:16px;color:#3b4a5a}
 .ship{margin:8px 0}.ship .what{font-size:20px;font-weight:650}.ship .what code{background:#dff3e6;padding:1px 6px;border-radius:4px}
-.ship.none .what{color:#9b1c1c}.ship ul{margin:4px 0 0;padding-left:20px}
+.ship.none .what{color:#9b1c1c}.ship ul{margin:4px 0 0;padding-left:20px}li.confirm{color:#3b4a5a}
+details.others,details.all-metrics{margin:4px 0 10px}details summary{cursor:pointer;color:#1f4e8c}
+table.comparison tr.folded td{color:#5f6670;font-style:italic;text-align:left}
 table{border-collapse:collapse;margin:6px 0 14px}
 table.comparison{width:100%;font-variant-numeric:tabular-nums}
 table.comparison th,table.comparison td{border:1px solid #dde1e6;padding:3px 6px;text-align:right;vertical-align:top}
@@ -36,6 +39,9 @@ table.comparison small{display:block;color:#6b7280;font-size:11px;white-space:no
 table.comparison tr.shipped td{background:#e9f7ee}table.comparison tr.shipped td:first-child{font-weight:650}
 table.comparison tr.gated td:first-child::after{content:" ⚠";color:#b45309}
 .charts{display:flex;flex-direction:column;gap:18px;margin:10px 0}
+.scatter-box{display:flex;gap:18px;align-items:flex-start}table.legend{font-variant-numeric:tabular-nums;margin-top:34px}
+table.legend td,table.legend th{border:1px solid #e3e3e3;padding:2px 6px;text-align:right}table.legend td:nth-child(2){text-align:left}
+table.legend td.num{color:#1f4e8c;font-weight:600}
 svg.chart{background:#fff;max-width:100%;height:auto}
 table.tags{font-variant-numeric:tabular-nums}table.tags td,table.tags th{border:1px solid #e3e3e3;padding:2px 5px;text-align:right}
 table.tags td:first-child,table.tags th:first-child{text-align:left;white-space:nowrap}
@@ -45,36 +51,37 @@ table.tags th.v span{writing-mode:vertical-rl;transform:rotate(180deg);white-spa
 
 
 def _verdict(report: dict) -> str:
-    v = report.get("verdict")
-    if not v:
+    top = headline(report)
+    if not top:
         return ""
-    items = []
-    for d, what in v["data"].items():
-        shown = html.escape(decision_label(report, d))
-        head = (f'{shown}: ship <code>{html.escape(what["ship"])}</code>' if what["ship"]
-                else f"{shown}: nothing to ship")
-        reasons = "".join(f"<li>{html.escape(r)}</li>" for r in what["reasons"])
-        items.append(f'<div class="ship{"" if what["ship"] else " none"}" data-data="{html.escape(d)}">'
-                     f'<div class="what">{head}</div><ul>{reasons}</ul></div>')
-    return (f'<section id="verdict"><h2>Verdict: which artefact to ship</h2>{"".join(items)}'
-            f'<p class="meta">Rule: {html.escape(v["rule"])}</p></section>')
+    d, what = top
+    head = (f'{html.escape(d)}: ship <code>{html.escape(what["ship"])}</code>' if what["ship"]
+            else html.escape(head_line(d, what)))
+    reasons = "".join(f"<li>{html.escape(r)}</li>" for r in main_reasons(what))
+    confirm = "".join(f'<li class="confirm">{html.escape(c)}</li>' for c in confirmations(report))
+    others = other_reasons(what)
+    more = (f'<details class="others"><summary>Why not the others</summary><ul>'
+            f'{"".join(f"<li>{html.escape(r)}</li>" for r in others)}</ul></details>' if others else "")
+    return (f'<section id="verdict"><h2>Verdict: which artefact to ship</h2>'
+            f'<div class="ship{"" if what["ship"] else " none"}" data-data="{html.escape(d)}">'
+            f'<div class="what">{head}</div><ul>{reasons}{confirm}</ul></div>{more}'
+            f'<p class="meta">Rule: {html.escape(report["verdict"]["rule"])}</p></section>')
 
 
-def _cell(metric, m: dict, interval) -> str:
-    key = metric.key
-    value = metric.format(m.get(key))
-    if interval and m.get(key) is not None:
-        value += f"<small>{interval[0]:.2f}–{interval[1]:.2f}</small>"
-    return f"<td>{value}</td>"
+def _cell(variant: str, metric, m: dict, interval) -> str:
+    figure = value(variant, metric, m)
+    text = metric.format(figure)
+    if interval and figure is not None:
+        text += f"<small>{interval[0]:.2f}–{interval[1]:.2f}</small>"
+    return f"<td>{text}</td>"
 
 
 def _size(n) -> str:
-    return charts._size(n) or "-"
+    return charts.size_text(n) or "-"
 
 
-def _table(report: dict, d: str, by_v: dict, task: Task) -> str:
+def _table(report: dict, d: str, by_v: dict, cols: list, cls: str) -> str:
     ci = report.get("intervals", {}).get(d, {})
-    cols = columns(report, task)
     sizes = report.get("sizes") or {}
     what = report.get("verdict", {}).get("data", {}).get(d, {})
     head = "".join(f'<th title="{html.escape(c.key)}: {html.escape(c.help)}">{html.escape(c.label)}</th>' for c in cols)
@@ -82,14 +89,28 @@ def _table(report: dict, d: str, by_v: dict, task: Task) -> str:
         head += '<th title="bytes on disk of what the variant loads (adapter-gguf: base + adapter)">size</th>'
     rows = []
     for v, m in by_v.items():
-        cls = "shipped" if what.get("ship") == v else ("gated" if v in what.get("failing", {}) else "")
-        title = f' title="fails the gates: {html.escape(what["failing"][v])}"' if cls == "gated" else ""
-        rows.append(f'<tr class="{cls}"{title}><td>{html.escape(v)}</td>'
-                    + "".join(_cell(c, m, ci.get(v, {}).get(c.key)) for c in cols)
+        same = folded(report, d, v)
+        if same:
+            rows.append(f'<tr class="folded"><td>{html.escape(v)}</td><td colspan="{len(cols) + bool(sizes)}">'
+                        f'{html.escape(same)}</td></tr>')
+            continue
+        row = "shipped" if what.get("ship") == v else ("gated" if v in what.get("failing", {}) else "")
+        title = f' title="fails the gates: {html.escape(what["failing"][v])}"' if row == "gated" else ""
+        rows.append(f'<tr class="{row}"{title}><td>{html.escape(v)}</td>'
+                    + "".join(_cell(v, c, m, ci.get(v, {}).get(c.key)) for c in cols)
                     + (f"<td>{_size(sizes.get(v))}</td>" if sizes else "") + "</tr>")
-    return (f'<table class="comparison" data-data="{html.escape(d)}"><thead><tr><th>variant</th>{head}</tr></thead>'
-            f'<tbody>{"".join(rows)}</tbody></table><p class="meta">Green: the verdict\'s choice; ⚠: fails a gate '
-            f"(hover the row). Small figures: 95% Wilson intervals.</p>")
+    return (f'<table class="comparison {cls}" data-data="{html.escape(d)}"><thead><tr><th>variant</th>{head}</tr></thead>'
+            f'<tbody>{"".join(rows)}</tbody></table>')
+
+
+def _tables(report: dict, d: str, by_v: dict, task: Task) -> str:
+    """The decision table, and every metric behind a toggle (columns that are 0 everywhere left out)."""
+    return (_table(report, d, by_v, decision_columns(report, task), "decision")
+            + '<p class="meta">Green: the verdict\'s choice; ⚠: fails a gate (hover the row). Small figures: 95% '
+              'Wilson intervals. Hover a column name for what it measures (docs/metrics.md).</p>'
+            + f'<details class="all-metrics"><summary>Every metric</summary>'
+              f'{_table(report, d, by_v, all_columns(report, task), "all")}'
+              f'<p class="meta">Columns that are 0 for every row are left out.</p></details>')
 
 
 def _endings(records: list[SampleRecord], d: str, variants: list[str], task: Task) -> str:
@@ -116,7 +137,8 @@ def _scatter(report: dict, d: str, by_v: dict) -> str:
                        "size": (report.get("sizes") or {}).get(v)})
     if not points:
         return ""
-    return charts.accuracy_latency_chart(points, f"{d}: exact match against latency (up and left is better)", baseline)
+    return (f'<div class="scatter-box">{charts.accuracy_latency_chart(points, f"{d}: exact match against latency (up and left is better)", baseline)}'
+            f'{charts.legend(points)}</div>')
 
 
 def _tag_table(data: str, variants: list[str], tags: dict | None) -> str:
@@ -154,11 +176,12 @@ def render_html(report: dict, records: "list[SampleRecord]", task: Task) -> str:
             f'<p class="meta">Runs: {html.escape(runs)}. Settings: {html.escape(json.dumps(report["settings"]))}. '
             f'Metric definitions: docs/metrics.md.</p>', _nav(report), _verdict(report)]
     for d, by_v in report["metrics"].items():
-        body.append(f'<h2 id="data-{html.escape(d)}">{html.escape(d)} <span class="meta">'
+        body.append(f'<h2 id="data-{html.escape(d)}">{html.escape(decision_label(report, d))} <span class="meta">'
                     f'{html.escape(str(report["data"].get(d, d)))}</span></h2>')
-        body.append(_table(report, d, by_v, task))
-        body.append(f'<div class="charts">{_endings(records, d, list(by_v), task)}{_scatter(report, d, by_v)}</div>')
-        body.append(_tag_table(d, list(by_v), report.get("by_tag", {}).get(d)))
+        body.append(_tables(report, d, by_v, task))
+        unfolded = {v: m for v, m in by_v.items() if not folded(report, d, v)}  # folded rows would repeat a bar
+        body.append(f'<div class="charts">{_endings(records, d, list(unfolded), task)}{_scatter(report, d, unfolded)}</div>')
+        body.append(_tag_table(d, list(unfolded), report.get("by_tag", {}).get(d)))
     if grammar_line(report):
         body.append(f'<p class="meta" id="grammar">{html.escape(grammar_line(report))}</p>')
     if report["skipped"]:

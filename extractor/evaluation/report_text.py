@@ -11,7 +11,7 @@ import json
 
 from ..core.metrics import Metric, by_key
 from ..core.task import Task
-from . import grammar_gaps
+from . import charts, grammar_gaps
 
 RATE = Metric("rate", "rate", "", True)
 """How a rate without a declaration reads (a per-tag exact match)."""
@@ -24,6 +24,37 @@ def columns(report: dict, task: Task, level: int = 2) -> list[Metric]:
     keys = report.get("table") or [m.key for m in task.metrics if m.level <= 2]
     cols = [declared.get(k) or Metric(k, k, "", None, "number") for k in keys]
     return [m for m in cols if m.level <= level]
+
+
+DECISION = ("exact_match", "schema_valid", "clean_stop", "runaway", "latency_p50_s")
+"""The decision table's columns (every task has them, ``core.metrics.CORE``); every other declared
+metric is one toggle away (report.html) or in the table below it (report.md)."""
+
+
+def decision_columns(report: dict, task: Task) -> list[Metric]:
+    declared = by_key(task.metrics)
+    return [declared[k] for k in DECISION if k in declared]
+
+
+def all_columns(report: dict, task: Task) -> list[Metric]:
+    """Every shown metric, less those that are 0 (or missing) for every row of every data file."""
+    def empty(c: Metric) -> bool:
+        return c.unit != "count" and all(not m.get(c.key) for by_v in report["metrics"].values() for m in by_v.values())
+    return [c for c in columns(report, task) if not empty(c)]
+
+
+def value(variant: str, metric: Metric, m: dict):
+    """A row's figure as the tables show it: the rules' speed is not shown (they load no model)."""
+    if variant.startswith("rules") and metric.unit in ("seconds", "per_second"):
+        return None
+    return m.get(metric.key)
+
+
+def folded(report: dict, d: str, variant: str) -> str | None:
+    """``same outputs as merged-gguf (291/291)`` for a row the tables fold (report.json's
+    ``same_outputs``), else None."""
+    same = (report.get("same_outputs") or {}).get(d, {}).get(variant)
+    return f"same outputs as {same['as']} ({same['n']}/{same['n']})" if same else None
 
 
 def fmt_ci(metric: Metric, value, interval) -> str:
@@ -82,17 +113,77 @@ def decision_label(report: dict, d: str) -> str:
     return f"{d} (the decision split)" if d == report.get("decision") and len(report.get("metrics", {})) > 1 else d
 
 
-def verdict_lines(report: dict) -> list[str]:
-    """The verdict as markdown: per data file, what to ship and why; then the rule."""
-    v = report.get("verdict")
-    if not v:
+def headline(report: dict) -> tuple[str, dict] | None:
+    """The verdict a user acts on: (data file, its verdict) on the suite's decision split (else the
+    first data file decided)."""
+    data = (report.get("verdict") or {}).get("data") or {}
+    if not data:
+        return None
+    d = report.get("decision") if report.get("decision") in data else next(iter(data))
+    return d, data[d]
+
+
+def head_line(d: str, what: dict) -> str:
+    return f"{d}: ship {what['ship']}" if what["ship"] else f"{d}: nothing to ship"
+
+
+def main_reasons(what: dict) -> list[str]:
+    """The headline's sentences: why this artefact (or the closest one), and the rules baseline."""
+    rules = [r for r in what["reasons"][1:] if r.startswith("Against the rules")]
+    return what["reasons"][:1] + rules
+
+
+def other_reasons(what: dict) -> list[str]:
+    """Why not the others: significantly less exact, or failing a gate."""
+    shown = set(main_reasons(what))
+    return ([r for r in what["reasons"] if r not in shown]
+            + [f"{v} fails a gate: {why}." for v, why in what.get("failing", {}).items() if v != what.get("closest")])
+
+
+def confirmations(report: dict) -> list[str]:
+    """One line per other data file: whether the same rule picks the same artefact there."""
+    top = headline(report)
+    if not top:
         return []
-    lines = ["## Verdict: which artefact to ship", ""]
-    for d, what in v["data"].items():
-        d = decision_label(report, d)
-        head = f"**{d}: ship `{what['ship']}`**" if what["ship"] else f"**{d}: nothing to ship**"
-        lines.append(f"- {head}. " + " ".join(what["reasons"]))
-    lines += ["", f"Rule: {v['rule']}", ""]
+    out = []
+    for d, what in report["verdict"]["data"].items():
+        if d == top[0]:
+            continue
+        if what["ship"] == top[1]["ship"]:
+            out.append(f"{d} (confirmation): the same choice" + (f", {what['ship']}." if what["ship"] else ": nothing to ship."))
+        else:
+            out.append(f"{d} (confirmation): {head_line(d, what).split(': ', 1)[1]}; " + main_reasons(what)[0])
+    return out
+
+
+def verdict_lines(report: dict) -> list[str]:
+    """The verdict as markdown: the decision split's, why, the other splits as confirmation, the rule."""
+    top = headline(report)
+    if not top:
+        return []
+    d, what = top
+    lines = ["## Verdict: which artefact to ship", "", f"**{head_line(d, what)}.** " + " ".join(main_reasons(what)), ""]
+    if confirmations(report):
+        lines += [f"- {c}" for c in confirmations(report)] + [""]
+    others = other_reasons(what)
+    if others:
+        lines += ["Why not the others: " + " ".join(others), ""]
+    lines += [f"Rule: {report['verdict']['rule']}", ""]
+    return lines
+
+
+def table_md(report: dict, d: str, by_v: dict, cols: list[Metric], sizes: bool = False) -> list[str]:
+    ci = report.get("intervals", {}).get(d, {})
+    sized = report.get("sizes") if sizes else None
+    lines = ["| variant | " + " | ".join(m.label for m in cols) + (" | size" if sized else "") + " |",
+             "|---" * (len(cols) + 1 + bool(sized)) + "|"]
+    for v, m in by_v.items():
+        same = folded(report, d, v)
+        cells = ([same] + [""] * (len(cols) - 1) if same else
+                 [fmt_ci(c, value(v, c, m), ci.get(v, {}).get(c.key)) for c in cols])
+        if sized:
+            cells.append("" if same else charts.size_text(sized.get(v)) or "-")
+        lines.append(f"| {v} | " + " | ".join(cells) + " |")
     return lines
 
 
@@ -101,14 +192,13 @@ def render_md(report: dict, task: Task) -> str:
     runs = ", ".join(f"`{k}` = `{v}`" for k, v in report["runs"].items()) or "none"
     lines += [f"Runs: {runs}. Settings: {json.dumps(report['settings'])}.", ""]
     lines += verdict_lines(report)
-    table = columns(report, task)
     for d, by_v in report["metrics"].items():
-        ci = report.get("intervals", {}).get(d, {})
-        lines += [f"## {d} (`{report['data'].get(d, d)}`)", "", "| variant | " + " | ".join(m.key for m in table) + " |",
-                  "|---" * (len(table) + 1) + "|"]
-        for v, m in by_v.items():
-            lines.append(f"| {v} | " + " | ".join(fmt_ci(c, m.get(c.key), ci.get(v, {}).get(c.key)) for c in table) + " |")
-        lines += ["", "Exact match and clean stop with their 95% Wilson intervals.", ""]
+        lines += [f"## {decision_label(report, d)} (`{report['data'].get(d, d)}`)", ""]
+        lines += table_md(report, d, by_v, decision_columns(report, task), sizes=True)
+        lines += ["", "Exact match and clean stop with their 95% Wilson intervals; the column names: docs/metrics.md.", "",
+                  f"### {d}: every metric", ""]
+        lines += table_md(report, d, by_v, all_columns(report, task))
+        lines += ["", "Columns that are 0 for every row are left out.", ""]
         tags = report.get("by_tag", {}).get(d)
         if tags:
             names = list(by_v)
@@ -143,11 +233,12 @@ def print_table(report: dict, task: Task, console=None) -> None:
     console = console or Console()
     if not console.is_terminal:
         console = Console(file=console.file, width=max(console.width, 160))  # a log: do not squeeze to 80 columns
-    for d, what in report.get("verdict", {}).get("data", {}).items():
-        d = decision_label(report, d)
-        head = f"[bold]{d}: ship {what['ship']}.[/] " if what["ship"] else f"[bold]{d}: nothing to ship.[/] "
-        console.print(head + " ".join(what["reasons"]), highlight=False)
-    cols = columns(report, task, level=1)
+    top = headline(report)
+    if top:
+        console.print(f"[bold]{head_line(*top)}.[/] " + " ".join(main_reasons(top[1])), highlight=False)
+        for line in confirmations(report):
+            console.print(line, highlight=False)
+    cols = decision_columns(report, task)
     with_ci = {k for by_v in report.get("intervals", {}).values() for per in by_v.values() for k in per}
     for d, by_v in report["metrics"].items():
         ci = report.get("intervals", {}).get(d, {})
@@ -156,7 +247,9 @@ def print_table(report: dict, task: Task, console=None) -> None:
         for c in cols:
             table.add_column(c.label + (" [95% CI]" if c.key in with_ci else ""), justify="right")
         for v, m in by_v.items():
-            table.add_row(v, *(fmt_ci(c, m.get(c.key), ci.get(v, {}).get(c.key)) for c in cols))
+            same = folded(report, d, v)
+            table.add_row(v, *([same] + [""] * (len(cols) - 1) if same else
+                               [fmt_ci(c, value(v, c, m), ci.get(v, {}).get(c.key)) for c in cols]))
         console.print(table)
     if grammar_line(report):
         console.print(grammar_line(report), highlight=False)
