@@ -23,7 +23,7 @@ LLAMA_TAG := $(shell printf '%s %s' '$(LLAMA_CPP_VERSION)' '$(LLAMA_CMAKE_ARGS)'
 LLAMA_WHEEL_DIR := $(WHEELS)/llama-cpp-python-$(LLAMA_CPP_VERSION)-$(LLAMA_TAG)
 STAMP := $(VENV)/.installed
 
-.PHONY: install test test-fast report baseline data-check eval-regress browser-test bench bench-eval bench-extract clean screenshots
+.PHONY: install test test-fast report quick baseline data-check eval-regress browser-test bench bench-eval bench-extract clean screenshots
 
 install: $(STAMP)
 
@@ -76,11 +76,11 @@ RUN ?= runs/$(basename $(notdir $(CONFIG)))
 ifeq ($(TASK),cantos)
 BUG_RUN ?= runs/cantos-smollm2-padbug
 REPORT_OUT ?= reports/latest
-VARIANTS ?= rules,base-gguf,adapter-hf,adapter-gguf,merged-hf,merged-gguf,base-gguf+grammar,adapter-hf+grammar,adapter-gguf+grammar,merged-gguf+grammar,adapter-gguf@padbug
+VARIANTS ?= rules,base-gguf,adapter-hf,adapter-gguf,merged-hf,merged-gguf,base-gguf+grammar,adapter-hf+grammar,merged-hf+grammar,adapter-gguf+grammar,merged-gguf+grammar,adapter-gguf@padbug
 else
 BUG_RUN ?=
 REPORT_OUT ?= reports/$(TASK)
-VARIANTS ?= base-gguf,adapter-hf,adapter-gguf,merged-hf,merged-gguf,base-gguf+grammar,adapter-hf+grammar,adapter-gguf+grammar,merged-gguf+grammar
+VARIANTS ?= base-gguf,adapter-hf,adapter-gguf,merged-hf,merged-gguf,base-gguf+grammar,adapter-hf+grammar,merged-hf+grammar,adapter-gguf+grammar,merged-gguf+grammar
 endif
 TASK_FLAG := $(if $(filter cantos,$(TASK)),,--task $(TASK) )
 define train_and_export
@@ -101,6 +101,12 @@ report: $(STAMP)
 	$(if $(BUG_RUN),$(call train_and_export,$(BUG_RUN),configs/$(TASK)-smollm2-padbug.toml))
 	$(BIN)/extractor eval --task $(TASK) --run $(RUN) $(if $(BUG_RUN),--run padbug=$(BUG_RUN)) \
 	  --variants '$(VARIANTS)' --out $(REPORT_OUT) --resume
+
+# A first look in about two minutes, nothing trained: the rules and the base model on the first 20
+# rows of the Cantos test split (evals/quick.toml), into reports/quick/. --resume: a second call
+# re-scores what is there instead of refusing the existing samples.jsonl.
+quick: $(STAMP)
+	$(BIN)/extractor eval --suite evals/quick.toml --out reports/quick --resume
 
 # Copy the latest report and its samples (for `extractor report compare`; no weights) to reports/baseline/.
 baseline:

@@ -3,6 +3,9 @@
 a filter the way a person would, and we check what a person would see: the verdict, the number of
 matching rows the data implies, the opened sample's gold and marked prediction, no console
 errors, no sideways scrolling at 1366 px; and the two screenshots of `make screenshots` are taken.
+The per-sample view's own controls (the decision split as the default data filter, search, sort,
+the side-by-side pair and its diff, the JSONL and CSV downloads, the state restored from the hash)
+are driven on a page of that view alone.
 
 `make browser-test` installs Debian's chromium and runs this; without a chromium binary it is
 skipped, saying so."""
@@ -35,7 +38,7 @@ var seen={verdict:[].map.call(document.querySelectorAll('#verdict .what'),functi
  missing:[].map.call(document.querySelectorAll('tr.sdetail tbody del.missing'),function(e){return e.textContent}),
  extra:[].map.call(document.querySelectorAll('tr.sdetail tbody ins.extra'),function(e){return e.textContent}),
  invented:[].map.call(document.querySelectorAll('tr.sdetail tbody mark.invented'),function(e){return e.textContent}),
- tables:[].filter.call(document.querySelectorAll('table.comparison'),vis).length,
+ tables:[].filter.call(document.querySelectorAll('table.comparison.decision'),vis).length,
  charts:[].filter.call(document.querySelectorAll('svg.chart'),vis).length,
  segments:document.querySelectorAll('svg.endings rect.seg').length,
  points:document.querySelectorAll('svg.scatter g.point').length,
@@ -99,13 +102,13 @@ def test_report_html_in_headless_chromium(tmp_path):
 
     # The verdict as report.json has it: on test adapter-hf ships (merged-gguf is less exact on 6 of 30
     # rows and runs away on one); the rule's reasons are there too.
-    assert sorted(seen["verdict"]) == sorted(f"{d}: ship {v['ship']}" if v["ship"] else f"{d}: nothing to ship"
-                                             for d, v in rep["verdict"]["data"].items())
-    assert "test: ship adapter-hf" in seen["verdict"]
+    # One headline, on the decision split; the other split is a confirmation line under it.
+    from extractor.evaluation.report_text import head_line, headline
+    assert seen["verdict"] == [head_line(*headline(rep))] and "ship adapter-hf" in seen["verdict"][0]
     # Filtered by the hash: test rows where the pair differ are 0, 1 and 4-9 (2-3: the same wrong answer).
     assert seen["matching"] == 8 and seen["rows"] == 8
     assert seen["open"] == {"key": "test/r05"}
-    assert "gold: Canto 9: ll. 1–2" in seen["detail"]
+    assert re.search(r"gold:\s*Canto 9: ll\.\s*1–2", seen["detail"])  # label and value are two elements
     assert "1" in seen["missing"] and "3" in seen["extra"] and "Canto 12" in seen["extra"]
     assert seen["invented"] and seen["invented"][0].strip() == "### Question: and Canto XII?"
     # A filter chosen in the page: merged-gguf valid but wrong, within the pair filter: rows 4-9.
@@ -145,3 +148,96 @@ def test_a_file_task_row_opens_to_its_marked_field_paths(tmp_path, invoice_repor
     assert seen["i1"]["changed"] == ["1, 3"] and seen["i1"]["invented"] == ["\n### Question: next?"]
     assert seen["i2"]["changed"] == ["9.991"] and seen["i2"]["missing"] == ['"EF-3"', "3"]
     assert seen["i2"]["paths"][:4] == ["number", "total", "items[].sku", "items[].qty"]
+
+
+# The per-sample view's own controls, on a page of just that view (report_samples' section, CSS and
+# script) whose payload names "test" as the decision split: the default data filter, the search, the
+# sort, the side-by-side pair with its diff, the downloads (read back through window.__lastDownload),
+# and an output with markup that must stay text. The download link's click is counted, not followed
+# (a real download would leave a file behind and can keep headless Chromium from exiting).
+VIEW_PROBE = """<script>window.__errs=[];addEventListener('error',function(e){__errs.push(String(e.message))});
+HTMLAnchorElement.prototype.click=function(){window.__clicks=(window.__clicks||[]).concat([this.download+' '+this.href.slice(0,5)])};
+addEventListener('load',function(){setTimeout(function(){
+function q(s){return document.querySelector(s)}function all(s){return [].map.call(document.querySelectorAll(s),function(e){return e.textContent})}
+function set(id,v){var e=q('#'+id);if(e.type==='search'){e.value=v;e.dispatchEvent(new Event('input'))}else{e.value=v;e.dispatchEvent(new Event('change'))}}
+function n(){return +q('#count').dataset.matching}function keys(){return [].map.call(document.querySelectorAll('tr.srow'),function(e){return e.dataset.key})}
+var s={data:q('#f-data').value,initial:n(),hash0:location.hash};
+set('f-data','');s.all=n();s.hash_all=location.hash;set('f-data','test');s.hash_back=location.hash;
+set('f-q','QUESTION xii');s.search=keys();s.hash_q=location.hash;set('f-q','r30-');s.search_id=keys();set('f-q','');
+var sid=q('th[data-sort=id]');sid.click();s.id_asc=keys()[0];sid.click();s.id_desc=keys()[0];s.aria=sid.getAttribute('aria-sort');
+q('th[data-sort="v:merged-gguf"] span').click();s.v_asc=keys().slice(0,2);q('th[data-sort="v:merged-gguf"]').click();s.v_desc=keys().slice(0,2);
+set('f-sa','adapter-hf');set('f-sb','merged-gguf');s.pairs=document.querySelectorAll('tr.spair').length;
+var r5=q('tr.srow[data-key="test/r05"]').nextElementSibling;s.del=all('tr.srow[data-key="test/r05"]+tr.spair del.da');
+s.ins=all('tr.srow[data-key="test/r05"]+tr.spair ins.db');s.pair_text=r5.innerText;
+s.img=document.querySelectorAll('#sample-rows img').length;s.pwned=!!window.__pwned;s.hash=location.hash;
+var t=q('tr.srow td.sid');s.sid={text:t.textContent,fits:t.scrollWidth<=t.clientWidth+1};
+q('#dl-jsonl').click();s.jsonl=window.__lastDownload;q('#dl-csv').click();s.csv=window.__lastDownload;s.clicks=window.__clicks;s.errors=__errs;
+var p=document.createElement('pre');p.id='probe';p.textContent=JSON.stringify(s);document.body.appendChild(p)},0)});</script>"""
+LONG_ID = "r30-" + "x" * 60
+
+
+def view_page(tmp_path):
+    from extractor.evaluation.report_samples import payload, section
+    from extractor.evaluation.report_samples_page import CSS, JS
+    from helpers import CANTOS
+    recs = records() + [rec(v, 30, raw, "test") | {"id": LONG_ID} for v, raw in (
+        ("rules", json.dumps({"references": GOLD})), ("adapter-hf", json.dumps({"references": GOLD})),
+        ("merged-gguf", '<img src=x onerror="window.__pwned=1"> "quoted", and more'))]
+    data = payload(recs, ["rules", "adapter-hf", "merged-gguf"], CANTOS, decision="test")
+    page = (f'<!DOCTYPE html><html><head><meta charset="utf-8"><style>{CSS}</style></head><body>'
+            f"{section(data)}<script>{JS}</script></body></html>")
+    f = tmp_path / "view.html"
+    f.write_text(page.replace("<head>", "<head>" + VIEW_PROBE, 1))
+    return f
+
+
+def probe(url):
+    r = run_chromium(chromium_args(CHROMIUM, 1366, 1000) + ["--dump-dom", url])
+    m = re.search(r'<pre id="probe">(.*?)</pre>', r.stdout, re.S)
+    assert m, f"the page did not finish loading:\n{r.stderr[-2000:]}"
+    return json.loads(m.group(1).replace("&quot;", '"').replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&"))
+
+
+def test_search_sort_side_by_side_and_downloads_in_headless_chromium(tmp_path):
+    import csv
+    import io
+    seen = probe(view_page(tmp_path).as_uri())
+    assert seen["errors"] == []
+    # The decision split is the default (and, being the default, not written in the hash); "all" is one choice away.
+    assert seen["data"] == "test" and seen["initial"] == 31 and seen["hash0"] == ""
+    assert seen["all"] == 41 and seen["hash_all"] == "#data=*" and seen["hash_back"] == ""
+    # Search: every word, any case, in the id, input or an output (row 5's invented question).
+    assert seen["search"] == ["test/r05"] and seen["hash_q"] == "#q=QUESTION%20xii"
+    assert seen["search_id"] == ["test/" + LONG_ID]
+    # Sort by id (numeric-aware), then reversed; by a variant's outcome: exact first, then worst first.
+    assert seen["id_asc"] == "test/r00" and seen["id_desc"] == "test/" + LONG_ID and seen["aria"] == "descending"
+    assert seen["v_asc"] == ["test/r00", "test/r01"] and seen["v_desc"] == ["test/" + LONG_ID, "test/r05"]
+    # Side by side: a pair row under every row, the words only one side has marked, markup kept as text.
+    assert seen["pairs"] == 31
+    assert any("Question" in t for t in seen["ins"]) and any("12" in t for t in seen["ins"]) and seen["del"]
+    assert "adapter-hf" in seen["pair_text"] and "### Question: and Canto XII?" in seen["pair_text"]
+    assert seen["img"] == 0 and seen["pwned"] is False
+    assert "sort=-v%3Amerged-gguf" in seen["hash"] and "side=adapter-hf,merged-gguf" in seen["hash"]
+    # Full ids: the first row (sorted last by merged-gguf) is the long id, whole and wrapped inside its cell.
+    assert seen["sid"] == {"text": "test/" + LONG_ID, "fits": True}
+    # Downloads: the 31 matching rows in the shown order, as JSONL and as quoted CSV.
+    jl, cs = seen["jsonl"], seen["csv"]
+    assert seen["clicks"] == [f"{jl['name']} blob:", f"{cs['name']} blob:"]  # each offered as a file from a Blob
+    assert jl["name"].endswith(".jsonl") and cs["name"].endswith(".csv") and cs["type"].startswith("text/csv")
+    lines = [json.loads(x) for x in jl["text"].splitlines()]
+    assert len(lines) == 31 and [x["id"] for x in lines[:2]] == [LONG_ID, "r05"]
+    assert lines[1]["variants"]["merged-gguf"] == {"outcome": "wrong", "ending": "runaway", "output": json.dumps(
+        {"references": [{"canto": 9, "lines": [2, 3]}, {"canto": 12, "lines": []}]}) + "\n### Question: and Canto XII?"}
+    assert lines[1]["gold"] == "Canto 9: ll. 1–2" and lines[1]["input"] == "Canto IX, ll. 1-2 (row 5)"
+    table = list(csv.reader(io.StringIO(cs["text"], newline="")))
+    assert table[0][:5] == ["data", "id", "tags", "input", "gold"] and "merged-gguf output" in table[0]
+    assert len(table) == 32 and all(len(row) == len(table[0]) for row in table)
+    out = table[0].index("merged-gguf output")
+    assert table[1][out] == lines[0]["variants"]["merged-gguf"]["output"]  # quotes, commas and markup round-trip
+    assert table[2][out] == lines[1]["variants"]["merged-gguf"]["output"]  # and a newline
+
+
+def test_the_view_is_restored_from_the_hash(tmp_path):
+    seen = probe(view_page(tmp_path).as_uri() + "#q=question&data=*&sort=-id&side=adapter-hf,merged-gguf")
+    assert seen["errors"] == [] and seen["data"] == "" and seen["initial"] == 2  # test/r05 and valid/r05
+    assert seen["hash0"] == "#q=question&data=*&sort=-id&side=adapter-hf,merged-gguf"

@@ -76,3 +76,22 @@ def test_a_failing_prompt_is_an_error_on_that_prompt_alone(model_and_prompts):
     assert out[1].finish_reason == "error" and "positions" in out[1].error
     alone = [generate(model, tok, [p], max_new_tokens=8, batch_size=1)[0].text for p in short]
     assert [out[0].text, out[2].text, out[3].text] == alone
+
+
+def test_free_outputs_carry_their_tokens_for_a_grammar_row_to_continue(model_and_prompts):
+    """Each output keeps its token ids and end-of-turn token (a ``+grammar`` row's ``Prior``);
+    priors given without a grammar change nothing (the free loop has no matcher)."""
+    from extractor.core.generation import Prior
+    from extractor.runtimes.hf_generate import generate
+
+    model, tok, prompts = model_and_prompts
+    short = [prompts[0], prompts[2], prompts[6], prompts[7]]
+    out = generate(model, tok, short, max_new_tokens=16, batch_size=4)
+    assert {g.finish_reason for g in out} == {"stop", "length"}
+    for g in out:
+        assert tok.decode(list(g.tokens)) == g.text and g.inherited == 0
+        assert g.gen_tokens == len(g.tokens) + (g.finish_reason == "stop")
+        assert g.stop_token == (tok.eos_token_id if g.finish_reason == "stop" else None)
+    priors = [Prior(g.tokens, g.finish_reason, g.stop_token) for g in out]
+    again = generate(model, tok, short, max_new_tokens=16, batch_size=4, priors=priors)
+    assert [(g.text, g.tokens, g.inherited) for g in again] == [(g.text, g.tokens, 0) for g in out]

@@ -3,6 +3,7 @@ seeded paired bootstrap for F1, Holm's adjustment, and an exit status that fails
 significant regression."""
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -115,3 +116,52 @@ def test_help_documents_the_exit_status_and_examples():
                        text=True, cwd=ROOT)
     assert "Exit status: 0 no significant regression, 1 at least one, 2 bad input" in " ".join(r.stdout.split())
     assert "extractor report compare reports/baseline reports/latest" in r.stdout
+
+
+def test_html_page_lists_the_tests_and_the_samples_that_changed_escaped(tmp_path):
+    """`--html OUT`: the paired tests table and every sample whose outcome changed, its outputs escaped."""
+    a = [rec("merged-gguf", i, True) for i in range(40)] + [rec("rules", i, True) for i in range(5)]
+    b = [rec("merged-gguf", i, i >= 3) for i in range(40)] + [rec("rules", i, True) for i in range(5)]
+    b[0]["raw"] = '<script>alert("x")</script> & {"references": []}'  # no valid answer now, markup in it
+    b[39]["raw"] += " ### Question: next?"  # still exact, no clean stop: a changed outcome too
+    b[39]["finish_reason"] = "length"
+    b.append(rec("merged-gguf", 7, True, data="valid"))  # only in B: said, not paired
+    out = tmp_path / "pages" / "compare.html"
+    r = cli(write(tmp_path / "a", a), write(tmp_path / "b", b), "--html", out)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert f"wrote {out}" in r.stdout
+    page = out.read_text()
+    assert page.startswith("<!DOCTYPE html>") and "<script" not in page and "http" not in page  # self-contained, static
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp;" in page
+    tests = page.split('<table class="tests">', 1)[1].split("</table>", 1)[0]
+    for head in ("metric", "variant", "split", "A", "B", "difference", "p (Holm-adjusted)", "significant"):
+        assert f"<th>{head}</th>" in tests
+    assert "<td>exact_match</td><td>merged-gguf</td><td>test</td>" in tests and "paired bootstrap" in tests
+    assert "McNemar" in tests and "-0.075" in tests  # 3 of 40 rows lost
+    changed = page.split('<table class="changed">', 1)[1].split("</table>", 1)[0]
+    rows = re.findall(r'<tr class="(worse|better)"><td class="id">([^<]*)<div>', changed)
+    assert rows == [("worse", "test/r000"), ("worse", "test/r001"), ("worse", "test/r002"), ("worse", "test/r039")]
+    assert "rules" not in changed  # unchanged variant: no rows
+    r0 = changed.split("test/r000", 1)[1].split("</tr>", 1)[0]
+    assert "exact, clean stop" in r0 and "no valid answer" in r0
+    assert "valid but wrong" in changed.split("test/r001", 1)[1].split("</tr>", 1)[0]
+    assert "exact, no clean stop" in changed.split("test/r039", 1)[1].split("</tr>", 1)[0]
+    assert "only in B: merged-gguf on valid" in page
+    assert "4 sample(s) changed outcome, 4 of them for the worse" in page
+
+
+def test_changed_samples_pairs_by_key_and_orders_worse_first(tmp_path):
+    from extractor.evaluation.compare import load
+    from extractor.evaluation.compare_html import changed_samples
+    a = [rec("m", 0, False), rec("m", 1, True), rec("m", 2, True)]
+    b = [rec("m", 0, True), rec("m", 1, False), rec("m", 2, True), rec("m", 3, False)]
+    got = changed_samples(load(write(tmp_path / "a", a)), load(write(tmp_path / "b", b)))
+    assert [(c["id"], c["a"], c["b"], c["worse"]) for c in got] == [("r001", "exact", "wrong", True),
+                                                                      ("r000", "wrong", "exact", False)]
+    assert got[0]["input"] == "row 1" and '"lines": [1, 3]' in got[0]["raw_b"]
+
+
+def test_help_documents_the_html_page():
+    r = subprocess.run([sys.executable, "-m", "extractor", "report", "compare", "--help"], capture_output=True,
+                       text=True, cwd=ROOT)
+    assert "--html OUT" in r.stdout and "--html compare.html" in r.stdout

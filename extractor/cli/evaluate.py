@@ -130,7 +130,10 @@ def report_show(path):
 @click.option("--all", "show_all", is_flag=True, help="Show every tested figure (unchanged ones too) and the speed figures.")
 @click.option("--alpha", type=click.FloatRange(0, 1, min_open=True, max_open=True), default=0.05, show_default=True,
               help="Significance level, after Holm's adjustment over all the tests.")
-def report_compare(a, b, show_all, alpha):
+@click.option("--html", "html_out", type=click.Path(dir_okay=False), default=None, metavar="OUT",
+              help="Also write the comparison as one self-contained page: the paired tests and the samples "
+                   "that changed outcome, with both outputs.")
+def report_compare(a, b, show_all, alpha, html_out):
     """Compare report B with report A on the same samples; exit 1 only on a significant regression.
 
     A and B are report directories holding samples.jsonl (what `extractor eval --out DIR` writes),
@@ -149,6 +152,7 @@ def report_compare(a, b, show_all, alpha):
       extractor report compare reports/baseline reports/latest
       extractor report compare reports/baseline reports/latest --all
       extractor report compare reports/baseline reports/latest --alpha 0.01 || echo "regressed"
+      extractor report compare reports/baseline reports/latest --html compare.html
     \b
     Output lines look like:
       test / merged-gguf: exact_match 0.730 -> 0.700 (-0.030, 89 rows), McNemar p=0.41: not significant
@@ -160,4 +164,11 @@ def report_compare(a, b, show_all, alpha):
     result = compare(la.samples, lb.samples, same_task(la, lb, a, b), alpha=alpha)
     for line in render(result, a, b, show_all):
         click.echo(line)
+    if html_out:
+        from ..evaluation.compare_html import render_html
+
+        out = Path(html_out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(render_html(result, la, lb, a, b), encoding="utf-8")
+        click.echo(f"wrote {out}")
     sys.exit(1 if result.regressions else 0)

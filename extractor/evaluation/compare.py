@@ -28,7 +28,7 @@ import numpy as np
 from ..core.errors import ExtractorError
 from ..core.generation import ran_on
 from ..core.metrics import core_metrics
-from ..core.sample_record import SAMPLES, read
+from ..core.sample_record import SAMPLES, SampleRecord, read
 from ..core.task import Sample, Task
 from .evaluate import EVAL_JSON
 from .report import json_key, task_of
@@ -60,6 +60,8 @@ class Loaded:
     task: Task
     samples: dict[tuple[str, str, str], Sample]
     """{(data, variant, id): Sample}."""
+    records: dict[tuple[str, str, str], SampleRecord] = field(default_factory=dict)
+    """{(data, variant, id): the record it was scored from} (inputs and raw outputs, for ``compare_html``)."""
 
 
 @dataclass
@@ -111,7 +113,8 @@ def load(path: str | Path) -> Loaded:
         raise CompareError(f"{file}: not found; `report compare` pairs rows, so it needs the samples.jsonl that "
                            f"`extractor eval --out {path}` writes beside report.json (copy it there with the report)")
     try:  # the crash-safe reader: a torn last line (a killed eval) is left out, a bad line is named
-        out = {r.key: task.score(r) for r in read(file)}
+        records = {r.key: r for r in read(file)}
+        out = {k: task.score(r) for k, r in records.items()}
     except ExtractorError as e:
         raise CompareError(str(e)) from None
     except (KeyError, TypeError, ValueError) as e:
@@ -119,7 +122,7 @@ def load(path: str | Path) -> Loaded:
                            f"re-run `extractor eval --out {path} --resume` or restore the file") from None
     if not out:
         raise CompareError(f"{file}: no samples; run `extractor eval --out {path}` first")
-    return Loaded(task, out)
+    return Loaded(task, out, records)
 
 
 def same_task(a: Loaded, b: Loaded, a_path: str | Path, b_path: str | Path) -> Task:

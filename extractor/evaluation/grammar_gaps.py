@@ -32,6 +32,10 @@ length; every property of an ``allOf`` member (outside an ``anyOf``) is required
 
 ``gaps(schema)`` and ``stricter(schema)`` mirror that chain on a schema (pure Python, no llama.cpp);
 ``tests/test_grammar_gaps.py`` checks the claims against the converter itself.
+
+The -hf ``+grammar`` rows decode under llguidance's grammar instead (``runtimes/hf_grammar.py``),
+which leaves out fewer keywords: ``llguidance_gaps(schema)`` and ``llguidance_summary(schema)``
+(checked against llguidance's own warnings by ``tests/test_hf_grammar.py``).
 """
 
 from __future__ import annotations
@@ -241,3 +245,87 @@ def summary(unenforced: list[dict], strict: list[dict] | None = None) -> str:
         line += " It also fixes the key order: " + "; ".join(
             f"at {i['path'] or '/'}: {i['note'].split(': ', 1)[1]}" for i in order) + "."
     return line
+
+
+# -- llguidance (the -hf +grammar rows: runtimes/hf_grammar.py) ------------------------------------
+#
+# llguidance (docs/json_schema.md of guidance-ai/llguidance) implements Draft 2020-12 but for the
+# keywords below; compiled ``lenient`` (as runtimes/hf_grammar.py does) it leaves them out of the
+# grammar, naming them in a warning ("Unimplemented keys: [...]"), where llama.cpp's converter drops
+# a wider set without a word. It enforces what llama.cpp's drops elsewhere: ``minimum`` /
+# ``maximum`` / ``exclusiveMinimum`` / ``exclusiveMaximum`` / ``multipleOf``, ``minLength`` /
+# ``maxLength`` beside a ``pattern``, sibling keywords of ``$ref`` / ``anyOf`` / ``allOf``
+# (intersected). Key order is fixed to ``properties``' order, as in llama.cpp's grammar.
+
+LLGUIDANCE_UNSUPPORTED = frozenset({
+    "not", "if", "then", "else", "uniqueItems", "contains", "minContains", "maxContains", "propertyNames",
+    "dependentRequired", "dependentSchemas", "dependencies", "unevaluatedProperties", "unevaluatedItems",
+    "$dynamicRef", "$recursiveRef",
+})
+"""Keywords llguidance leaves out wherever they are (its warning "Unimplemented keys")."""
+LLGUIDANCE_FORMATS = ("date-time", "time", "date", "duration", "email", "hostname", "ipv4", "ipv6", "uuid", "uri")
+_LOOKAROUND = re.compile(r"\(\?<?[=!]")
+
+
+def llguidance_gaps(schema: Any) -> list[dict[str, str]]:
+    """Every keyword of ``schema`` the llguidance grammar (lenient) does not enforce, in schema
+    order, as ``gaps`` gives them for llama.cpp. Only subschemas the grammar reaches are read (an
+    unused ``$defs`` entry is not)."""
+    out: list[dict[str, str]] = []
+    seen: set[str] = set()
+    walk = _Walk(schema)
+
+    def gap(path: str, keyword: str, note: str = "") -> None:
+        item = {"path": path, "keyword": keyword, **({"note": note} if note else {})}
+        if item not in out:
+            out.append(item)
+
+    def visit(node: Any, path: str) -> None:
+        if not isinstance(node, dict):
+            return
+        for k in node:
+            if k in LLGUIDANCE_UNSUPPORTED:
+                gap(path, k)
+        fmt = node.get("format")
+        if fmt is not None and fmt not in LLGUIDANCE_FORMATS:
+            gap(path, "format", f'"{fmt}"')
+        if "oneOf" in node:
+            gap(path, "oneOf", "taken as anyOf unless llguidance proves the alternatives disjoint")
+        if ("minProperties" in node or "maxProperties" in node) and \
+                not set(node.get("properties") or {}) <= set(node.get("required") or []):
+            for k in ("minProperties", "maxProperties"):
+                if k in node:
+                    gap(path, k, "only enforced when every key of properties is required")
+        pat = node.get("pattern")
+        if isinstance(pat, str) and _LOOKAROUND.search(pat):
+            gap(path, "pattern", "a lookaround: building the grammar fails")
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref not in seen:
+            seen.add(ref)
+            found = walk.resolve(ref)
+            if found is None:
+                gap(path, "$ref", f"{ref!r}: only local #/... references are read; building the grammar fails")
+            else:
+                visit(*found)
+        for key in ("properties", "patternProperties"):
+            for name, sub in (node.get(key) or {}).items():
+                visit(sub, _ptr(path, key, name))
+        for key in ("additionalProperties", "items"):
+            if isinstance(node.get(key), dict):
+                visit(node[key], _ptr(path, key))
+        for key in ("prefixItems", "anyOf", "oneOf", "allOf"):
+            if isinstance(node.get(key), list):
+                for i, sub in enumerate(node[key]):
+                    visit(sub, _ptr(path, key, i))
+
+    visit(schema, "")
+    return out
+
+
+def llguidance_summary(schema: Any) -> str:
+    """One line on the -hf +grammar rows' grammar, as ``summary`` for the llama.cpp rows."""
+    unenforced = llguidance_gaps(schema)
+    if unenforced:
+        return "-hf +grammar rows (llguidance): the grammar does not enforce: " + "; ".join(
+            _where(i) for i in unenforced) + "."
+    return "-hf +grammar rows (llguidance): the grammar enforces every keyword of the schema."

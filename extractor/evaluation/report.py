@@ -73,6 +73,8 @@ def score(out: Path, records: "list[SampleRecord] | None" = None, task: Task | N
     if any("+grammar" in v for v in report["variants"]):  # what those rows' grammar leaves out
         report["grammar_unenforced"] = grammar_gaps.gaps(task.schema)
         report["grammar_stricter"] = grammar_gaps.stricter(task.schema)
+    if any("-hf+grammar" in v for v in report["variants"]):  # the transformers rows decode under llguidance
+        report["grammar_hf"] = grammar_gaps.llguidance_summary(task.schema)
     if meta.get("served"):  # where the served rows ran, and how
         report["served"] = meta["served"]
     return report

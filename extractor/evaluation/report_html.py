@@ -195,7 +195,7 @@ def render_html(report: dict, records: "list[SampleRecord]", task: Task) -> str:
                                      for line in failed_checks(report, task)) + "</ul>")
     if timing_line(report):
         body.append(f'<p class="meta">{html.escape(timing_line(report))}</p>')
-    body.append(report_samples.section(report_samples.payload(records, report["variants"], task)))
+    body.append(report_samples.section(report_samples.payload(records, report["variants"], task, decision=report.get("decision"))))
     return (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width, initial-scale=1"><title>{html.escape(title)}</title>'
             f"<style>{_CSS}{report_samples.CSS}</style></head><body>{''.join(body)}"

@@ -1,13 +1,16 @@
 """The per-sample comparison view of report.html: one row per sample, one coloured cell per variant.
 
 Python builds a compact JSON payload (embedded in the page in a ``<script type="application/json">``
-tag) and a small script renders it: rows in pages of 100, filters (data file, tag, outcome of any or
-one variant, variants that disagree, a chosen pair that differs), the state in the URL hash
-(``report.html#data=test&pair=adapter-hf,merged-gguf&open=test/ID``), and a click on a row opens
-gold against every variant's prediction and the text a model invented after its answer
-highlighted. Answers are shown as the task's display rows (``Task.show``, ``core.display``): a
-field path per row for a JSON answer, a canto per row for Cantos; missing, extra, different and
-near pieces marked.
+tag) and a small script (``report_samples_page``) renders it: rows in pages of 100; filters (data
+file, defaulting to the suite's decision split; tag; outcome of any or one variant; variants that
+disagree; a chosen pair that differs); a text search over id, input and outputs; a sort on any
+column; a side-by-side view of two variants' outputs with their differences marked; downloads of
+the matching rows as JSONL or CSV; the state in the URL hash
+(``report.html#data=test&pair=adapter-hf,merged-gguf&q=question&sort=-id&side=a,b&open=test/ID``).
+A click on a row opens gold against every variant's prediction and the text a model invented after
+its answer highlighted. Answers are shown as the task's display rows (``Task.show``,
+``core.display``): a field path per row for a JSON answer, a canto per row for Cantos; missing,
+extra, different and near pieces marked.
 
 Two cells *differ* when their outcome, their ending or their (canonical) answer differ; the
 "variants disagree" filter and the pair filter both use that definition (``cells_differ``).
@@ -75,12 +78,26 @@ def outcome(r: SampleRecord | Mapping, sample) -> str:
     return "exact" if sample.clean_stop else "runs_on"
 
 
-def payload(records: "list[SampleRecord]", variants: list[str], task: Task) -> dict:
-    """The page's sample data: rows keyed by (data, id), a cell per variant; raw outputs are kept
-    (shortened, stored once when several variants wrote the same text) only where the answer is not
-    exact with a clean stop. ``records``: SampleRecords or their JSON objects. Gold and answers are
-    the task's display rows (``Task.show_gold``, ``Task.show``; an answer that is not valid: None)."""
-    data_names, tag_names, strings, string_ix = [], [], [], {}
+def _intern(text: str, table: list[str], ix: dict[str, int]) -> int:
+    short = text if len(text) <= RAW_CHARS else text[:RAW_CHARS] + f"… ({len(text) - RAW_CHARS} more characters)"
+    if short not in ix:
+        ix[short] = len(table)
+        table.append(short)
+    return ix[short]
+
+
+def payload(records: "list[SampleRecord]", variants: list[str], task: Task, decision: str | None = None) -> dict:
+    """The page's sample data: rows keyed by (data, id), a cell per variant. A row is
+    ``[data index, id, input (shortened), tag indices, gold, cells, exact outputs]``; a cell is
+    ``[outcome, ending]``, followed by ``[answer, string index, cut]`` where the answer is not exact
+    with a clean stop (its raw output in ``strings``, shortened, stored once when several variants
+    wrote the same text; ``cut``: where the invented text starts, -1 for none). The raw outputs of
+    exact cells, which only the side-by-side view shows, are in ``exact`` (the row's last item: an
+    index per variant, None for the others). ``records``: SampleRecords or their JSON objects. Gold
+    and answers are the task's display rows (``Task.show_gold``, ``Task.show``; an answer that is
+    not valid: None). ``decision``: report.json's decision split, the data filter's default when
+    it is one of the data files (else the filter starts at "all")."""
+    data_names, tag_names, strings, string_ix, exact, exact_ix = [], [], [], {}, [], {}
     rows: dict[tuple[str, str], list] = {}
     vix = {v: i for i, v in enumerate(variants)}
     oix = {k: i for i, (k, *_) in enumerate(OUTCOMES)}
@@ -99,23 +116,23 @@ def payload(records: "list[SampleRecord]", variants: list[str], task: Task) -> d
                 tags.append(tag_names.index(t))
             text = r.input
             text = text if len(text) <= INPUT_CHARS else text[:INPUT_CHARS] + "…"
-            rows[key] = [data_names.index(r.data), r.id, text, tags, task.show_gold(r.gold), [None] * len(variants)]
+            rows[key] = [data_names.index(r.data), r.id, text, tags, task.show_gold(r.gold), [None] * len(variants),
+                         [None] * len(variants)]
         s = task.score(r)
         o, e = outcome(r, s), ending(r, s.parsed)
         cell = [oix[o], eix[e]]
         if o != "exact":
             raw = r.raw or (r.error or "")
             cut = len(raw) - len(s.parsed.rest) if s.parsed.json_text and s.parsed.rest.strip() and e != "clean" else -1
-            short = raw if len(raw) <= RAW_CHARS else raw[:RAW_CHARS] + f"… ({len(raw) - RAW_CHARS} more characters)"
-            if short not in string_ix:
-                string_ix[short] = len(strings)
-                strings.append(short)
             answer = task.show(r.gold, s.parsed.value) if s.parsed.valid else None
-            cell += [answer, string_ix[short], cut if cut < RAW_CHARS else RAW_CHARS]
+            cell += [answer, _intern(raw, strings, string_ix), cut if cut < RAW_CHARS else RAW_CHARS]
+        else:
+            rows[key][6][vix[r.variant]] = _intern(r.raw, exact, exact_ix)
         rows[key][5][vix[r.variant]] = cell
     return {"variants": variants, "data": data_names, "tags": tag_names, "marks": list(MARKS),
             "outcomes": [list(o) for o in OUTCOMES], "endings": [list(e) for e in ENDINGS],
-            "strings": strings, "rows": list(rows.values())}
+            "strings": strings, "exact": exact, "rows": list(rows.values()),
+            "decision": decision if decision in data_names else None}
 
 
 def cells_differ(a: list | None, b: list | None) -> bool:
@@ -132,18 +149,23 @@ def section(data: dict) -> str:
     legend = "".join(f'<span class="o o{i}">{sym}</span> {label} &nbsp; ' for i, (_, label, _, sym) in enumerate(OUTCOMES))
     return f"""<section id="samples"><h2>Every sample, every variant</h2>
 <p class="meta">One row per sample, one cell per variant, coloured by outcome: {legend}
-Click a row to see gold against each prediction. The view is in the address (after #), so a link shows it.</p>
+Click a row to see gold against each prediction, a column's head to sort by it (again to reverse). The view is in the
+address (after #), so a link shows it. Texts are shortened here; samples.jsonl has them whole.</p>
 <div class="filters">
+<label>search <input type="search" id="f-q" placeholder="id, input or output" size="18"></label>
 <label>data <select id="f-data"><option value="">all</option></select></label>
 <label>tag <select id="f-tag"><option value="">any</option></select></label>
 <label>outcome <select id="f-outcome"><option value="">any</option></select></label>
 <label>of <select id="f-of"><option value="">any variant</option></select></label>
 <label><input type="checkbox" id="f-disagree"> variants disagree</label>
 <label>pair <select id="f-pa"><option value="">-</option></select> vs <select id="f-pb"><option value="">-</option></select> differ</label>
+<label>side by side <select id="f-sa"><option value="">-</option></select> and <select id="f-sb"><option value="">-</option></select></label>
 <button type="button" id="f-reset">reset</button>
+<span class="dl">download <button type="button" id="dl-jsonl">JSONL</button> <button type="button" id="dl-csv">CSV</button></span>
 <span id="count" class="count"></span>
 </div>
-<table id="sample-table" class="samples"><thead><tr><th class="sid">sample</th><th class="sinput">input</th></tr></thead>
+<table id="sample-table" class="samples"><thead><tr><th class="sid" data-sort="id" tabindex="0">sample</th>\
+<th class="sinput" data-sort="input" tabindex="0">input</th></tr></thead>
 <tbody id="sample-rows"></tbody></table>
 <button type="button" id="more" hidden>show more</button>
 <script type="application/json" id="samples-data">{blob}</script>

@@ -70,6 +70,8 @@ def grammar_line(report: dict) -> str | None:
     if "grammar_unenforced" not in report:
         return None
     line = grammar_gaps.summary(report["grammar_unenforced"], report.get("grammar_stricter"))
+    if report.get("grammar_hf"):
+        line += " " + report["grammar_hf"]
     served = {v: s for v, s in (report.get("served") or {}).items() if s.get("schema_via")}
     for v, s in served.items():
         owner = f" ({s['owned_by']})" if s.get("owned_by") else ""

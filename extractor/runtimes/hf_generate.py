@@ -10,6 +10,12 @@ place is taken by the next prompts, a few at a time: their prompt pass runs on i
 cache is left-padded to the running batch's length and joined to it. Cache columns that no row
 still needs (padding older than every running row) are cut after each step, so the cache stays as
 long as the longest running row, not as long as the run.
+
+With a ``grammar`` (``hf_grammar.Grammar``, the task's JSON Schema through llguidance) every row
+has its own matcher: its token is the highest logit the grammar allows (``Grammar.pick``), and it
+can end only where the JSON is complete. A row given a ``Prior`` (its free row's output) starts
+from the tokens of it the grammar accepts, fed with its prompt; one accepted whole is not decoded
+(``Grammar.walk``). Without a grammar no matcher exists and the loop is the plain greedy one.
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ from dataclasses import dataclass, field
 import torch
 
 from ..core.decoding import Admission, next_token, share
-from ..core.generation import Generation, LoopGuard
+from ..core.generation import Generation, LoopGuard, Prior
 from . import kv_cache
 
 
@@ -35,6 +41,10 @@ class _Row:
     """This row's share of the forward passes it took part in."""
     guard: LoopGuard = field(default_factory=LoopGuard)
     """Spots an output repeating itself (used when the stream stops loops)."""
+    matcher: object = None
+    """The row's llguidance matcher (grammar-constrained decoding only)."""
+    inherited: int = 0
+    """Leading tokens of ``ids`` taken from a ``Prior`` (fed with the prompt, not decoded)."""
 
 
 class _Batch:
@@ -91,22 +101,24 @@ def _forward(model, ids, mask, positions, cache):
 
 
 def generate(model, tokenizer, prompts: list[str], max_new_tokens: int = 128, batch_size: int = 8,
-             stop_loops: bool = False) -> list[Generation]:
+             stop_loops: bool = False, grammar=None, priors: list[Prior | None] | None = None) -> list[Generation]:
     """One Generation per prompt, in the order given (see `stream`)."""
-    out = dict(stream(model, tokenizer, prompts, max_new_tokens, batch_size, stop_loops))
+    out = dict(stream(model, tokenizer, prompts, max_new_tokens, batch_size, stop_loops, grammar, priors))
     return [out[i] for i in range(len(prompts))]
 
 
 def stream(model, tokenizer, prompts: list[str], max_new_tokens: int = 128, batch_size: int = 8,
-           stop_loops: bool = False):
+           stop_loops: bool = False, grammar=None, priors: list[Prior | None] | None = None):
     """``(index, Generation)`` for every prompt, as each finishes. Prompts are admitted shortest
     first (less padding); a prompt pass that fails is retried one prompt at a time, so a failure
     (e.g. a prompt longer than the model's context) is recorded on that prompt alone.
     ``stop_loops``: end an output caught repeating itself (finish reason `loop`,
-    ``generation.LoopGuard``) instead of generating to the limit."""
+    ``generation.LoopGuard``) instead of generating to the limit. ``grammar``: an
+    ``hf_grammar.Grammar`` every output is constrained to; ``priors`` (with a grammar only): per
+    prompt, its free output to continue from, or None (``Grammar.walk``)."""
     old_side, tokenizer.padding_side = tokenizer.padding_side, "left"
     try:
-        yield from _Decoder(model, tokenizer, prompts, max_new_tokens, batch_size, stop_loops).run()
+        yield from _Decoder(model, tokenizer, prompts, max_new_tokens, batch_size, stop_loops, grammar, priors).run()
     finally:
         tokenizer.padding_side = old_side
 
@@ -115,13 +127,39 @@ class _Decoder:
     """One call's decoding: the waiting prompts, the running batch, the finished rows not yet yielded."""
 
     def __init__(self, model, tokenizer, prompts: list[str], max_new_tokens: int, batch_size: int,
-                 stop_loops: bool):
+                 stop_loops: bool, grammar=None, priors: list[Prior | None] | None = None):
         self.model, self.tokenizer, self.prompts = model, tokenizer, prompts
-        self.max_new_tokens, self.stop_loops = max_new_tokens, stop_loops
+        self.max_new_tokens, self.stop_loops, self.grammar = max_new_tokens, stop_loops, grammar
         self.admission = Admission(batch_size)
         self.queue = sorted(range(len(prompts)), key=lambda i: len(prompts[i]))
         self.batch = _Batch()
         self.done: dict[int, Generation] = {}
+        self.ready: dict[int, _Row] = {}
+        """Grammar only: each waiting prompt's row, its matcher made (and past its prior's tokens)."""
+        if grammar is not None:
+            for i in list(self.queue):
+                self._prepare(i, priors[i] if priors is not None else None)
+            self.queue = [i for i in self.queue if i in self.ready]
+
+    def _prepare(self, i: int, prior: Prior | None) -> None:
+        """Prompt ``i``'s row under the grammar; from ``prior`` its accepted tokens, or, when the
+        prior is accepted whole, its finished output (``Grammar.walk``)."""
+        if prior is None:
+            self.ready[i] = _Row(i, matcher=self.grammar.matcher())
+            return
+        t0 = time.perf_counter()
+        matcher, taken, ended = self.grammar.walk(prior, self.max_new_tokens)
+        row = _Row(i, ids=list(prior.tokens[:taken]), matcher=matcher, inherited=taken)
+        if self.stop_loops:
+            for j in range(1, taken + 1):
+                row.guard.push(row.ids[:j])
+        row.seconds = time.perf_counter() - t0
+        if ended is None:
+            self.ready[i] = row
+            return
+        row.prompt_tokens = len(self.tokenizer(self.prompts[i], add_special_tokens=True).input_ids)
+        row.inherited += ended == "stop"  # its end-of-turn token is the prior's too
+        self._finish(row, ended)
 
     def run(self):
         while self.queue or self.batch.rows:
@@ -135,9 +173,12 @@ class _Decoder:
                 self._step()
         yield from self.done.items()
 
-    def _finish(self, row: _Row, reason: str) -> None:
+    def _finish(self, row: _Row, reason: str, error: str | None = None) -> None:
+        stop = reason == "stop"
         self.done[row.index] = Generation(self.tokenizer.decode(row.ids, skip_special_tokens=False), reason,
-                                          row.prompt_tokens, len(row.ids) + (reason == "stop"), row.seconds)
+                                          row.prompt_tokens, len(row.ids) + stop, row.seconds, error,
+                                          tuple(row.ids), self.tokenizer.eos_token_id if stop else None,
+                                          row.inherited)
 
     def _advance(self, rows: list[_Row], nxt: torch.Tensor) -> list[int]:
         """Give each row its next token (``decoding.next_token``); finish the rows it ends. The
@@ -145,6 +186,9 @@ class _Decoder:
         keep = []
         eos = self.tokenizer.eos_token_id
         for j, (row, tok) in enumerate(zip(rows, nxt.tolist())):
+            if tok < 0:  # the grammar allowed no token (``_constrained``)
+                self._finish(row, "error", self.grammar.error(row.matcher))
+                continue
             reason = next_token(row.ids, tok, tok == eos, self.max_new_tokens, row.guard if self.stop_loops else None)
             if reason is None:
                 keep.append(j)
@@ -155,8 +199,11 @@ class _Decoder:
     def _admit(self, indices: list[int]) -> None:
         """Prompt pass for ``indices``; rows whose first token ends them finish, the rest join."""
         t0 = time.perf_counter()
-        enc = self.tokenizer([self.prompts[i] for i in indices], return_tensors="pt", padding=True,
-                             add_special_tokens=True).to(self.model.device)
+        if self.grammar is None:
+            enc = self.tokenizer([self.prompts[i] for i in indices], return_tensors="pt", padding=True,
+                                 add_special_tokens=True).to(self.model.device)
+        else:
+            enc = self._encode(indices)
         cache = kv_cache.new()
         try:
             logits = _forward(self.model, enc.input_ids, enc.attention_mask,
@@ -166,13 +213,20 @@ class _Decoder:
                 for i in indices:
                     self._admit([i])
                 return
+            self.ready.pop(indices[0], None)
             self.done[indices[0]] = Generation("", "error", seconds=time.perf_counter() - t0,
                                                error=f"{type(e).__name__}: {str(e)[:300]}")
             return
         lengths = [int(n) for n in enc.attention_mask.sum(-1)]
         seconds = share(time.perf_counter() - t0, dict(enumerate(lengths)))
-        rows = [_Row(i, n, seconds=seconds[j]) for j, (i, n) in enumerate(zip(indices, lengths))]
-        nxt = logits.argmax(-1)
+        if self.grammar is None:
+            rows = [_Row(i, n, seconds=seconds[j]) for j, (i, n) in enumerate(zip(indices, lengths))]
+            nxt = logits.argmax(-1)
+        else:
+            rows = [self.ready.pop(i) for i in indices]
+            for row, n, sec in zip(rows, lengths, seconds.values()):
+                row.prompt_tokens, row.seconds = n - row.inherited, row.seconds + sec
+            nxt = self._constrained(rows, logits)
         keep = self._advance(rows, nxt)
         if keep:
             index = torch.tensor(keep, device=enc.attention_mask.device)
@@ -196,5 +250,28 @@ class _Decoder:
             return
         for row, seconds in zip(batch.rows, share(time.perf_counter() - t0, {j: 1 for j in range(len(batch.rows))}).values()):
             row.seconds += seconds
-        batch.nxt = logits.argmax(-1)
+        batch.nxt = logits.argmax(-1) if self.grammar is None else self._constrained(batch.rows, logits)
         batch.keep(self._advance(batch.rows, batch.nxt))
+
+    def _encode(self, indices: list[int]):
+        """The prompt pass's inputs under a grammar: each prompt's tokens followed by those it
+        took from its prior, left-padded (as the tokenizer pads)."""
+        ids = [self.tokenizer(self.prompts[i], add_special_tokens=True).input_ids + self.ready[i].ids
+               for i in indices]
+        width = max(len(x) for x in ids)
+        pad = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else self.tokenizer.eos_token_id
+        input_ids = torch.tensor([[pad] * (width - len(x)) + x for x in ids], device=self.model.device)
+        mask = torch.tensor([[0] * (width - len(x)) + [1] * len(x) for x in ids], device=self.model.device)
+        return _Encoded(input_ids, mask)
+
+    def _constrained(self, rows: list[_Row], logits: torch.Tensor) -> torch.Tensor:
+        """Each row's token under its matcher (``Grammar.pick``); -1 where the grammar allows none."""
+        greedy = logits.argmax(-1).tolist()
+        picked = [self.grammar.pick(row.matcher, logits[j], greedy[j]) for j, row in enumerate(rows)]
+        return torch.tensor([-1 if t is None else t for t in picked], device=logits.device)
+
+
+@dataclass
+class _Encoded:
+    input_ids: torch.Tensor
+    attention_mask: torch.Tensor

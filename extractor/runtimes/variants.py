@@ -11,7 +11,8 @@ A variant name is ``KIND[+grammar][@RUN]``:
     rules          the task's deterministic baseline (``Task.rules``), no model
     served:MODEL   a model behind an OpenAI-compatible server (``--endpoint URL``; runtimes/served.py),
                    prompted as the run was trained; served-base:MODEL with the base-model prompt
-    +grammar       constrain decoding with llama.cpp's grammar built from the task's JSON Schema
+    +grammar       constrain decoding to the task's JSON Schema: llama.cpp's grammar (-gguf), llguidance's
+                   (-hf, runtimes/hf_grammar.py)
     @RUN           use the run labelled RUN (``--run RUN=DIR``) instead of the default run (served: the
                    endpoint labelled so, ``--endpoint LABEL=URL``)
 
@@ -105,13 +106,19 @@ def hf_dtype(precision: str):
 
 
 class HFVariant(BaseVariant):
-    """transformers: continuously batched greedy generation with left padding (runtimes/hf_generate.py)."""
+    """transformers: continuously batched greedy generation with left padding (runtimes/hf_generate.py);
+    with a ``schema``, constrained to it by llguidance (runtimes/hf_grammar.py), continuing the free
+    row's outputs as the llama.cpp +grammar rows do."""
 
     capabilities = Capabilities(streams=True, counts_tokens=True, needs_closing=True)
 
-    def __init__(self, name: str, load, tokenizer, prompt, settings: Settings):
+    def __init__(self, name: str, load, tokenizer, prompt, settings: Settings, schema: dict[str, Any] | None = None):
         self.name, self._load, self.tokenizer, self.prompt, self.settings = name, load, tokenizer, prompt, settings
         self._model = None
+        self.schema, self._grammar = schema, None
+        if schema is not None:
+            self.capabilities = Capabilities(streams=True, grammar=True, counts_tokens=True, needs_closing=True,
+                                             continues=True)
 
     def _open(self):
         if self._model is None:
@@ -125,20 +132,27 @@ class HFVariant(BaseVariant):
             self._model = self._load(hf_dtype(self.settings.precision)).eval()
         return self._model
 
-    def execute(self, inputs: list[str]) -> Iterator[tuple[int, Generation]]:
+    def execute(self, inputs: list[str], priors: list[Prior | None] | None = None) -> Iterator[tuple[int, Generation]]:
         """``(index, Generation)`` as each prompt finishes: a finished row's place in the batch is
-        taken by the next prompts at once."""
+        taken by the next prompts at once. ``priors`` (+grammar only): the free outputs to continue
+        from (``hf_generate.stream``)."""
         from .hf_generate import stream
 
-        yield from stream(self._open(), self.tokenizer, [self.prompt(t) for t in inputs],
-                          self.settings.max_new_tokens, self.settings.batch_size, self.settings.stop_loops)
+        model = self._open()
+        if self.schema is not None and self._grammar is None:
+            from .hf_grammar import Grammar
+
+            self._grammar = Grammar(self.tokenizer, self.schema)
+        yield from stream(model, self.tokenizer, [self.prompt(t) for t in inputs], self.settings.max_new_tokens,
+                          self.settings.batch_size, self.settings.stop_loops, self._grammar,
+                          priors if self._grammar is not None else None)
 
     def count_tokens(self, text: str) -> int:
         """Prompt tokens for one input."""
         return len(self.tokenizer(self.prompt(text), add_special_tokens=False).input_ids)
 
     def close(self) -> None:
-        self._model = None
+        self._model = self._grammar = None
 
 
 @dataclass
@@ -179,8 +193,6 @@ def build(name: VariantName, sources: Sources, settings: Settings, task: Task) -
     run = runs[name.run]
     prompt = run.prompt
     _ = run.chat  # a missing checkpoint or a bad tokenizer file fails here, before any model loads
-    if name.kind.endswith("-hf") and name.grammar:
-        raise Skip("grammar-constrained decoding is only wired to llama.cpp; see the matching -gguf+grammar row")
     if name.kind == "adapter-hf" and not run.has_adapter:
         raise Skip(f"{run.dir} holds GGUFs only (imported), no peft adapter")
     if name.kind == "adapter-gguf":
@@ -203,7 +215,8 @@ def build(name: VariantName, sources: Sources, settings: Settings, task: Task) -
         return AutoModelForCausalLM.from_pretrained(run.artefact(name.kind), dtype=dtype)
 
     tok = load_tokenizer(run.spec, models.hf_path(run.spec))
-    return HFVariant(label, load_adapter if name.kind == "adapter-hf" else load_merged, tok, prompt, settings)
+    return HFVariant(label, load_adapter if name.kind == "adapter-hf" else load_merged, tok, prompt, settings,
+                     task.schema if name.grammar else None)
 
 
 def _served(name: VariantName, sources: Sources, settings: Settings, task: Task) -> Variant:
