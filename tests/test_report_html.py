@@ -31,9 +31,10 @@ def rec(variant, i, raw, finish="stop", data="test", error=None, seconds=0.5):
     (RIGHT + " This is canto nine.", "stop", None, "trailing_text"),
     (RIGHT + "\n### Question: next?", "stop", None, "chained_turn"),
     (RIGHT + "\n### Question: next? " * 9, "length", None, "runaway"),
-    ('{"references": [{"canto": 9, "lines": [1, 2, 3', "length", None, "cut_off"),
-    ('{"references": [{"canto": "IX", "lines": []}]}', "stop", None, "invalid"),
-    ("Canto nine, lines one and two", "stop", None, "no_json"),
+    ('{"references": [{"canto": 9, "lines": [1, 2, 3', "length", None, "runaway"),  # cut off by the limit
+    ('{"references": [{"canto": 9, "lines": [1, 2, 3', "stop", None, "no_answer"),  # ended its turn mid-JSON
+    ('{"references": [{"canto": "IX", "lines": []}]}', "stop", None, "no_answer"),
+    ("Canto nine, lines one and two", "stop", None, "no_answer"),
     ("", "error", "ValueError: context", "error"),
 ])
 def test_every_record_has_one_ending(raw, finish, error, expected):
@@ -41,12 +42,12 @@ def test_every_record_has_one_ending(raw, finish, error, expected):
 
 
 def test_endings_chart_stacks_the_shares_of_each_variant():
-    svg = charts.endings_chart([("a", {"clean": 3, "runaway": 1}), ("b", {"no_json": 4})], report_samples.ENDINGS, "t")
+    svg = charts.endings_chart([("a", {"clean": 3, "runaway": 1}), ("b", {"no_answer": 4})], report_samples.ENDINGS, "t")
     segs = re.findall(r'data-ending="(\w+)" x="[\d.]+" y="\d+" width="([\d.]+)"', svg)
-    assert [k for k, _ in segs] == ["clean", "runaway", "no_json"]
+    assert [k for k, _ in segs] == ["clean", "runaway", "no_answer"]
     widths = [float(w) for _, w in segs]
     assert widths[0] == pytest.approx(3 * widths[1]) and widths[2] == pytest.approx(widths[0] + widths[1])
-    assert "a: runaway (token limit or loop) 1 of 4 (25.0%)" in svg and svg.startswith("<svg") and 'width="900"' in svg
+    assert "a: runaway 1 of 4 (25.0%)" in svg and svg.startswith("<svg") and 'width="900"' in svg
 
 
 def test_scatter_uses_a_log_scale_only_for_a_wide_spread_and_draws_the_rules_as_a_line():
@@ -207,7 +208,7 @@ def test_the_per_sample_view_of_a_file_task_marks_each_field_path(invoice_report
     assert changed(cell("i2", "a")[2]) == [["total", ["9.991", "gold: 9.99"], "near"]]
     assert changed(cell("i2", "b")[2]) == [["items[].sku", ['"EF-3"'], "missing"], ["items[].qty", ["3"], "missing"]]
     # a: no valid answer (the total is a string); b: an item gold does not have (extra), markup kept as text
-    assert cell("i3", "a")[:3] == ("invalid", "invalid", None)
+    assert cell("i3", "a")[:3] == ("invalid", "no_answer", None)
     assert changed(cell("i3", "b")[2]) == [["items[].sku", ['"</script><b>&"'], "extra"], ["items[].qty", ["1"], "extra"]]
     assert all(cells_differ(*r[5]) for r in data["rows"])
 

@@ -41,7 +41,7 @@ def endings_chart(rows: list[tuple[str, dict[str, int]]], categories: list[tuple
             out.append(f'<rect class="seg" data-ending="{key}" x="{x:.1f}" y="{y + 3}" width="{w:.1f}" height="{row_h - 6}" '
                        f'fill="{colour}"><title>{escape(variant)}: {escape(label)} {k} of {n} ({k / n:.1%})</title></rect>')
             if w >= 34:
-                light = key in ("trailing_text", "no_json")
+                light = key == "trailing_text"
                 out.append(f'<text x="{x + w / 2:.1f}" y="{y + 15}" text-anchor="middle" font-size="11" '
                            f'fill="{"#222" if light else "#fff"}">{k / n:.0%}</text>')
             x += w

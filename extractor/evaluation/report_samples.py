@@ -33,10 +33,8 @@ ENDINGS = [
     ("clean", "clean stop", "#2e8b57"),
     ("trailing_text", "trailing text", "#e9c46a"),
     ("chained_turn", "chained turn", "#f08a3c"),
-    ("runaway", "runaway (token limit or loop)", "#c0392b"),
-    ("cut_off", "cut off", "#8e5ea2"),
-    ("invalid", "invalid", "#5b7db1"),
-    ("no_json", "no JSON", "#9e9e9e"),
+    ("runaway", "runaway", "#c0392b"),
+    ("no_answer", "no valid answer", "#8e5ea2"),
     ("error", "error", "#333333"),
 ]
 # The outcome of one sample: (key, label, colour, symbol).
@@ -59,10 +57,10 @@ def ending(r: SampleRecord | Mapping, parsed) -> str:
     if r.get("finish_reason") == "error" or r.get("error"):
         return "error"
     p = parsed
-    if p.status in ("cut_off", "invalid", "no_json"):
-        return p.status
-    if ran_on(r.get("finish_reason")):
+    if ran_on(r.get("finish_reason")):  # the table's runaway: JSON cut off by the limit is one too
         return "runaway"
+    if p.status in ("cut_off", "invalid", "no_json"):
+        return "no_answer"
     return p.status
 
 
