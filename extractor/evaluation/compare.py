@@ -11,8 +11,8 @@ Both reports' samples are paired by (data, variant, id), so each test sees the s
 Both reports must be of the same task (eval.json's or report.json's ``task``); the per-row flags
 and counts come from that task's ``score(record)``.
 
-p-values are Holm-adjusted over every test of the comparison, so checking 11 variants x 2 data
-files x 6 metrics does not raise a false alarm on one of them by chance. A change is a
+p-values are Holm-adjusted over every test of the comparison, so checking every variant x data
+file x 6 metrics does not raise a false alarm on one of them by chance. A change is a
 **regression** only when it is worse *and* significant; speed figures are shown, never gated
 (they depend on the machine more than on the model).
 """
