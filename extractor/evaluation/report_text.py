@@ -165,8 +165,9 @@ def verdict_lines(report: dict) -> list[str]:
         return []
     d, what = top
     lines = ["## Verdict: which artefact to ship", "", f"**{head_line(d, what)}.** " + " ".join(main_reasons(what)), ""]
-    if confirmations(report):
-        lines += [f"- {c}" for c in confirmations(report)] + [""]
+    confirmed = confirmations(report)
+    if confirmed:
+        lines += [f"- {c}" for c in confirmed] + [""]
     others = other_reasons(what)
     if others:
         lines += ["Why not the others: " + " ".join(others), ""]

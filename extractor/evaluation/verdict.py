@@ -134,14 +134,15 @@ def decide(metrics: dict, samples: dict[str, dict[str, dict[str, Sample]]], inhe
             free = v.replace("+grammar", "")
             own = models[free] if v in inherited and free in models else models[v]
             return own.get("examples_per_s") or 0.0
-        failing = {v: _shortfall(m)[1] for v, m in models.items() if _shortfall(m)[1]}
+        short = {v: _shortfall(m) for v, m in models.items()}
+        failing = {v: words for v, (_, words) in short.items() if words}
         ok = [v for v in models if v not in failing]
         if not models:
             out[d] = {"ship": None, "reasons": ["no model artefact was evaluated (the rules are a baseline)."],
                       "failing": {}}
             continue
         if not ok:
-            closest = min(models, key=lambda v: (_shortfall(models[v])[0], -(models[v].get("exact_match") or 0.0)))
+            closest = min(models, key=lambda v: (short[v][0], -(models[v].get("exact_match") or 0.0)))
             out[d] = {"ship": None, "closest": closest,
                       "reasons": [f"closest: {closest}: {failing[closest]}."], "failing": failing}
             continue
