@@ -111,7 +111,7 @@ quick: $(STAMP)
 # Copy the latest report and its samples (for `extractor report compare`; no weights) to reports/baseline/.
 baseline:
 	mkdir -p reports/baseline
-	cp $(REPORT_OUT)/report.json $(REPORT_OUT)/report.md $(REPORT_OUT)/report.html $(REPORT_OUT)/samples.jsonl reports/baseline/
+	cp $(REPORT_OUT)/eval.json $(REPORT_OUT)/report.json $(REPORT_OUT)/report.md $(REPORT_OUT)/report.html $(REPORT_OUT)/samples.jsonl reports/baseline/
 
 # The full default suite as a gate: exit 1 on a threshold breach.
 eval-regress: $(STAMP)

@@ -102,6 +102,24 @@ def test_rescore_needs_no_model_and_reproduces_the_report(suite, tmp_path):
     assert checks == {"exact_match": True, "runaway": True}
 
 
+def test_rescore_of_a_copied_report_keeps_what_its_eval_recorded(suite, tmp_path):
+    """A committed report (report.json and samples.jsonl, no eval.json, no runs) re-scores to
+    the same report: task, runs, thresholds and the job's recorded times, not an ad hoc one."""
+    out, copy = tmp_path / "out", tmp_path / "copy"
+    run_eval(suite, Sources(), out, progress=False)
+    first = report.write_reports(out)
+    copy.mkdir()
+    recorded = dict(first, timing={"install": {"venv": 250.0}, "train": {"default": 371.4}, "export": {}, "eval": {}})
+    (copy / "report.json").write_text(json.dumps(recorded))
+    (copy / "samples.jsonl").write_text((out / "samples.jsonl").read_text())
+    again = report.write_reports(copy, rescore=True)
+    assert again["task"] == first["task"] and again["checks"] == first["checks"] and again["checks"]
+    assert {k: again[k] for k in ("runs", "data", "variants", "settings", "verdict")} == \
+        {k: first[k] for k in ("runs", "data", "variants", "settings", "verdict")}
+    assert again["timing"]["train"] == {"default": 371.4} and again["timing"]["install"] == {"venv": 250.0}
+    assert again["timing"]["eval"] == first["timing"]["eval"]
+
+
 def test_report_files_and_html_sample_view(suite, tmp_path):
     out = tmp_path / "out"
     run_eval(suite, Sources(), out, progress=False)

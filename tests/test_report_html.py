@@ -122,6 +122,31 @@ def test_terminal_prints_the_verdict_first_with_intervals(scored):
     assert "exact [95% CI]" in text and "1.000 [0.93, 1.00]" in text
 
 
+def test_a_row_with_another_rows_outputs_is_folded_everywhere_but_never_the_shipped_one(tmp_path):
+    """merged-gguf+grammar repeats merged-gguf on every row: one line in both tables, no column in the
+    per-tag table, no bar; adapter-gguf differs on one row and keeps its figures."""
+    from extractor.evaluation.report_text import render_md
+
+    merged = [rec("merged-gguf", i, RIGHT, seconds=0.2) for i in range(40)]
+    records = (merged + [dict(r, variant="merged-gguf+grammar", seconds=0.0) for r in merged]
+               + [rec("adapter-gguf", i, RIGHT if i else RIGHT + " and more", seconds=0.9) for i in range(40)])
+    (tmp_path / "samples.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+    rep = report.score(tmp_path)
+    assert rep["verdict"]["data"]["test"]["ship"] == "merged-gguf"
+    assert rep["same_outputs"] == {"test": {"merged-gguf+grammar": {"as": "merged-gguf", "n": 40}}}
+    md = render_md(rep, CANTOS)
+    assert md.count("| merged-gguf+grammar | same outputs as merged-gguf (40/40) |") == 2  # decision + every metric
+    tag_head = next(line for line in md.splitlines() if line.startswith("| tag |"))
+    assert "merged-gguf+grammar" not in tag_head and "adapter-gguf" in tag_head
+    page = report_html.render_html(rep, report.as_records(records), CANTOS)
+    assert page.count("same outputs as merged-gguf (40/40)") >= 1 and 'title="merged-gguf+grammar"' not in page
+    # the shipped artefact is never folded into an earlier twin
+    assert report.same_outputs(report.as_records(records), ["merged-gguf", "merged-gguf+grammar"],
+                               {"merged-gguf"}) == {"test": {"merged-gguf+grammar": {"as": "merged-gguf", "n": 40}}}
+    assert report.same_outputs(report.as_records(records), ["merged-gguf+grammar", "merged-gguf"],
+                               {"merged-gguf"}) == {}
+
+
 def test_the_html_table_fits_and_marks_the_gated_variant(scored):
     rep, records = scored
     page = report_html.render_html(rep, records, CANTOS)

@@ -105,7 +105,7 @@ def report_rescore(out_dir):
     from ..evaluation.report_text import print_table
 
     task = task_of(read_meta(Path(out_dir)))
-    print_table(write_reports(Path(out_dir), task), task, console)
+    print_table(write_reports(Path(out_dir), task, rescore=True), task, console)
 
 
 @report.command("show")

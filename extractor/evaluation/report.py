@@ -30,9 +30,24 @@ def task_of(meta: dict) -> Task:
     return get_task(meta.get("task_source") or meta.get("task") or None)
 
 
+# What report.json repeats of eval.json: enough to score a copied report (a committed baseline made
+# before `make baseline` copied eval.json) as it was scored.
+_RECORDED = ("suite", "task", "task_source", "runs", "data", "variants", "skipped", "settings", "wall_seconds",
+             "decision", "served")
+
+
 def read_meta(out: Path) -> dict:
-    """out/eval.json (what `extractor eval` recorded), or {} when there is none."""
-    return json.loads((out / EVAL_JSON).read_text()) if (out / EVAL_JSON).is_file() else {}
+    """out/eval.json (what `extractor eval` recorded); without it, the same facts as out/report.json
+    recorded them (its thresholds from its checks); {} when there is neither."""
+    if (out / EVAL_JSON).is_file():
+        return json.loads((out / EVAL_JSON).read_text())
+    if not (out / "report.json").is_file():
+        return {}
+    old = json.loads((out / "report.json").read_text())
+    meta = {k: old[k] for k in _RECORDED if k in old}
+    meta["thresholds"] = [{"data": c["data"], "variants": [c["variant"]], "bounds": {c["metric"]: c["bound"]}}
+                          for c in old.get("checks", [])]
+    return meta
 
 
 def score(out: Path, records: "list[SampleRecord] | None" = None, task: Task | None = None) -> dict:
@@ -163,6 +178,14 @@ def timing(report: dict) -> dict:
     return out
 
 
+def kept_timing(now: dict, recorded: dict) -> dict:
+    """``now`` (timing()), its install, training and export steps replaced by ``recorded``'s."""
+    out = {step: dict(recorded.get(step) or now.get(step, {})) for step in ("install", "train", "export")}
+    out["eval"] = dict(now.get("eval", {}))
+    out["total_seconds"] = round(sum(v for part in out.values() for v in part.values()), 1)
+    return out
+
+
 def check_thresholds(report: dict, thresholds: list[dict], ranked: dict[str, bool | None]) -> list[dict]:
     """One result per (threshold, variant, metric): the value, the bound, and whether it passed.
     ``ranked``: the task's metric directions (``core.metrics.directions``)."""
@@ -179,10 +202,15 @@ def check_thresholds(report: dict, thresholds: list[dict], ranked: dict[str, boo
     return results
 
 
-def write_reports(out: Path, task: Task | None = None) -> dict:
-    """Score out/samples.jsonl and write report.json, report.md and report.html beside it."""
+def write_reports(out: Path, task: Task | None = None, *, rescore: bool = False) -> dict:
+    """Score out/samples.jsonl and write report.json, report.md and report.html beside it.
+    ``rescore``: nothing was run now, so the install, training and export times are the ones the
+    previous report.json recorded (where it did): a copied report keeps its job's times."""
     records = read_samples(out / SAMPLES)
+    recorded = json_key(out / "report.json", "timing") if rescore else None
     report = score(out, records, task)
+    if recorded:
+        report["timing"] = kept_timing(report["timing"], recorded)
     task = task or task_of(report)
     write_json(out / "report.json", report)
     atomic_write(out / "report.md", render_md(report, task))

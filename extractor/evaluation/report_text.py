@@ -204,7 +204,7 @@ def render_md(report: dict, task: Task) -> str:
         lines += ["", "Columns that are 0 for every row are left out.", ""]
         tags = report.get("by_tag", {}).get(d)
         if tags:
-            names = list(by_v)
+            names = [v for v in by_v if not folded(report, d, v)]  # a folded row would repeat its twin's column
             lines += [f"### {d}: exact match per tag", "", "| tag | rows | " + " | ".join(names) + " |",
                       "|---" * (len(names) + 2) + "|"]
             for t, per_v in tags.items():
