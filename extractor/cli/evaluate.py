@@ -155,8 +155,8 @@ def report_compare(a, b, show_all, alpha, html_out):
       extractor report compare reports/baseline reports/latest --html compare.html
     \b
     Output lines look like:
-      test / merged-gguf: exact_match 0.730 -> 0.700 (-0.030, 89 rows), McNemar p=0.41: not significant
-      test / merged-gguf: exact_match 0.730 -> 0.550 (-0.180, 89 rows), McNemar p=0.003: REGRESSION
+      test / merged-gguf: exact_match 0.730 -> 0.700 (-0.030, 291 rows), McNemar p=0.27: not significant
+      test / merged-gguf: exact_match 0.730 -> 0.550 (-0.180, 291 rows), McNemar p<0.001: REGRESSION
     """
     from ..evaluation.compare import compare, load, render, same_task
 

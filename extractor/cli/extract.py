@@ -43,7 +43,8 @@ class _Unnamed(click.Command):
                                                 "(e.g. http://127.0.0.1:8000/v1).")
 @click.option("--concurrency", type=int, default=8, show_default=True, help="served: requests in flight at once.")
 @task_option("The task (default: the run's own). With a run it must be the run's task.")
-@click.option("--grammar", is_flag=True, help="Constrain decoding with the JSON Schema's grammar (llama.cpp).")
+@click.option("--grammar", is_flag=True, help="Constrain decoding with the JSON Schema's grammar (llama.cpp's for GGUF variants, "
+                                                   "llguidance's for HF ones).")
 @click.option("--resolve-lines", "resolve", is_flag=True,
               help="Tasks that resolve line numbers (Cantos): add absolute numbers for lines counted from the end, "
                    "and flag impossible lines (Cantos I-XXX).")
