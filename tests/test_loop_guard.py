@@ -21,6 +21,26 @@ def first_fire(tokens) -> int | None:
     return None
 
 
+def test_replaying_an_inherited_prefix_leaves_the_guard_as_pushing_it_token_by_token():
+    """A +grammar row starts from its free row's tokens (``replay``); the guard then fires on the
+    same next token as one that saw them decoded one by one."""
+    prefix = [9, 8, 7] + [5, 6] * 20  # 43 tokens: a loop under way, not yet 64 long
+    pushed, out = LoopGuard(), []
+    for t in prefix:
+        out.append(t)
+        pushed.push(out)
+    replayed = LoopGuard()
+    replayed.replay(list(prefix))
+    a, b = list(prefix), list(prefix)
+    fired = []
+    for k in range(30):
+        a.append([5, 6][k % 2]), b.append([5, 6][k % 2])
+        fired.append((pushed.push(a), replayed.push(b)))
+    assert all(x == y for x, y in fired)
+    # the loop starts after the 3 leading tokens: it fires once it spans 64, at 3 + 64 tokens in all
+    assert fired.index((True, True)) == 3 + 64 - len(prefix) - 1
+
+
 def test_one_token_repeated_fires_once_it_spans_64_tokens():
     answer = [5, 6, 7, 8]
     assert first_fire(answer + [9] * 63) is None

@@ -49,6 +49,24 @@ class Prior:
     stop_token: int | None = None
     """The end-of-turn token it stopped with (``stop`` only)."""
 
+    @property
+    def continuable(self) -> bool:
+        """Whether a constrained row may start from it: it ended its turn or ran on (not an error)."""
+        return self.finish_reason == "stop" or self.finish_reason in RAN_ON
+
+    def ending(self, taken: int, stop_allowed) -> str | None:
+        """How a constrained row that took the first ``taken`` of these tokens ends without decoding:
+        as the free output ran on (``length`` / ``loop``) when it took them all; ``stop`` when it took
+        them all and the grammar allows the end-of-turn token (``stop_allowed(stop_token)``); None:
+        decoding goes on from token ``taken``."""
+        if taken != len(self.tokens):
+            return None
+        if self.finish_reason in RAN_ON:
+            return self.finish_reason
+        if self.finish_reason == "stop" and self.stop_token is not None and stop_allowed(self.stop_token):
+            return "stop"
+        return None
+
 
 TRANSIENT = "server unavailable: "
 """How a sample's error message starts when the cause was passing (a dropped connection, a
@@ -93,7 +111,16 @@ class LoopGuard:
     def push(self, out: list[int]) -> bool:
         """Take the newest token of ``out`` (the output so far, the runtime's own list, one call per
         token appended); True when the output is now caught in a loop."""
-        run, last = self._run, len(out) - 1
+        return self._take(out, len(out) - 1)
+
+    def replay(self, out: list[int]) -> None:
+        """Take every token of ``out`` in turn, as ``push`` after each one appended: an output that
+        starts from tokens it did not decode (a +grammar row continuing its free row)."""
+        for last in range(len(out)):
+            self._take(out, last)
+
+    def _take(self, out: list[int], last: int) -> bool:
+        run = self._run
         token = out[last]
         for p in range(1, min(self.PERIOD, last) + 1):
             if out[last - p] == token:

@@ -151,8 +151,7 @@ class _Decoder:
         matcher, taken, ended = self.grammar.walk(prior, self.max_new_tokens)
         row = _Row(i, ids=list(prior.tokens[:taken]), matcher=matcher, inherited=taken)
         if self.stop_loops:
-            for j in range(1, taken + 1):
-                row.guard.push(row.ids[:j])
+            row.guard.replay(row.ids)
         row.seconds = time.perf_counter() - t0
         if ended is None:
             self.ready[i] = row

@@ -104,17 +104,15 @@ class Grammar:
         the whole prior is accepted and ended so, ``length`` when ``budget`` tokens are; None:
         decoding goes on from the first token rejected)."""
         matcher = self.matcher()
-        if prior.finish_reason not in ("stop", "length", "loop"):
+        if not prior.continuable:
             return matcher, 0, None
         tokens = list(prior.tokens[:budget])
         taken = matcher.validate_tokens(tokens) if tokens else 0
         if taken and not matcher.consume_tokens(tokens[:taken]):
             return self.matcher(), 0, None  # not expected: validate_tokens said they were accepted
-        whole = taken == len(prior.tokens)
-        if whole and prior.finish_reason in ("length", "loop"):
-            return matcher, taken, prior.finish_reason
-        if whole and prior.finish_reason == "stop" and prior.stop_token == self.eos and matcher.is_accepting():
-            return matcher, taken, "stop"
+        ended = prior.ending(taken, lambda token: token == self.eos and matcher.is_accepting())
+        if ended is not None:
+            return matcher, taken, ended
         if taken >= budget:
             return matcher, taken, "length"
         return matcher, taken, None

@@ -195,7 +195,7 @@ class BatchedLlama:
         """Walk ``prior``'s tokens under a new grammar sampler for ``s``. A whole prior the grammar
         accepts, with how it ended, is the constrained output: returned as it is. Otherwise ``s``
         starts from the accepted tokens (fed with its prompt, the sampler past them)."""
-        if prior.finish_reason not in ("stop", "length", "loop"):
+        if not prior.continuable:
             return None
         lib = self._lib
         t0 = time.perf_counter()
@@ -208,12 +208,7 @@ class BatchedLlama:
             lib.llama_sampler_accept(sampler, token)
             taken += 1
         kept = tuple(prior.tokens[:taken])
-        whole = taken == len(prior.tokens)
-        ended = None
-        if whole and prior.finish_reason in ("length", "loop"):
-            ended = prior.finish_reason
-        elif whole and prior.stop_token is not None and self._allows(sampler, prior.stop_token):
-            ended = "stop"
+        ended = prior.ending(taken, lambda token: self._allows(sampler, token))
         if ended is not None:
             lib.llama_sampler_free(sampler)
             text = self._model.detokenize(list(kept), special=False).decode("utf-8", errors="ignore")
@@ -223,8 +218,7 @@ class BatchedLlama:
         s.grammar, s.head, s.out = sampler, taken, list(kept)
         s.tokens = s.tokens + list(kept)
         if s.guard is not None:
-            for j in range(1, taken + 1):
-                s.guard.push(s.out[:j])
+            s.guard.replay(s.out)
         s.seconds = time.perf_counter() - t0
         return None
 
