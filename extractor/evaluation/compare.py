@@ -231,13 +231,14 @@ def compare(a: dict, b: dict, task: Task, alpha: float = ALPHA) -> Comparison:
 def describe(r: dict) -> str:
     """One line: 'test / merged-gguf: exact_match 0.730 -> 0.700 (-0.030, 89 rows), McNemar p=0.41: not significant'."""
     ci = f" [{r['ci'][0]:+.3f}, {r['ci'][1]:+.3f}]" if r.get("ci") else ""
-    p = f"p={_p(r['p'])}" + (f", Holm-adjusted {_p(r['p_holm'])}" if r["p_holm"] != r["p"] else "")
+    p = f"p={p_figure(r['p'])}" + (f", Holm-adjusted {p_figure(r['p_holm'])}" if r["p_holm"] != r["p"] else "")
     verdict = {"regression": "REGRESSION", "improvement": "improvement"}.get(r["verdict"], r["verdict"])
     return (f"{r['data']} / {r['variant']}: {r['metric']} {r['a']:.3f} -> {r['b']:.3f} ({r['delta']:+.3f}{ci}, "
             f"{r['n']} rows), {r['test']} {p}: {verdict}")
 
 
-def _p(p: float) -> str:
+def p_figure(p: float) -> str:
+    """A p-value as the comparison prints it (terminal and page): three decimals below 0.1, else two."""
     return f"{p:.3f}" if p < 0.1 else f"{p:.2f}"
 
 

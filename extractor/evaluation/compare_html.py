@@ -13,8 +13,9 @@ from __future__ import annotations
 import html
 from collections.abc import Mapping
 
-from .compare import Comparison, Loaded
-from .report_samples import OUTCOMES, outcome
+from .compare import Comparison, Loaded, p_figure
+from .report_samples import OUTCOMES, outcome, shorten
+from .report_samples_page import BADGES
 
 OUTPUT_CHARS = 2000
 INPUT_CHARS = 300
@@ -31,22 +32,12 @@ tr.regression td{background:#fdecec}tr.regression td:last-child{color:#9b1c1c;fo
 tr.improvement td{background:#e9f7ee}tr.improvement td:last-child{color:#17663a;font-weight:650}tr.unchanged td{color:#6b7280}
 table.changed td.id{width:150px;overflow-wrap:anywhere;font-size:12px}table.changed td.id div{color:#5f6670}
 table.changed pre{white-space:pre-wrap;word-break:break-word;margin:0;font-size:12px;background:#f6f6f6;padding:3px;max-width:520px}
-.o{display:inline-block;min-width:18px;text-align:center;color:#fff;border-radius:3px;padding:0 3px;font-size:12px}
-.o0{background:#2e8b57}.o1{background:#e9c46a;color:#222}.o2{background:#d1495b}.o3{background:#8e5ea2}.o4{background:#333}
 tr.worse td.arrow{color:#9b1c1c;font-weight:650}tr.better td.arrow{color:#17663a;font-weight:650}
 """
 
 
 def _e(value) -> str:
     return html.escape(str(value), quote=True)
-
-
-def _short(text: str, n: int) -> str:
-    return text if len(text) <= n else text[:n] + f"… ({len(text) - n} more characters)"
-
-
-def _p(p: float) -> str:
-    return f"{p:.3f}" if p < 0.1 else f"{p:.2f}"
 
 
 def _record_of(loaded: Loaded, key) -> Mapping:
@@ -85,11 +76,11 @@ def _tests(c: Comparison) -> str:
     rows = []
     for r in sorted(c.rows, key=lambda r: (_ORDER[r["verdict"]], r["data"], r["variant"], r["metric"])):
         ci = f' <small>[{r["ci"][0]:+.3f}, {r["ci"][1]:+.3f}]</small>' if r.get("ci") else ""
-        raw_p = f' <small>raw {_p(r["p"])}</small>' if r["p_holm"] != r["p"] else ""
+        raw_p = f' <small>raw {p_figure(r["p"])}</small>' if r["p_holm"] != r["p"] else ""
         significant = _SIGNIFICANT.get(r["verdict"], "no")
         rows.append(f'<tr class="{_e(r["verdict"])}"><td>{_e(r["metric"])}</td><td>{_e(r["variant"])}</td><td>{_e(r["data"])}</td>'
                     f'<td class="n">{r["a"]:.3f}</td><td class="n">{r["b"]:.3f}</td><td class="n">{r["delta"]:+.3f}{ci}</td>'
-                    f'<td class="n">{_p(r["p_holm"])}{raw_p} <small>{_e(r["test"])}, n={r["n"]}</small></td><td>{significant}</td></tr>')
+                    f'<td class="n">{p_figure(r["p_holm"])}{raw_p} <small>{_e(r["test"])}, n={r["n"]}</small></td><td>{significant}</td></tr>')
     return ('<table class="tests"><thead><tr><th>metric</th><th>variant</th><th>split</th><th>A</th><th>B</th><th>difference</th>'
             '<th>p (Holm-adjusted)</th><th>significant</th></tr></thead><tbody>' + "".join(rows) + "</tbody></table>")
 
@@ -100,9 +91,9 @@ def _changed(changed: list[dict]) -> str:
     rows = []
     for c in changed:
         way = "worse" if c["worse"] else "better"
-        outputs = "".join(f"<td><pre>{_e(_short(c[k], OUTPUT_CHARS))}</pre></td>" for k in ("raw_a", "raw_b"))
+        outputs = "".join(f"<td><pre>{_e(shorten(c[k], OUTPUT_CHARS))}</pre></td>" for k in ("raw_a", "raw_b"))
         rows.append(f'<tr class="{way}"><td class="id">{_e(c["data"] + "/" + c["id"])}'
-                    f'<div>{_e(_short(c["input"], INPUT_CHARS))}</div></td><td>{_e(c["variant"])}</td>'
+                    f'<div>{_e(shorten(c["input"], INPUT_CHARS))}</div></td><td>{_e(c["variant"])}</td>'
                     f'<td>{_badge(c["a"])}</td><td class="arrow">{way} &rarr;</td><td>{_badge(c["b"])}</td>{outputs}</tr>')
     return ('<table class="changed"><thead><tr><th>sample (input)</th><th>variant</th><th>outcome in A</th><th></th><th>outcome in B</th>'
             '<th>output in A</th><th>output in B</th></tr></thead><tbody>' + "".join(rows) + "</tbody></table>")
@@ -127,4 +118,4 @@ def render_html(c: Comparison, a: Loaded, b: Loaded, a_name: str, b_name: str) -
              f'<h2 id="changed">Samples that changed outcome ({len(changed)})</h2>', _changed(changed)]
     return (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width, initial-scale=1"><title>{_e(title)}</title>'
-            f"<style>{_CSS}</style></head><body>{''.join(body)}</body></html>\n")
+            f"<style>{_CSS}{BADGES}</style></head><body>{''.join(body)}</body></html>\n")

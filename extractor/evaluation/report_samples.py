@@ -76,8 +76,13 @@ def outcome(r: SampleRecord | Mapping, sample) -> str:
     return "exact" if sample.clean_stop else "runs_on"
 
 
+def shorten(text: str, n: int) -> str:
+    """``text`` cut to ``n`` characters, saying how many more there were."""
+    return text if len(text) <= n else text[:n] + f"… ({len(text) - n} more characters)"
+
+
 def _intern(text: str, table: list[str], ix: dict[str, int]) -> int:
-    short = text if len(text) <= RAW_CHARS else text[:RAW_CHARS] + f"… ({len(text) - RAW_CHARS} more characters)"
+    short = shorten(text, RAW_CHARS)
     if short not in ix:
         ix[short] = len(table)
         table.append(short)

@@ -15,6 +15,12 @@ the page; ``window.__lastDownload`` keeps the last one built ({name, type, text}
 text from the data goes through ``esc`` (or ``textContent``) before it reaches the DOM.
 """
 
+BADGES = """.o{display:inline-block;min-width:18px;text-align:center;color:#fff;border-radius:3px;padding:0 3px;font-size:12px}
+.o0,td.o0{background:#2e8b57}.o1,td.o1{background:#e9c46a;color:#222}.o2,td.o2{background:#d1495b}
+.o3,td.o3{background:#8e5ea2}.o4,td.o4{background:#333}"""
+"""The outcome badges (``report_samples.OUTCOMES``, in its order): the view's cells and legend, and
+``compare_html``'s page."""
+
 CSS = """
 .filters{display:flex;flex-wrap:wrap;gap:6px 14px;align-items:center;margin:8px 0;padding:8px;background:#f6f7f9;border:1px solid #e1e4e8}
 .filters select{max-width:190px}.count{font-weight:600;margin-left:auto}
@@ -32,9 +38,7 @@ del.da{background:#ffd6d6;text-decoration:none;color:#8a0010}ins.db{background:#
 table.samples .sinput{overflow:hidden;text-overflow:ellipsis;white-space:nowrap}
 tr.srow{cursor:pointer}tr.srow:hover td:not(.c){background:#f3f7ff}tr.srow.open td:not(.c){background:#dce8ff;font-weight:600}
 td.c{text-align:center!important;font-size:12px;color:#fff;padding:2px 0!important}
-.o{display:inline-block;min-width:18px;text-align:center;color:#fff;border-radius:3px;padding:0 3px;font-size:12px}
-.o0,td.o0{background:#2e8b57}.o1,td.o1{background:#e9c46a;color:#222}.o2,td.o2{background:#d1495b}
-.o3,td.o3{background:#8e5ea2}.o4,td.o4{background:#333}td.none{background:#fafafa}
+""" + BADGES + """td.none{background:#fafafa}
 tr.sdetail td{background:#fcfcfc;padding:8px 12px}
 .detail table{width:100%;table-layout:auto;border-collapse:collapse;margin:6px 0}
 .detail td,.detail th{border:1px solid #e3e3e3;padding:3px 6px;text-align:left;vertical-align:top}

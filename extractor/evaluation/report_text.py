@@ -175,17 +175,24 @@ def verdict_lines(report: dict) -> list[str]:
     return lines
 
 
+def row_cells(report: dict, d: str, v: str, m: dict, cols: list[Metric]) -> list[str]:
+    """A text table's cells for variant ``v`` on data file ``d``: each figure with its interval, or,
+    for a folded row, ``same outputs as ...`` in the first cell and the others empty."""
+    same = folded(report, d, v)
+    if same:
+        return [same] + [""] * (len(cols) - 1)
+    ci = report.get("intervals", {}).get(d, {}).get(v, {})
+    return [fmt_ci(c, value(v, c, m), ci.get(c.key)) for c in cols]
+
+
 def table_md(report: dict, d: str, by_v: dict, cols: list[Metric], sizes: bool = False) -> list[str]:
-    ci = report.get("intervals", {}).get(d, {})
     sized = report.get("sizes") if sizes else None
     lines = ["| variant | " + " | ".join(m.label for m in cols) + (" | size" if sized else "") + " |",
              "|---" * (len(cols) + 1 + bool(sized)) + "|"]
     for v, m in by_v.items():
-        same = folded(report, d, v)
-        cells = ([same] + [""] * (len(cols) - 1) if same else
-                 [fmt_ci(c, value(v, c, m), ci.get(v, {}).get(c.key)) for c in cols])
+        cells = row_cells(report, d, v, m, cols)
         if sized:
-            cells.append("" if same else charts.size_text(sized.get(v)) or "-")
+            cells.append("" if folded(report, d, v) else charts.size_text(sized.get(v)) or "-")
         lines.append(f"| {v} | " + " | ".join(cells) + " |")
     return lines
 
@@ -244,15 +251,12 @@ def print_table(report: dict, task: Task, console=None) -> None:
     cols = decision_columns(report, task)
     with_ci = {k for by_v in report.get("intervals", {}).values() for per in by_v.values() for k in per}
     for d, by_v in report["metrics"].items():
-        ci = report.get("intervals", {}).get(d, {})
         table = Table(title=f"{report.get('suite') or 'eval'}: {d}")
         table.add_column("variant", no_wrap=True)
         for c in cols:
             table.add_column(c.label + (" [95% CI]" if c.key in with_ci else ""), justify="right")
         for v, m in by_v.items():
-            same = folded(report, d, v)
-            table.add_row(v, *([same] + [""] * (len(cols) - 1) if same else
-                               [fmt_ci(c, value(v, c, m), ci.get(v, {}).get(c.key)) for c in cols]))
+            table.add_row(v, *row_cells(report, d, v, m, cols))
         console.print(table)
     if grammar_line(report):
         console.print(grammar_line(report), highlight=False)
