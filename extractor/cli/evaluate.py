@@ -27,11 +27,19 @@ from .common import Group, console, parse_endpoints, parse_runs, task_of_runs, t
 @click.option("--variants", help="Comma-separated variants instead of the suite's, e.g. merged-gguf,rules.")
 @click.option("--limit", type=int, default=0, help="Only the first N rows of each data file (a quick look).")
 @click.option("--resume", is_flag=True, help="Continue OUT/samples.jsonl: skip samples already recorded.")
-@click.option("--check", is_flag=True, help="Exit 1 if a threshold of the suite is breached.")
+@click.option("--check", is_flag=True, help="Exit 1 if a threshold of the suite is breached or a row was not evaluated.")
+@click.option("--retry-budget", type=click.IntRange(0), default=None, metavar="SECONDS",
+              help="How long a failing server request or runtime call is retried before the run stops "
+                   "(exit 4). Default: the suite's [generation] retry_budget, 120.")
+@click.option("--timeout", type=click.IntRange(1), default=None, metavar="SECONDS",
+              help="served variants: seconds a request may take before it counts as a fault and is retried "
+                   "(default: the suite's, 120).")
+@click.option("--job-summary", is_flag=True,
+              help="Also report the install, training and export times the runs recorded (`make report`'s job).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @task_option("The task (default: the runs' own). Another task than the suite's drops its thresholds.")
-def eval_cmd(suite_path, run_dirs, endpoints, served_api, out_dir, data_files, variants, limit, resume, check, quiet,
-             task_name):
+def eval_cmd(suite_path, run_dirs, endpoints, served_api, out_dir, data_files, variants, limit, resume, check,
+             retry_budget, timeout, job_summary, quiet, task_name):
     """Generate with every variant, score, and write OUT/report.{json,md,html}.
 
     Every sample is appended to OUT/samples.jsonl as it is produced; kill the run at any time
@@ -41,6 +49,15 @@ def eval_cmd(suite_path, run_dirs, endpoints, served_api, out_dir, data_files, v
     --suite, the task's own suite: its decision split (test; its data paths are read from the
     working directory); --data and --variants replace its files and variants, so a run directory
     evaluates from any directory.
+
+    A fault of the infrastructure (a server refusing or dropping the connection, a timeout, a
+    5xx or 429, a runtime error) is never recorded as the model's answer: it is retried with
+    backoff for up to --retry-budget seconds, then the run stops, writing nothing for the rows
+    not done; --resume does them. A served variant's server is checked before anything runs.
+
+    Exit status: 0 done; 1 a threshold breached or a row not evaluated (--check), or an error
+    to fix (the message says how); 4 stopped by an outage (nothing recorded for the rows not
+    done, no report written: run again with --resume).
 
     \b
     Examples:
@@ -70,13 +87,18 @@ def eval_cmd(suite_path, run_dirs, endpoints, served_api, out_dir, data_files, v
         suite.limit = limit
     if served_api:
         suite.settings.served_api = served_api
+    if retry_budget is not None:
+        suite.settings.retry_budget = retry_budget
+    if timeout is not None:
+        suite.settings.timeout = timeout
     warn_if_busy()
     sources = Sources(runs, parse_endpoints(endpoints), suite.base_model)
-    run_eval(suite, sources, Path(out_dir), resume=resume, progress=not quiet, log=lambda m: click.echo(m, err=True))
+    run_eval(suite, sources, Path(out_dir), resume=resume, progress=not quiet, log=lambda m: click.echo(m, err=True),
+             job_summary=job_summary)
     report = write_reports(Path(out_dir), task)
     print_table(report, task, console)
     click.echo(f"wrote {out_dir}/report.json, report.md, report.html")
-    if check and any(not c["passed"] for c in report["checks"]):
+    if check and (report.get("not_evaluated") or any(not c["passed"] for c in report["checks"])):
         sys.exit(1)
 
 

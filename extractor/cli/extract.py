@@ -42,6 +42,10 @@ class _Unnamed(click.Command):
 @click.option("--endpoint", metavar="URL", help="An OpenAI-compatible server for --variant served:MODEL "
                                                 "(e.g. http://127.0.0.1:8000/v1).")
 @click.option("--concurrency", type=int, default=8, show_default=True, help="served: requests in flight at once.")
+@click.option("--timeout", type=click.IntRange(1), default=120, show_default=True, metavar="SECONDS",
+              help="served: seconds a request may take before it counts as a fault and is retried.")
+@click.option("--retry-budget", type=click.IntRange(0), default=120, show_default=True, metavar="SECONDS",
+              help="How long a failing server request or runtime call is retried before the run stops (exit 4).")
 @task_option("The task (default: the run's own). With a run it must be the run's task.")
 @click.option("--grammar", is_flag=True, help="Constrain decoding with the JSON Schema's grammar (llama.cpp's for GGUF variants, "
                                                    "llguidance's for HF ones).")
@@ -60,8 +64,8 @@ class _Unnamed(click.Command):
               help="Passages decoded together (llama.cpp sequences per call; transformers batch).")
 @click.option("--threads", type=int, default=0, help="CPU threads (0: all cores up to 8).")
 @click.option("--quiet", is_flag=True, help="No progress bar or summary.")
-def extract_run(inputs, run_dir, variant, endpoint, concurrency, task_name, grammar, resolve, out, resume, shard,
-                field_name, stdin_format, max_new_tokens, n_ctx, batch_size, threads, quiet):
+def extract_run(inputs, run_dir, variant, endpoint, concurrency, timeout, retry_budget, task_name, grammar, resolve,
+                out, resume, shard, field_name, stdin_format, max_new_tokens, n_ctx, batch_size, threads, quiet):
     """Extract the task's answers from INPUT... into JSONL, one record per passage.
 
     The task is the run's own (its card's `task`): Cantos references, citation
@@ -72,11 +76,18 @@ def extract_run(inputs, run_dir, variant, endpoint, concurrency, task_name, gram
     holds source, line, passage, start/end offsets, text, status (ok, no_json, invalid, or
     `skipped: reason`: binary, empty or unreadable input, bad JSONL row, passage too long for
     the context) and the answer under the task's keys: `references` for Cantos, else `answer`
-    (the task's JSON value); null when there is none. Exit status: 0, or 3 when anything was skipped.
+    (the task's JSON value); null when there is none.
 
     Records are written as they are produced; after a kill, --resume continues the same
     --out. For a cluster, run one process per --shard K/N and join them in input order with
-    `extractor extract merge SHARD_OUT... --out FILE`.
+    `extractor extract merge SHARD_OUT... --out FILE`. A fault of a server or runtime (a
+    refused or dropped connection, a timeout, a 5xx or 429, a runtime error) is never written
+    as a passage's record: it is retried with backoff for up to --retry-budget seconds, then
+    the run stops and --resume continues from the first passage not written.
+
+    Exit status: 0 done; 3 done, some input or passage skipped (bad input, too long for the
+    context); 4 stopped by an outage of the server or runtime (continue with --resume once it
+    is back); 1 an error to fix (the message says how).
 
     \b
     Examples:
@@ -95,7 +106,7 @@ def extract_run(inputs, run_dir, variant, endpoint, concurrency, task_name, gram
     from ..runtimes.variant import Settings
 
     settings = Settings(max_new_tokens=max_new_tokens, n_ctx=n_ctx, batch_size=batch_size, threads=threads,
-                        concurrency=concurrency)
+                        concurrency=concurrency, timeout=timeout, retry_budget=retry_budget)
     the_shard = Shard.parse(shard)
     if variant != "rules":
         warn_if_busy()

@@ -23,7 +23,9 @@ class Generation:
     """Wall time for this prompt (for batched runtimes: its share of each batch's time, by tokens,
     so the seconds of a batch's prompts add up to the batch's wall time)."""
     error: str | None = None
-    """Why the sample failed (context overflow, decode error); the run goes on."""
+    """Why the runtime refused this prompt (longer than the context window): an outcome of the row,
+    the same in every runtime. A fault of the server or runtime is never an error here: it is
+    raised (``core.faults.Fault``) and retried."""
     tokens: tuple[int, ...] | None = field(default=None, repr=False)
     """The generated token ids, end-of-turn excluded, where the runtime exposes them (llama.cpp batched)."""
     stop_token: int | None = None
@@ -31,6 +33,8 @@ class Generation:
     inherited: int = 0
     """Output tokens taken from another row's output instead of decoded (a ``+grammar`` row
     continuing its free row: ``Prior``); ``seconds`` counts only what was decoded."""
+    retries: int = 0
+    """Failed attempts before this output (faults of the server or runtime, retried: ``core.faults``)."""
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -68,14 +72,21 @@ class Prior:
         return None
 
 
-TRANSIENT = "server unavailable: "
-"""How a sample's error message starts when the cause was passing (a dropped connection, a
-timeout, a 5xx from a server): ``eval --resume`` runs those samples again."""
+LEGACY_TRANSIENT = "server unavailable: "
+"""How earlier versions began the error of a sample a server failed on (a fault recorded as a
+sample). Such records are not the model's: scoring leaves them out and ``eval --resume`` runs
+those samples again."""
 
 
 def transient(error: str | None) -> bool:
-    """Whether a recorded error is one ``--resume`` should try again."""
-    return bool(error) and error.startswith(TRANSIENT)
+    """Whether a recorded error is a fault an earlier version recorded (see ``LEGACY_TRANSIENT``)."""
+    return bool(error) and error.startswith(LEGACY_TRANSIENT)
+
+
+def context_error(prompt_tokens: int, n_ctx: int) -> str:
+    """The error of a row whose prompt leaves no room in the context window, with the fix."""
+    return (f"the prompt ({prompt_tokens} tokens) does not fit the context window of {n_ctx}: raise n_ctx "
+            "(the suite's [generation], or --n-ctx) or shorten the input")
 
 
 RAN_ON = frozenset({"length", "loop"})

@@ -6,11 +6,12 @@
 order::
 
     data, variant, id, tags, input, gold, raw, finish_reason, status, <the task's answer keys>,
-    rest, parse_error, prompt_tokens, gen_tokens, seconds, error, [tokens, stop_token, inherited],
-    <keys this version does not know>
+    rest, parse_error, prompt_tokens, gen_tokens, seconds, error, [tokens, stop_token, inherited,
+    retries], <keys this version does not know>
 
 The bracketed keys are written only when set: the token ids of an output a ``+grammar`` row of the
-same artefact will continue from, and how many of a ``+grammar`` output's tokens it took from there.
+same artefact will continue from, how many of a ``+grammar`` output's tokens it took from there,
+and how many failed attempts (faults of a server or runtime, ``core.faults``) came before it.
 
 The task's answer keys are what ``Task.record`` returns besides ``gold`` (Cantos: ``references``;
 a file-defined task: ``answer``). A key this version does not know is kept and written back where
@@ -37,7 +38,7 @@ SAMPLES = "samples.jsonl"
 _HEAD = ("data", "variant", "id", "tags", "input", "gold", "raw", "finish_reason", "status")
 _TAIL = ("rest", "parse_error", "prompt_tokens", "gen_tokens", "seconds", "error")
 CORE_KEYS = _HEAD + _TAIL
-OPTIONAL = ("tokens", "stop_token", "inherited")
+OPTIONAL = ("tokens", "stop_token", "inherited", "retries")
 """Keys written after ``error`` only when set (None and 0 are left out)."""
 """The keys every record has, in the order they are written (the task's keys go between the two parts)."""
 REQUIRED = ("data", "variant", "id", "gold", "raw", "finish_reason")
@@ -94,6 +95,9 @@ class SampleRecord(Mapping):
     inherited: int = 0
     """Of ``gen_tokens``, how many were taken from the free row's output instead of decoded (a
     ``+grammar`` row, ``generation.Prior``); ``seconds`` is None when all were."""
+    retries: int = 0
+    """Failed attempts before this output: faults of the server or runtime (a dropped connection,
+    a 503, a timeout), retried under the run's retry budget (``core.faults``), never recorded."""
     extra: dict[str, Any] = field(default_factory=dict)
     """Keys found after ``rest`` that this version does not know, written back unchanged."""
 
@@ -208,8 +212,10 @@ def _problem(r: SampleRecord) -> str | None:
         v = getattr(r, k)
         if v is not None and (isinstance(v, bool) or not isinstance(v, int)):
             return f"not a sample record: {k} = {_short(v)} must be an integer or null"
-    if isinstance(r.inherited, bool) or not isinstance(r.inherited, int) or r.inherited < 0:
-        return f"not a sample record: inherited = {_short(r.inherited)} must be a count"
+    for k in ("inherited", "retries"):
+        v = getattr(r, k)
+        if isinstance(v, bool) or not isinstance(v, int) or v < 0:
+            return f"not a sample record: {k} = {_short(v)} must be a count"
     if r.tokens is not None and (not isinstance(r.tokens, tuple)
                                  or not all(isinstance(t, int) and not isinstance(t, bool) for t in r.tokens)):
         return f"not a sample record: tokens = {_short(r.tokens)} must be a list of integers or null"

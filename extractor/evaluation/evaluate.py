@@ -22,9 +22,11 @@ from ..core.files import write_json
 from ..core.progress import Bar
 from ..core.sample_record import SAMPLES, SampleRecord
 from ..core.task import Task
+from ..core.faults import Backoff, Outage
 from ..core.generation import Generation, Prior, transient
 from ..runtimes.run_card import RunArtefacts
-from ..runtimes.variant import SERVED, Skip, VariantName, parse_name
+from ..runtimes.variant import SERVED, Settings, Skip, VariantName, parse_name
+from ..runtimes import retry
 from ..runtimes.variants import Sources, build
 from ..tasks.registry import source
 from .suite import Suite
@@ -60,7 +62,8 @@ def record(label: str, variant: str, ex: data_mod.Example, gen: Generation, task
                             rest=p.rest, parse_error=p.error, prompt_tokens=gen.prompt_tokens,
                             gen_tokens=gen.gen_tokens, seconds=None if whole else round(gen.seconds, 4),
                             error=gen.error, tokens=gen.tokens if keep_tokens else None,
-                            stop_token=gen.stop_token if keep_tokens else None, inherited=gen.inherited)
+                            stop_token=gen.stop_token if keep_tokens else None, inherited=gen.inherited,
+                            retries=gen.retries)
     except ValueError as e:  # a task whose record() returns a key of the core (say "raw")
         raise ConfigError(f"task {task.name!r}: record() gave {sorted(own)}: {e}") from None
 
@@ -75,8 +78,8 @@ def check_runs(task: Task, runs: dict[str | None, RunArtefacts]) -> None:
 
 
 def _drop_transient(path: Path, log) -> None:
-    """Before a resume: records of samples a server failed on for a passing reason go, so those
-    samples run again (``generation.TRANSIENT``); the file is rewritten whole, atomically."""
+    """Before a resume: records an earlier version wrote of samples a server failed on go, so those
+    samples run again (``generation.LEGACY_TRANSIENT``); the file is rewritten whole, atomically."""
     records = read_samples(path)
     keep = [r for r in records if not transient(r.error)]
     if len(keep) < len(records):
@@ -101,8 +104,11 @@ def _order(names: list[VariantName]) -> list[VariantName]:
 
 
 def run_eval(suite: Suite, sources: Sources, out: Path, resume: bool = False, progress: bool = True,
-             log=print) -> dict:
-    """Generate every missing sample into out/samples.jsonl; return eval.json's content."""
+             log=print, job_summary: bool = False) -> dict:
+    """Generate every missing sample into out/samples.jsonl; return eval.json's content. A fault of
+    a server or runtime is retried (``runtimes/retry.py``) and never recorded; when the retry budget
+    is spent, ``core.faults.Outage`` saying how many rows are not done. ``job_summary``: the report
+    adds the runs' recorded install, training and export times (``make report``)."""
     task = suite.task
     runs = sources.runs
     suite.check_files()
@@ -137,48 +143,84 @@ def run_eval(suite: Suite, sources: Sources, out: Path, resume: bool = False, pr
                  "thresholds": [vars(t) for t in suite.thresholds]})
     if sources.endpoints:
         meta["endpoints"] = {str(k or "default"): e.describe() for k, e in sources.endpoints.items()}
-    meta.setdefault("skipped", {})
-    meta.setdefault("served", {})
-    meta.setdefault("wall_seconds", {})
+    meta["rows"] = {label: len(rows) for label, rows in datasets.items()}
+    meta["job_summary"] = job_summary
+    for key in ("skipped", "served", "wall_seconds", "retries"):
+        meta.setdefault(key, {})
     total = sum(len(rows) for rows in datasets.values()) * len(names)
+    todo = {str(n): [(d, ex) for d, rows in datasets.items() for ex in rows if (d, str(n), ex.id) not in done]
+            for n in names}
+    served = _served_first(names, todo, sources, suite, task)  # a server that is not there stops us now
+    backoff = Backoff(budget=suite.settings.retry_budget)
     bar = Bar("eval", total, len(done), progress)
     with bar, sample_record.Writer(samples_path) as sink:
         for name in names:
             label = str(name)
-            todo = [(d, ex) for d, rows in datasets.items() for ex in rows if (d, label, ex.id) not in done]
-            if not todo:
+            if not todo[label]:
                 continue
             try:
-                variant = build(name, sources, suite.settings, task)
+                variant = served.get(label) or build(name, sources, suite.settings, task)
             except Skip as s:
                 meta["skipped"][label] = str(s)
-                bar.update(advance=len(todo))
+                bar.update(advance=len(todo[label]))
                 log(f"{label}: skipped ({s})")
                 continue
             if name.kind in SERVED:
                 meta["served"][label] = variant.describe()
-            keep = label in twins and not name.grammar   # a +grammar row of it follows
-            continues = variant.capabilities.continues
+            faults = retry.Faults()
             t0 = time.perf_counter()
-            # A streaming variant (continuous batching) gets many prompts at once and each record is
-            # written as its sequence finishes; the others go batch by batch.
-            step = max(1, suite.settings.batch_size) * (8 if variant.capabilities.streams else 1)
             try:
-                for i in range(0, len(todo), step):
-                    chunk = todo[i:i + step]
-                    bar.update(label=label)
-                    inputs = [ex.input for _, ex in chunk]
-                    gens = (variant.execute(inputs, priors=[priors.get((d, _free(name), ex.id)) for d, ex in chunk])
-                            if continues else variant.execute(inputs))
-                    for j, g in gens:
-                        d, ex = chunk[j]
-                        if keep and g.tokens is not None:
-                            priors[(d, label, ex.id)] = Prior(g.tokens, g.finish_reason, g.stop_token)
-                        sink.append(record(d, label, ex, g, task, keep_tokens=keep))
-                        bar.update(advance=1)
+                _generate(variant, name, todo[label], priors, label in twins and not name.grammar, sink, bar,
+                          task, suite.settings, backoff, faults, log)
+            except Outage as e:
+                recorded = {r.key for r in read_samples(samples_path)}
+                left = sum(1 for n in names if str(n) not in meta["skipped"] for d, ex in todo[str(n)]
+                           if (d, str(n), ex.id) not in recorded)
+                raise e.with_left(f"{left} of {total} rows not done, nothing recorded for them: run the same "
+                                  "command with --resume once it is back") from None
             finally:
                 variant.close()
-            meta["wall_seconds"][label] = round(meta["wall_seconds"].get(label, 0) + time.perf_counter() - t0, 2)
-            write_json(meta_path, meta)
+                meta["wall_seconds"][label] = round(meta["wall_seconds"].get(label, 0) + time.perf_counter() - t0, 2)
+                if faults.retried:
+                    meta["retries"][label] = meta["retries"].get(label, 0) + faults.retried
+                    log(faults.line(label))
+                write_json(meta_path, meta)
     write_json(meta_path, meta)
     return meta
+
+
+def _served_first(names: list[VariantName], todo: dict, sources: Sources, suite: Suite, task: Task) -> dict:
+    """The served variants with rows to run, built (each checks its server and model) before any
+    variant runs: a server that is not there stops the evaluation in seconds, not after an hour."""
+    out = {}
+    for name in names:
+        if name.kind in SERVED and todo[str(name)]:
+            try:
+                out[str(name)] = build(name, sources, suite.settings, task)
+            except Skip:
+                continue  # recorded when its turn comes
+    return out
+
+
+def _generate(variant, name: VariantName, todo: list, priors: dict, keep: bool, sink, bar, task: Task,
+              settings: Settings, backoff: Backoff, faults: retry.Faults, log) -> None:
+    """Every row of ``todo`` through ``variant``, each record appended as it is produced; a fault
+    of the server or runtime is retried (``runtimes/retry.py``) and never recorded. ``keep``: record
+    the output's tokens, for the ``+grammar`` row of the same artefact that follows."""
+    label = str(name)
+    continues = variant.capabilities.continues
+    # A streaming variant (continuous batching, a server's requests in flight) gets many prompts at
+    # once and each record is written as its sequence finishes; the others go batch by batch.
+    step = max(1, settings.batch_size, settings.concurrency) * 8 if variant.capabilities.streams else \
+        max(1, settings.batch_size)
+    for i in range(0, len(todo), step):
+        chunk = todo[i:i + step]
+        bar.update(label=label)
+        inputs = [ex.input for _, ex in chunk]
+        before = [priors.get((d, _free(name), ex.id)) for d, ex in chunk] if continues else None
+        for j, g in retry.execute(variant, inputs, backoff, priors=before, faults=faults, log=log):
+            d, ex = chunk[j]
+            if keep and g.tokens is not None:
+                priors[(d, label, ex.id)] = Prior(g.tokens, g.finish_reason, g.stop_token)
+            sink.append(record(d, label, ex, g, task, keep_tokens=keep))
+            bar.update(advance=1)

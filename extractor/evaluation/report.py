@@ -19,6 +19,7 @@ from ..core.sample_record import records as as_records
 from ..core.task import Task
 from ..tasks.registry import get_task
 from . import grammar_gaps, verdict
+from ..core.generation import transient
 from .evaluate import EVAL_JSON, read_samples
 from .report_html import render_html
 from .report_text import render_md
@@ -34,6 +35,7 @@ def task_of(meta: dict) -> Task:
 # before `make baseline` copied eval.json) as it was scored.
 _RECORDED = ("suite", "task", "task_source", "runs", "data", "variants", "skipped", "settings", "wall_seconds",
              "decision", "served")
+# (A report.json of this version records the rows of each data file only in its ``not_evaluated``.)
 
 
 def read_meta(out: Path) -> dict:
@@ -54,6 +56,7 @@ def score(out: Path, records: "list[SampleRecord] | None" = None, task: Task | N
     """Build report.json's content from out/samples.jsonl (or its already-read records: SampleRecords
     or their JSON objects) and out/eval.json. ``task``: the evaluation's task (None: eval.json's)."""
     records = read_samples(out / SAMPLES) if records is None else as_records(records)
+    records = [r for r in records if not transient(r.error)]  # an earlier version's record of an outage
     if not records:
         raise ExtractorError(f"{out / SAMPLES}: no samples to score; run `extractor eval ... --out {out}` first "
                              "(a committed report without its samples.jsonl can be shown, not re-scored)")
@@ -73,11 +76,18 @@ def score(out: Path, records: "list[SampleRecord] | None" = None, task: Task | N
         "errors": sum(1 for r in records if r.error), "metrics": metrics,
     }
     report["checks"] = check_thresholds(report, meta.get("thresholds", []), directions(task.metrics))
-    report["timing"] = timing(report)
+    report["timing"] = timing(report, bool(meta.get("job_summary")))
     samples = verdict.outcomes(records, task.score)
     report["inherited"] = inherited(records)
     report["sizes"] = artefact_sizes(report["runs"], report["variants"])
     decided = verdict.decide(metrics, samples, frozenset(report["inherited"]), report["sizes"])
+    missing = not_evaluated(meta, groups)
+    if missing:  # rows not evaluated are not scored as failures: no verdict until they are done
+        report["not_evaluated"] = missing
+        decided.update({d: verdict.undecided(by_v) for d, by_v in missing.items() if d in decided})
+        for c in report["checks"]:
+            if c["variant"] in missing.get(c["data"], {}):
+                c["passed"] = False
     report["decision"] = meta.get("decision") if meta.get("decision") in decided else (list(decided) or [None])[-1]
     report["verdict"] = {"rule": verdict.RULE,  # the decision split first
                          "data": dict(sorted(decided.items(), key=lambda kv: kv[0] != report["decision"]))}
@@ -93,6 +103,21 @@ def score(out: Path, records: "list[SampleRecord] | None" = None, task: Task | N
     if meta.get("served"):  # where the served rows ran, and how
         report["served"] = meta["served"]
     return report
+
+
+def not_evaluated(meta: dict, groups: dict[str, dict[str, list[SampleRecord]]]) -> dict:
+    """{data: {variant: {"missing": rows not recorded, "rows": rows of the data file}}} for every
+    variant the evaluation ran (not skipped) with fewer records than its data file has rows
+    (eval.json's ``rows``; a report without them: the most any variant has)."""
+    out: dict = {}
+    skipped = meta.get("skipped") or {}
+    for d, by_v in groups.items():
+        n = (meta.get("rows") or {}).get(d) or max(len(rs) for rs in by_v.values())
+        for v in meta.get("variants") or list(by_v):
+            have = len({r.id for r in by_v.get(v, [])})
+            if v not in skipped and have < n:
+                out.setdefault(d, {})[v] = {"missing": n - have, "rows": n}
+    return out
 
 
 def inherited(records: list[SampleRecord]) -> dict[str, dict[str, int]]:
@@ -159,30 +184,28 @@ def json_key(path: Path, *keys: str):
     return next((found[k] for k in keys if found.get(k) is not None), None)
 
 
-def timing(report: dict) -> dict:
-    """Seconds per step of the job: the install of the environment running this (``make install``
-    writes VENV/install.json), training and export of every run (their run.json and export.json:
-    wall time where recorded) and the evaluation of every variant."""
-    out: dict = {"install": {}, "train": {}, "export": {}, "eval": dict(report.get("wall_seconds", {}))}
+def timing(report: dict, job: bool = False) -> dict:
+    """Seconds per step of this evaluation: the generation of every variant (eval.json's
+    ``wall_seconds``, over every ``--resume`` of it). ``job`` (``extractor eval --job-summary``, as
+    ``make report`` runs it): also, under ``job``, the times the job's earlier steps recorded: the
+    install of the environment running this (VENV/install.json), the training and export of every
+    run (their run.json and export.json)."""
+    out: dict = {"eval": dict(report.get("wall_seconds", {}))}
+    out["total_seconds"] = round(sum(out["eval"].values()), 1)
+    if not job:
+        return out
+    steps: dict = {"install": {}, "train": {}, "export": {}}
     installed = json_key(Path(sys.prefix) / "install.json", "install_seconds")
     if installed is not None:
-        out["install"]["venv"] = installed
+        steps["install"]["venv"] = installed
     for label, run_dir in report.get("runs", {}).items():
         for step, name, keys in (("train", "run.json", ("wall_seconds", "train_seconds")),
                                  ("export", "export/export.json", ("wall_seconds",))):
             value = json_key(Path(run_dir) / name, *keys)
             if value is not None:
-                out[step][label] = value
-    total = sum(v for part in out.values() for v in part.values())
-    out["total_seconds"] = round(total, 1)
-    return out
-
-
-def kept_timing(now: dict, recorded: dict) -> dict:
-    """``now`` (timing()), its install, training and export steps replaced by ``recorded``'s."""
-    out = {step: dict(recorded.get(step) or now.get(step, {})) for step in ("install", "train", "export")}
-    out["eval"] = dict(now.get("eval", {}))
-    out["total_seconds"] = round(sum(v for part in out.values() for v in part.values()), 1)
+                steps[step][label] = value
+    steps["total_seconds"] = round(sum(v for part in steps.values() for v in part.values()) + out["total_seconds"], 1)
+    out["job"] = steps
     return out
 
 
@@ -204,13 +227,13 @@ def check_thresholds(report: dict, thresholds: list[dict], ranked: dict[str, boo
 
 def write_reports(out: Path, task: Task | None = None, *, rescore: bool = False) -> dict:
     """Score out/samples.jsonl and write report.json, report.md and report.html beside it.
-    ``rescore``: nothing was run now, so the install, training and export times are the ones the
-    previous report.json recorded (where it did): a copied report keeps its job's times."""
+    ``rescore``: nothing was run now, so the times are the ones the previous report.json recorded
+    (where it did): a copied report keeps its job's times."""
     records = read_samples(out / SAMPLES)
     recorded = json_key(out / "report.json", "timing") if rescore else None
     report = score(out, records, task)
     if recorded:
-        report["timing"] = kept_timing(report["timing"], recorded)
+        report["timing"] = recorded
     task = task or task_of(report)
     write_json(out / "report.json", report)
     atomic_write(out / "report.md", render_md(report, task))

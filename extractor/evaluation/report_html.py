@@ -15,7 +15,8 @@ import json
 from . import charts, report_samples
 from ..core.task import Task
 from .report_text import (RATE, all_columns, confirmations, decision_columns, decision_label, failed_checks, folded,
-                          grammar_line, head_line, headline, main_reasons, other_reasons, timing_line, value)
+                          grammar_line, head_line, headline, main_reasons, missing_lines, other_reasons, timing_line,
+                          value)
 from ..core.sample_record import SampleRecord
 from ..core.sample_record import records as as_records
 
@@ -23,7 +24,8 @@ _CSS = """
 *{box-sizing:border-box}
 body{font:14px/1.45 system-ui,-apple-system,Segoe UI,sans-serif;margin:0 auto;padding:20px 24px;color:#1d2125;max-width:1300px}
 h1{font-size:22px;margin:4px 0}h2{font-size:18px;margin:28px 0 8px;border-bottom:1px solid #ddd;padding-bottom:3px}
-h3{font-size:15px;margin:18px 0 6px}nav.toc{font-size:13px;margin:2px 0 6px}nav.toc a{color:#1f4e8c}.meta{color:#5f6670;font-size:12px}.fail{color:#b00020}
+h3{font-size:15px;margin:18px 0 6px}
+.missing{border:2px solid #b00020;background:#fdecee;color:#7a0016;font-weight:650;border-radius:6px;padding:8px 14px}nav.toc{font-size:13px;margin:2px 0 6px}nav.toc a{color:#1f4e8c}.meta{color:#5f6670;font-size:12px}.fail{color:#b00020}
 #verdict{border:1px solid #cfd8e3;background:#f5f9ff;border-radius:6px;padding:10px 16px;margin:14px 0}
 #verdict h2{border:0;margin:0 0 6px;font-size:16px;color:#3b4a5a}
 .ship{margin:8px 0}.ship .what{font-size:20px;font-weight:650}.ship .what code{background:#dff3e6;padding:1px 6px;border-radius:4px}
@@ -174,7 +176,9 @@ def render_html(report: dict, records: "list[SampleRecord]", task: Task) -> str:
     runs = ", ".join(f"{k} = {v}" for k, v in report["runs"].items()) or "none"
     body = [f"<h1>{html.escape(title)}</h1>",
             f'<p class="meta">Runs: {html.escape(runs)}. Settings: {html.escape(json.dumps(report["settings"]))}. '
-            f'Metric definitions: docs/metrics.md.</p>', _nav(report), _verdict(report)]
+            f'Metric definitions: docs/metrics.md.</p>', _nav(report)]
+    body += [f'<p class="missing">{html.escape(line)}</p>' for line in missing_lines(report)]
+    body.append(_verdict(report))
     for d, by_v in report["metrics"].items():
         body.append(f'<h2 id="data-{html.escape(d)}">{html.escape(decision_label(report, d))} <span class="meta">'
                     f'{html.escape(str(report["data"].get(d, d)))}</span></h2>')

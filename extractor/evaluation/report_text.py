@@ -89,13 +89,20 @@ def grammar_line(report: dict) -> str | None:
 
 
 def timing_line(report: dict) -> str | None:
-    """Report.json's ``timing`` as one sentence (None when nothing was timed)."""
+    """Report.json's ``timing`` as one sentence: this evaluation's generation time per variant and,
+    when ``make report`` asked for its job summary, the job's earlier steps as they recorded them
+    (None when nothing was timed). A report of an earlier version kept those steps beside ``eval``."""
     t = report.get("timing")
     if not t or not t.get("total_seconds"):
         return None
-    parts = [f"{step} {label} {v:.0f} s" for step in ("install", "train", "export") for label, v in t.get(step, {}).items()]
-    parts += [f"{v} {s:.0f} s" for v, s in t["eval"].items()]
-    return f"Time: {t['total_seconds'] / 60:.1f} min in all (" + ", ".join(parts) + ")."
+    job = t.get("job") or ({k: t[k] for k in ("install", "train", "export") if k in t} if "install" in t else None)
+    evals = ", ".join(f"{v} {s:.0f} s" for v, s in t["eval"].items())
+    if not job:
+        return f"Time: {t['total_seconds'] / 60:.1f} min of generation ({evals})."
+    steps = [f"{step} {label} {v:.0f} s" for step in ("install", "train", "export") for label, v in job.get(step, {}).items()]
+    total = job.get("total_seconds") or t["total_seconds"]
+    return (f"Time: {total / 60:.1f} min in all for the job, its install, training and export times as those steps "
+            f"recorded them ({', '.join(steps + [evals])}).")
 
 
 def failed_checks(report: dict, task: Task) -> list[str]:
@@ -126,7 +133,21 @@ def headline(report: dict) -> tuple[str, dict] | None:
 
 
 def head_line(d: str, what: dict) -> str:
+    if what.get("incomplete"):
+        return f"{d}: no verdict, rows not evaluated"
     return f"{d}: ship {what['ship']}" if what["ship"] else f"{d}: nothing to ship"
+
+
+def missing_lines(report: dict) -> list[str]:
+    """One line per data file with rows not evaluated (``report.not_evaluated``): shown first."""
+    out = []
+    for d, by_v in (report.get("not_evaluated") or {}).items():
+        n, rows = sum(m["missing"] for m in by_v.values()), sum(m["rows"] for m in by_v.values())
+        which = ", ".join(f"{v}: {m['missing']} of {m['rows']}" for v, m in by_v.items())
+        out.append(f"NOT EVALUATED: {n} of {rows} rows of {d} ({which}). Their figures below count only the rows "
+                   "evaluated, and there is no verdict for this split until `extractor eval ... --resume` "
+                   "evaluates them.")
+    return out
 
 
 def main_reasons(what: dict) -> list[str]:
@@ -199,6 +220,7 @@ def table_md(report: dict, d: str, by_v: dict, cols: list[Metric], sizes: bool =
 
 def render_md(report: dict, task: Task) -> str:
     lines = [f"# Evaluation report: {report.get('suite') or 'ad hoc'}", ""]
+    lines += [f"> **{line}**\n" for line in missing_lines(report)]
     runs = ", ".join(f"`{k}` = `{v}`" for k, v in report["runs"].items()) or "none"
     lines += [f"Runs: {runs}. Settings: {json.dumps(report['settings'])}.", ""]
     lines += verdict_lines(report)
@@ -243,6 +265,8 @@ def print_table(report: dict, task: Task, console=None) -> None:
     console = console or Console()
     if not console.is_terminal:
         console = Console(file=console.file, width=max(console.width, 160))  # a log: do not squeeze to 80 columns
+    for line in missing_lines(report):
+        console.print(f"[bold red]{line}[/]", highlight=False)
     top = headline(report)
     if top:
         console.print(f"[bold]{head_line(*top)}.[/] " + " ".join(main_reasons(top[1])), highlight=False)

@@ -119,6 +119,17 @@ def _shortfall(m: dict) -> tuple[float, str]:
     return gap, ", ".join(words)
 
 
+def undecided(missing: dict[str, dict[str, int]]) -> dict:
+    """The verdict of a data file some of whose rows were not evaluated (``report.not_evaluated``):
+    none, and why. A row not evaluated is neither a success nor a failure."""
+    n = sum(m["missing"] for m in missing.values())
+    rows = sum(m["rows"] for m in missing.values())
+    which = ", ".join(f"{v} {m['missing']} of {m['rows']}" for v, m in missing.items())
+    return {"ship": None, "incomplete": True, "failing": {},
+            "reasons": [f"no verdict: {n} of {rows} rows not evaluated ({which}); evaluate them with "
+                        "`extractor eval ... --resume` (a server or runtime fault stopped the run?)."]}
+
+
 def decide(metrics: dict, samples: dict[str, dict[str, dict[str, Sample]]], inherited: frozenset[str] = frozenset(),
            sizes: dict[str, int] | None = None) -> dict:
     """{data: {"ship": variant | None, "reasons": [sentence, ...], "failing": {variant: why}}}.

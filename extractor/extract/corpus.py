@@ -36,6 +36,8 @@ from pathlib import Path
 
 from ..core import journal
 from ..core.errors import ConfigError
+from ..core.faults import Outage
+from ..core.generation import transient
 from ..core.files import atomic_write
 from ..core.task import Task
 from .extractor import Extractor, Result
@@ -88,6 +90,8 @@ class Summary:
     replaced_bytes: int = 0
     hidden: int = 0
     seconds: float = 0.0
+    retried: int = 0
+    """Attempts that met a fault of the server or runtime and were made again (never recorded)."""
 
     @property
     def skipped(self) -> int:
@@ -109,6 +113,8 @@ class Summary:
             text += f"; {self.replaced_bytes} undecodable bytes replaced"
         if self.hidden:
             text += f"; {self.hidden} hidden files/directories not read"
+        if self.retried:
+            text += f"; {self.retried} failed attempts retried"
         return text
 
 
@@ -230,6 +236,7 @@ def _resume(out: Path, meta: dict, answers: _Answers, summary: Summary) -> dict 
             raise ConfigError(f"--resume {out}: it was written with other options ({diff}). "
                               f"Resume with the same options, or write to a new --out.")
     journal.recover(out)
+    _drop_legacy_outage(out)
     last = None
     for last in read_records(out):
         summary.resumed += 1
@@ -238,6 +245,16 @@ def _resume(out: Path, meta: dict, answers: _Answers, summary: Summary) -> dict 
         else:
             answers.put(last["text"], {k: v for k, v in last.items() if k not in POSITION})
     return last
+
+
+def _drop_legacy_outage(out: Path) -> None:
+    """Earlier versions wrote a passage a server failed on as ``skipped: server unavailable: ...``;
+    such a passage was never answered. The output is cut back (atomically) to the record before
+    the first of them, so ``--resume`` runs it and everything after it again: lost nothing."""
+    records = list(read_records(out))
+    first = next((i for i, r in enumerate(records) if transient(str(r["status"]).removeprefix("skipped: "))), None)
+    if first is not None:
+        journal.rewrite(out, records[:first])
 
 
 def run_extract(ex: Extractor, inputs: list[str], out: Path | None, *, shard: Shard = Shard(), resume: bool = False,
@@ -271,11 +288,12 @@ def run_extract(ex: Extractor, inputs: list[str], out: Path | None, *, shard: Sh
     t0, writer = time.perf_counter(), _sink(out)
     passages = (p for p in reader.read(inputs) if shard.owns(p.seq))
     position = _Position(sizes)
+    ex.log = log
     try:
         with Bar(f"extract {ex.name}", total, enabled=progress, unit="bytes") as bar:
             # Windows of several batches: llama.cpp refills a finished sequence's slot with the
             # next passage of the window; records are written in input order after each window.
-            while window := list(islice(passages, batch_size * 4)):
+            while window := list(islice(passages, max(batch_size, ex.settings.concurrency) * 4)):
                 todo = []
                 for p in window:
                     if p.seq == done_seq:
@@ -295,9 +313,15 @@ def run_extract(ex: Extractor, inputs: list[str], out: Path | None, *, shard: Sh
         if done_seq >= 0 and reader.seq <= done_seq:
             raise ConfigError(f"--resume {out}: the inputs now hold fewer passages ({reader.seq}) than were already "
                               f"written (up to seq {done_seq}); did the inputs change? Write to a new --out.")
+    except Outage as e:
+        kept = summary.written + summary.resumed
+        how = (f"run the same command with --resume once it is back ({out} holds the {kept} passages done)"
+               if out is not None else "run it again with --out FILE, which --resume can continue")
+        raise e.with_left(f"stopped after {kept} passages, nothing written for the rest: {how}") from None
     finally:
         writer.close()
     summary.replaced_bytes, summary.hidden = reader.replaced_bytes, len(reader.hidden)
+    summary.retried = ex.faults.retried
     summary.seconds = time.perf_counter() - t0
     if out is not None:
         done = {"finished": True, "passages_total": reader.seq, "records": summary.written + summary.resumed}

@@ -19,14 +19,16 @@ JSON value (``Result.answer``); ``extract`` returns what the task makes of a tex
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from ..core.errors import ConfigError, ExtractionError
+from ..core.faults import Backoff
 from ..core.generation import Generation
 from ..core.task import Task
-from ..runtimes import models
+from ..runtimes import models, retry
 from ..runtimes.run_card import RunArtefacts
 from ..runtimes.variant import SERVED, Settings, Skip, Variant, parse_name
 from ..runtimes.served import Endpoint
@@ -45,7 +47,8 @@ class Result:
 
     status: str
     """``ok``; ``no_json`` (no JSON at the start of the output); ``invalid`` (JSON that fails the
-    schema, or that never ends); ``skipped: <reason>`` (the runtime failed on the passage)."""
+    schema, or that never ends); ``skipped: <reason>`` (the runtime refused the passage: longer
+    than the context). A fault of a server or runtime is never a result (``core.faults``)."""
     raw: str = ""
     """The model's whole output."""
     continuation: str | None = None
@@ -90,6 +93,10 @@ class Extractor:
     def __init__(self, variant: Variant, settings: Settings, task: Task, run: RunArtefacts | None = None):
         self.variant, self.settings, self.task, self.run = variant, settings, task, run
         self.name: str = variant.name
+        self.faults = retry.Faults()
+        """The faults retried so far (``runtimes/retry.py``)."""
+        self.log: Callable[[str], None] | None = None
+        """Where a retry is announced (None: nowhere)."""
 
     @classmethod
     def load(cls, run: str | Path | None = None, variant: str = "merged-gguf", *, task: "Task | str | Path | None" = None,
@@ -125,11 +132,15 @@ class Extractor:
         return len(text) <= budget * CHARS_PER_TOKEN_CAP and self.variant.count_tokens(text) <= budget
 
     def extract_batch(self, texts: list[str]) -> list[Result]:
-        """One Result per passage, in order. Passages must fit (see ``fits``); the runtime's own
-        failures (a context overflow, a decode error) come back as ``skipped:`` results."""
+        """One Result per passage, in order. Passages must fit (see ``fits``); one the runtime
+        refuses (longer than a server's context) comes back as a ``skipped:`` result. A fault of the
+        server or runtime is retried under ``settings.retry_budget`` and never becomes a result:
+        when the budget is spent, ``core.faults.Outage`` is raised and no result is returned."""
         if not texts:
             return []
-        out: dict[int, Generation] = dict(self.variant.execute(list(texts)))
+        backoff = Backoff(budget=self.settings.retry_budget)
+        out: dict[int, Generation] = dict(retry.execute(self.variant, list(texts), backoff, faults=self.faults,
+                                                        log=self.log))
         return [result_of(out[i], self.task) for i in range(len(texts))]
 
     def extract(self, text: str) -> Any:

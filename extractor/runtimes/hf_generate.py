@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 import torch
 
 from ..core.decoding import Admission, next_token, share
+from ..core.faults import Fault
 from ..core.generation import Generation, LoopGuard, Prior
 from . import kv_cache
 
@@ -110,8 +111,9 @@ def generate(model, tokenizer, prompts: list[str], max_new_tokens: int = 128, ba
 def stream(model, tokenizer, prompts: list[str], max_new_tokens: int = 128, batch_size: int = 8,
            stop_loops: bool = False, grammar=None, priors: list[Prior | None] | None = None):
     """``(index, Generation)`` for every prompt, as each finishes. Prompts are admitted shortest
-    first (less padding); a prompt pass that fails is retried one prompt at a time, so a failure
-    (e.g. a prompt longer than the model's context) is recorded on that prompt alone.
+    first (less padding); a prompt pass that fails is tried again one prompt at a time (a batch
+    too big for the device's memory), and a forward pass that still fails raises ``faults.Fault``:
+    a fault of the runtime, never an answer (the caller retries the prompts not yet yielded).
     ``stop_loops``: end an output caught repeating itself (finish reason `loop`,
     ``generation.LoopGuard``) instead of generating to the limit. ``grammar``: an
     ``hf_grammar.Grammar`` every output is constrained to; ``priors`` (with a grammar only): per
@@ -208,14 +210,11 @@ class _Decoder:
             logits = _forward(self.model, enc.input_ids, enc.attention_mask,
                               (enc.attention_mask.cumsum(-1) - 1).clamp(min=0), cache)
         except (RuntimeError, ValueError, IndexError) as e:
-            if len(indices) > 1:
+            if len(indices) > 1:  # a batch too big for the device's memory may pass one prompt at a time
                 for i in indices:
                     self._admit([i])
                 return
-            self.ready.pop(indices[0], None)
-            self.done[indices[0]] = Generation("", "error", seconds=time.perf_counter() - t0,
-                                               error=f"{type(e).__name__}: {str(e)[:300]}")
-            return
+            raise Fault("transformers", f"{type(e).__name__}: {str(e)[:300]}") from None
         lengths = [int(n) for n in enc.attention_mask.sum(-1)]
         seconds = share(time.perf_counter() - t0, dict(enumerate(lengths)))
         if self.grammar is None:
@@ -242,11 +241,7 @@ class _Decoder:
             logits = _forward(self.model, batch.nxt[:, None], batch.mask, batch.mask.sum(-1, keepdim=True) - 1,
                               batch.cache)
         except (RuntimeError, ValueError, IndexError) as e:
-            for row in batch.rows:
-                self.done[row.index] = Generation("", "error", row.prompt_tokens, seconds=row.seconds,
-                                                  error=f"{type(e).__name__}: {str(e)[:300]}")
-            self.batch = _Batch()
-            return
+            raise Fault("transformers", f"{type(e).__name__}: {str(e)[:300]}") from None
         for row, seconds in zip(batch.rows, share(time.perf_counter() - t0, {j: 1 for j in range(len(batch.rows))}).values()):
             row.seconds += seconds
         batch.nxt = logits.argmax(-1) if self.grammar is None else self._constrained(batch.rows, logits)

@@ -36,7 +36,8 @@ import numpy as np
 
 from ..core.errors import ExportError
 from ..core.decoding import Admission, next_token, share
-from ..core.generation import Generation, LoopGuard, Prior
+from ..core.faults import Fault
+from ..core.generation import Generation, LoopGuard, Prior, context_error
 
 _TOKEN_DATA = np.dtype([("id", np.int32), ("logit", np.float32), ("p", np.float32)])
 
@@ -78,6 +79,7 @@ class BatchedLlama:
 
         self._lib = llama_cpp
         model = Path(model)
+        self.model_name = model.name + (f" + {Path(lora).name}" if lora is not None else "")
         check_files(model, lora)  # missing files, or an adapter made for another base: our message, not an abort
         self.slots, self.n_ctx, self.n_batch, self.threads = max(1, slots), n_ctx, n_batch, threads
         self.flash_attn, self.lora = flash_attn, lora
@@ -158,8 +160,7 @@ class BatchedLlama:
             if not tokens:
                 yield i, Generation("", "error", error="ValueError: empty prompt")
             elif budget <= 0:
-                yield i, Generation("", "error", prompt_tokens=len(tokens), error=(
-                    f"ValueError: Requested tokens ({len(tokens)}) exceed context window of {self.n_ctx}"))
+                yield i, Generation("", "error", prompt_tokens=len(tokens), error=context_error(len(tokens), self.n_ctx))
             else:
                 s = _Seq(i, tokens, budget, guard=LoopGuard() if stop_loops else None)
                 prior = priors[i] if priors is not None and grammar is not None else None
@@ -270,11 +271,15 @@ class BatchedLlama:
             try:
                 self._decode()
             except RuntimeError as e:
-                for s in running:
-                    lib.llama_memory_seq_rm(self._mem, s.slot, -1, -1)
-                    yield s, self._finish(s, "error", error=f"RuntimeError: {e}")
-                running = []
-                continue
+                # A fault of the runtime, not an answer of the model (core/faults.py): the
+                # sequences not finished are dropped, and the caller retries them.
+                for s in running + queue:
+                    if s.slot >= 0:
+                        lib.llama_memory_seq_rm(self._mem, s.slot, -1, -1)
+                    if s.grammar is not None:
+                        lib.llama_sampler_free(s.grammar)
+                        s.grammar = None
+                raise Fault(f"llama.cpp ({self.model_name})", f"RuntimeError: {e}") from None
             seconds = share(time.perf_counter() - t0, Counter(e[2] for e in entries))
             for s in running:
                 s.seconds += seconds.get(s.slot, 0.0)

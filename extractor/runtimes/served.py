@@ -15,10 +15,15 @@ model, a llama.cpp alias) through the official ``openai`` client:
   ``structured_outputs`` / ``guided_json`` (vLLM), ``json_schema`` (llama.cpp's server),
   ``grammar`` (a GBNF grammar from llama.cpp's converter: llama-cpp-python's server); ``auto``
   picks by what ``/v1/models`` says owns the model);
-- a timeout, a dropped connection or a 5xx after the client's retries (with backoff) is an
-  ``error`` record whose message starts with ``TRANSIENT``: the run goes on, and ``--resume`` runs
-  those samples again. After ``MAX_FAILURES`` failures in a row the server is taken as gone: the
-  rest of the row is recorded the same way at once, with one clear line.
+- faults of the server (a refused or dropped connection, a timeout, a 5xx, a 429) are never an
+  answer: ``execute`` yields a ``faults.Fault`` for such a request (and for the requests it had not
+  sent yet: it stops sending at the first fault), and ``runtimes/retry.py`` sends them again after
+  a backoff that honours ``Retry-After``, until the run's retry budget is spent (``core/faults.py``);
+- a request no retry can mend stops the run at once with the fix (an unknown model, a refused
+  key, a field the server rejects); a prompt longer than the server's context is an ``error``
+  record of that row, as in the local runtimes;
+- before the first request, the server is asked once for its models (``Endpoint.require``): a
+  server that is not there, or does not serve the model, is refused before anything runs.
 
 A server cannot stop a looping output early (the local runtimes' loop guard): such an output runs
 to the token limit and counts as runaway, as ``loop`` does.
@@ -35,12 +40,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..core.errors import ConfigError
-from ..core.generation import TRANSIENT, Generation
+from ..core.faults import Fault, Outage, retry_after
+from ..core.generation import Generation
 from .variant import SCHEMA_VIA, BaseVariant, Capabilities, Settings
 
-MAX_FAILURES = 8
-"""Failed requests in a row after which the server is taken as gone."""
 API_KEY_ENV = "EXTRACTOR_API_KEY"
+CHECK_TIMEOUT = 10.0
+"""Seconds the check at start (``Endpoint.require``) waits for the server."""
+CONTEXT_WORDS = ("context length", "context window", "maximum context", "too long", "exceed")
+"""Words of a 400 that says the prompt does not fit the server's context."""
 
 
 @dataclass
@@ -49,17 +57,41 @@ class Endpoint:
 
     url: str
     label: str | None = None
-    timeout: float = 120.0
     info: dict[str, Any] = field(default_factory=dict)
     """What the server reported: its models (id, owned_by) and version, where it says."""
 
-    def client(self):
+    def client(self, timeout: float):
+        """The official client, without retries of its own: every retry is ours (core/faults.py),
+        counted and bounded by the run's budget."""
         import os
 
         from openai import OpenAI
 
         return OpenAI(base_url=self.url, api_key=os.environ.get(API_KEY_ENV) or "not-needed",
-                      timeout=self.timeout, max_retries=3)
+                      timeout=timeout, max_retries=0)
+
+    def require(self, model: str) -> None:
+        """Refuse to begin unless the server answers and serves ``model``: ``Outage`` (exit 4)
+        when it is not there, ``ConfigError`` naming what it serves when the model is not among
+        them. One request (GET /models), no retries: a dead port fails in seconds."""
+        import openai
+
+        try:
+            listed = self.client(CHECK_TIMEOUT).models.list()
+        except openai.NotFoundError:
+            return  # a server without /models: the first request will tell
+        except (openai.APIConnectionError, openai.InternalServerError, openai.RateLimitError) as e:
+            raise Outage(Fault(self.url, f"the server is not answering ({_message(e)})"), 1, 0.0,
+                         "nothing was run; start the server (or check --endpoint), then run again") from None
+        except (openai.AuthenticationError, openai.PermissionDeniedError) as e:
+            raise ConfigError(f"{self.url}: the server refused the API key ({_message(e)}); "
+                              f"set {API_KEY_ENV}") from None
+        ids = [m.id for m in listed.data]
+        self.info.setdefault("url", self.url)
+        self.info["models"] = [{"id": m.id, "owned_by": getattr(m, "owned_by", None)} for m in listed.data]
+        if ids and model not in ids:
+            raise ConfigError(f"{self.url} does not serve a model {model!r}; it serves {', '.join(ids)}. "
+                              f"Write served:NAME with one of those names")
 
     def describe(self) -> dict[str, Any]:
         """The server's models and version (GET /models, /version), recorded in eval.json."""
@@ -69,7 +101,7 @@ class Endpoint:
 
         out: dict[str, Any] = {"url": self.url}
         try:
-            models = self.client().models.list()
+            models = self.client(CHECK_TIMEOUT).models.list()
             out["models"] = [{"id": m.id, "owned_by": getattr(m, "owned_by", None)} for m in models.data]
         except Exception as e:  # noqa: BLE001 - an unreachable server is reported, not raised, here
             out["error"] = f"{type(e).__name__}: {e}"
@@ -146,19 +178,22 @@ class ServedVariant(BaseVariant):
         self.settings, self.schema = settings, schema
         self.capabilities = Capabilities(streams=True, grammar=schema is not None)
         self.api = settings.served_api
+        endpoint.require(model)
         self.via = schema_via_for(endpoint, model, settings.schema_via) if schema is not None else None
         self.extra = {**GREEDY.get(endpoint.owner(model) or "", {}),
                       **(schema_body(self.via, schema, task_name) if schema is not None else {})}
-        self._client = endpoint.client()
-        self._failures = 0
-        self._lock = threading.Lock()
+        self._client = endpoint.client(settings.timeout)
+        self.where = f"{endpoint.url} (model {model})"
 
     def describe(self) -> dict[str, Any]:
         """What the report records of this row: where it ran and how."""
         return {"endpoint": self.endpoint.url, "model": self.model, "api": self.api, "schema_via": self.via,
                 "owned_by": self.endpoint.owner(self.model), "version": self.endpoint.describe().get("version")}
 
-    def _request(self, text: str) -> Generation:
+    def _request(self, text: str, stop: threading.Event) -> Generation | Fault:
+        """One request: its Generation, or the Fault it met (``stop`` set: the others stop sending)."""
+        if stop.is_set():
+            return Fault(self.where, "not sent: another request failed first", attempted=False)
         t0 = time.perf_counter()
         common = {"model": self.model, "max_tokens": self.settings.max_new_tokens, "temperature": 0.0, "top_p": 1.0,
                   "seed": 0, "extra_body": self.extra or None}
@@ -166,62 +201,80 @@ class ServedVariant(BaseVariant):
             if self.api == "chat":
                 r = self._client.chat.completions.create(
                     messages=[{"role": "system", "content": self.system}, {"role": "user", "content": text}], **common)
-                choice, out = r.choices[0], r.choices[0].message.content or ""
+                out = r.choices[0].message.content or "" if r.choices else None
             else:
                 r = self._client.completions.create(prompt=self.prompt(text), **common)
-                choice, out = r.choices[0], r.choices[0].text or ""
-        except Exception as e:  # noqa: BLE001 - the client's own errors, after its retries
+                out = r.choices[0].text or "" if r.choices else None
+        except Exception as e:  # noqa: BLE001 - sorted into faults, row errors and stops by _failed
+            stop.set()
             return self._failed(e, time.perf_counter() - t0)
-        with self._lock:
-            self._failures = 0
-        reason = {"stop": "stop", "length": "length"}.get(choice.finish_reason or "stop")
+        if out is None:
+            stop.set()
+            return Fault(self.where, "the server answered without a choice")
+        finish = r.choices[0].finish_reason or "stop"
+        if finish in ("abort", "error"):  # vLLM aborts the requests of a server shutting down
+            stop.set()
+            return Fault(self.where, f"the server ended the request with finish_reason {finish!r}")
+        reason = {"stop": "stop", "length": "length"}.get(finish)
         usage = r.usage
         return Generation(out, reason or "error", getattr(usage, "prompt_tokens", 0) or 0,
                           getattr(usage, "completion_tokens", 0) or 0, time.perf_counter() - t0,
-                          None if reason else f"the server ended with finish_reason {choice.finish_reason!r}")
+                          None if reason else f"the server ended with finish_reason {finish!r}")
 
-    def _failed(self, e: Exception, seconds: float) -> Generation:
+    def _failed(self, e: Exception, seconds: float) -> Generation | Fault:
+        """A request's exception as a Fault (retried), a row error (the prompt does not fit), or a
+        ConfigError that stops the run with the fix."""
         import openai
 
-        with self._lock:
-            self._failures += 1
-        transient = isinstance(e, (openai.APIConnectionError, openai.APITimeoutError, openai.InternalServerError,
-                                   openai.RateLimitError))
-        message = f"{type(e).__name__}: {str(e)[:300]}"
-        if transient:
-            return Generation("", "error", seconds=seconds, error=TRANSIENT + message)
-        if isinstance(e, openai.BadRequestError) and "context" in str(e).lower():
-            return Generation("", "error", seconds=seconds, error=message)
-        if isinstance(e, (openai.NotFoundError, openai.AuthenticationError, openai.PermissionDeniedError)):
-            raise ConfigError(f"{self.endpoint.url}: the server refused model {self.model!r} ({message}); "
-                              f"check the name (the server knows {self._known()})") from None
-        return Generation("", "error", seconds=seconds, error=message)
+        message = _message(e)
+        if isinstance(e, openai.APITimeoutError):
+            return Fault(self.where, f"APITimeoutError: no answer within {self.settings.timeout} s (the timeout setting)")
+        if isinstance(e, (openai.APIConnectionError, openai.APIResponseValidationError)):
+            return Fault(self.where, message)
+        status = getattr(e, "status_code", None)
+        if isinstance(e, openai.APIStatusError) and (status is None or status >= 500 or status in (408, 409, 429)):
+            return Fault(self.where, message, retry_after(getattr(e.response, "headers", None)))
+        if isinstance(e, (openai.BadRequestError, openai.UnprocessableEntityError)) and \
+                any(w in str(e).lower() for w in CONTEXT_WORDS):
+            return Generation("", "error", seconds=seconds, error=(
+                f"the prompt does not fit the server's context ({message}); raise the server's context length "
+                "(vLLM --max-model-len, llama.cpp -c) or lower max_new_tokens"))
+        if isinstance(e, openai.NotFoundError):
+            raise ConfigError(f"{self.endpoint.url}: the server refused model {self.model!r} ({message}); check "
+                              f"the name (the server knows {self._known()}) and that the URL ends in /v1") from None
+        if isinstance(e, (openai.AuthenticationError, openai.PermissionDeniedError)):
+            raise ConfigError(f"{self.endpoint.url}: the server refused the API key ({message}); "
+                              f"set {API_KEY_ENV}") from None
+        if isinstance(e, openai.APIStatusError):
+            raise ConfigError(f"{self.endpoint.url}: the server rejected the request for {self.model!r} ({message}); "
+                              "no retry can mend it: check the served variant's settings (served_api, schema_via "
+                              "in the suite's [generation]) against what this server takes") from None
+        raise e
 
     def _known(self) -> str:
         ids = [m["id"] for m in self.endpoint.describe().get("models", [])]
         return ", ".join(ids) or "no model it would list"
 
-    @property
-    def gone(self) -> bool:
-        """Too many failures in a row: the server is taken as gone for the rest of this call."""
-        return self._failures >= MAX_FAILURES
-
-    def execute(self, inputs: list[str]) -> Iterator[tuple[int, Generation]]:
+    def execute(self, inputs: list[str]) -> Iterator[tuple[int, Generation | Fault]]:
         """``(index, Generation)`` as each request returns, up to ``concurrency`` in flight. A
         sample's seconds are its request's latency over the requests in flight with it, so they add
-        up to about the wall time, as the local runtimes' shares do."""
+        up to about the wall time, as the local runtimes' shares do. At the first fault no more
+        requests are sent: that request and every one not sent come back as a ``Fault`` (the
+        caller retries them, ``runtimes/retry.py``)."""
         width = max(1, self.settings.concurrency)
         pending = list(enumerate(inputs))
-        with ThreadPoolExecutor(max_workers=width) as pool:
+        stop = threading.Event()
+        pool = ThreadPoolExecutor(max_workers=width)
+        try:
             running: dict[Future, int] = {}
             while pending or running:
-                while pending and len(running) < width and not self.gone:
+                while pending and len(running) < width and not stop.is_set():
                     i, text = pending.pop(0)
-                    running[pool.submit(self._request, text)] = i
-                if self.gone and pending:
+                    running[pool.submit(self._request, text, stop)] = i
+                if stop.is_set() and pending:
+                    fault = Fault(self.where, "not sent: an earlier request failed", attempted=False)
                     for i, _ in pending:
-                        yield i, Generation("", "error", error=TRANSIENT + f"{self.endpoint.url} stopped answering "
-                                                                          f"({MAX_FAILURES} requests in a row failed)")
+                        yield i, fault
                     pending = []
                 if not running:
                     continue
@@ -230,5 +283,15 @@ class ServedVariant(BaseVariant):
                 for f in done:
                     i = running.pop(f)
                     g = f.result()
-                    g.seconds /= in_flight
+                    if isinstance(g, Generation):
+                        g.seconds /= in_flight
                     yield i, g
+        finally:
+            stop.set()
+            pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _message(e: Exception) -> str:
+    """An exception as ``Name: message`` in one short line."""
+    text = " ".join(str(e).split())
+    return f"{type(e).__name__}: {text[:300]}"

@@ -14,6 +14,7 @@ from dataclasses import dataclass, fields
 from typing import Any, Protocol
 
 from ..core.errors import ConfigError
+from ..core.faults import Fault
 from ..core.generation import Generation
 from .hardware import PRECISIONS
 
@@ -100,6 +101,12 @@ class Settings:
     schema_via: str = "auto"
     """served +grammar variants: how the server takes the JSON Schema (`auto`, `response_format`,
     `structured_outputs`, `guided_json`, `json_schema`, `grammar`; runtimes/served.py)."""
+    timeout: int = 120
+    """served variants: seconds a request may take; a request past it is a fault, retried."""
+    retry_budget: int = 120
+    """Seconds a failing call (a request to a server, a runtime's decode) goes on being retried,
+    with capped exponential backoff, before the run stops (exit 4; ``core/faults.py``): a fault of
+    the infrastructure is never recorded as an answer."""
 
     @classmethod
     def from_toml(cls, table: Any, where: str) -> "Settings":
@@ -150,10 +157,12 @@ class Variant(Protocol):
     name: str
     capabilities: Capabilities
 
-    def execute(self, inputs: list[str]) -> Iterator[tuple[int, Generation]]:
+    def execute(self, inputs: list[str]) -> Iterator[tuple[int, "Generation | Fault"]]:
         """``(index into inputs, Generation)`` for every input (the variant builds its own prompts);
         in order unless ``capabilities.streams``. With ``capabilities.continues`` it also takes
-        ``priors=`` (a ``Prior`` or None per input)."""
+        ``priors=`` (a ``Prior`` or None per input). A fault of the server or runtime is never a
+        Generation: it is yielded for that input, or raised for the inputs not yielded yet
+        (``core.faults.Fault``); callers go through ``runtimes.retry.execute``, which retries them."""
         ...
 
     def count_tokens(self, text: str) -> int:

@@ -30,7 +30,8 @@ from pathlib import Path
 from typing import Any
 
 from ..core.errors import ConfigError
-from ..core.generation import Generation, Prior
+from ..core.faults import Fault
+from ..core.generation import Generation, Prior, context_error
 from ..core.task import Task
 from . import models
 from .prompts import chat_format, load_tokenizer, prompt_text
@@ -82,8 +83,12 @@ class LlamaVariant(BaseVariant):
         next prompt at once. ``priors`` (+grammar only): the free outputs to continue from
         (``BatchedLlama.stream``)."""
         llm = self._open()
-        yield from llm.stream([self.prompt(text) for text in inputs], self.settings.max_new_tokens, self._grammar,
-                              self.settings.stop_loops, priors)
+        try:
+            yield from llm.stream([self.prompt(text) for text in inputs], self.settings.max_new_tokens, self._grammar,
+                                  self.settings.stop_loops, priors)
+        except Fault:
+            self.close()  # the next attempt starts from a fresh context
+            raise
 
     def count_tokens(self, text: str) -> int:
         """Prompt tokens for one input, as llama.cpp tokenizes it (BOS counted)."""
@@ -143,9 +148,22 @@ class HFVariant(BaseVariant):
             from .hf_grammar import Grammar
 
             self._grammar = Grammar(self.tokenizer, self.schema)
-        yield from stream(model, self.tokenizer, [self.prompt(t) for t in inputs], self.settings.max_new_tokens,
-                          self.settings.batch_size, self.settings.stop_loops, self._grammar,
-                          priors if self._grammar is not None else None)
+        prompts = [self.prompt(t) for t in inputs]
+        fit = []
+        for i, p in enumerate(prompts):  # the context window, as llama.cpp applies it
+            n = len(self.tokenizer(p, add_special_tokens=True).input_ids)
+            if n >= self.settings.n_ctx:
+                yield i, Generation("", "error", prompt_tokens=n, error=context_error(n, self.settings.n_ctx))
+            else:
+                fit.append(i)
+        priors = [priors[i] for i in fit] if priors is not None and self._grammar is not None else None
+        try:
+            for j, g in stream(model, self.tokenizer, [prompts[i] for i in fit], self.settings.max_new_tokens,
+                               self.settings.batch_size, self.settings.stop_loops, self._grammar, priors):
+                yield fit[j], g
+        except Fault:
+            self.close()
+            raise
 
     def count_tokens(self, text: str) -> int:
         """Prompt tokens for one input."""
