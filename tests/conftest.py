@@ -26,10 +26,20 @@ SMALL_RUN = {"max_steps": 48, "batch_size": 8, "learning_rate": 2e-3, "lora_r": 
 # do not repay the compilation (test_trainer's compile test covers that path).
 
 
+PARITY_RUN = "EXTRACTOR_PARITY_RUN"
+"""A run directory trained and exported elsewhere: `pytest -m parity tests/test_export.py` with it set
+runs the export's parity checks on that run instead of training one (bench/gpu_check.py, on the
+adapter a GPU trained)."""
+
+
 @pytest.fixture(scope="session")
 def small_run(tmp_path_factory, embedded):
-    """A run directory from `extractor train` with the default config, cut short."""
+    """A run directory from `extractor train` with the default config, cut short (or $EXTRACTOR_PARITY_RUN)."""
     import json
+    import os
+
+    if os.environ.get(PARITY_RUN):
+        return Path(os.environ[PARITY_RUN])
 
     from extractor.train.config import load_config
     from extractor.train.trainer import train
@@ -45,8 +55,31 @@ def small_run(tmp_path_factory, embedded):
 
 @pytest.fixture(scope="session")
 def exported(small_run):
-    """The small run exported with the default --quant q8_0: (run dir, export dir)."""
+    """The small run exported with the default --quant q8_0: (run dir, export dir). A run given by
+    $EXTRACTOR_PARITY_RUN comes exported already."""
+    import os
+
     from extractor.train.export import export
 
-    export(small_run, "q8_0", log=lambda m: None)
+    if not os.environ.get(PARITY_RUN):
+        export(small_run, "q8_0", log=lambda m: None)
     return small_run, small_run / "export"
+
+
+@pytest.fixture(scope="session")
+def padbug_run(tmp_path_factory, embedded):
+    """A short run with the pad == eos bug (configs/cantos-smollm2-padbug.toml, cut to SMALL_RUN's
+    size), exported: the end-of-turn token is never a label, so the model never learns to stop."""
+    import json
+
+    from extractor.tasks.registry import get_task
+    from extractor.train.config import load_config
+    from extractor.train.export import export
+    from extractor.train.trainer import train
+
+    data = ROOT / "datasets" / "cantos"
+    values = {"name": "padbug", "train": str(data / "train.jsonl"), "valid": str(data / "valid.jsonl"), **SMALL_RUN}
+    cfg = load_config(ROOT / "configs" / "cantos-smollm2-padbug.toml", [f"{k}={json.dumps(v)}" for k, v in values.items()])
+    run = train(cfg, get_task("cantos"), tmp_path_factory.mktemp("padbug"), show_progress=False)
+    export(run, "q8_0", log=lambda m: None)
+    return run

@@ -21,6 +21,10 @@ Plan (keyword arguments of ``Stub``, the JSON the process reads):
     retry_after    the Retry-After header of a 503 / 429, seconds
     slow_seconds   how long a "slow" answer takes (set it past the client's timeout)
     latency        seconds every good answer waits (0: at once)
+    logprobs       what a request asking for log-probabilities gets: "none" (null, as many servers),
+                   "give" (one token per character, each -0.01 but -1.2 for the answer's first digit;
+                   completions' text_offset counted from the prompt's start, as llama-cpp-python
+                   does) or "refuse" (a 400 naming the field)
 The answer to a prompt is a Cantos JSON answer drawn from a hash of the prompt, so a test can tell
 whose answer a record holds.
 """
@@ -38,7 +42,7 @@ import urllib.request
 from pathlib import Path
 
 DEFAULTS = {"model": "stub", "fail_first": 0, "fail_all": False, "die_after": None, "kinds": ["503"], "retry_after": 0.2,
-            "slow_seconds": 5.0, "latency": 0.0, "max_requests": 200_000, "max_seconds": 300.0}
+            "slow_seconds": 5.0, "latency": 0.0, "max_requests": 200_000, "max_seconds": 300.0, "logprobs": "none"}
 
 
 def answer_for(prompt: str) -> str:
@@ -89,6 +93,13 @@ def _completion(plan: dict, req: dict, chat: bool) -> dict:
     usage["total_tokens"] = usage["prompt_tokens"] + usage["completion_tokens"]
     choice = ({"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"} if chat
               else {"index": 0, "text": text, "finish_reason": "stop", "logprobs": None})
+    if plan["logprobs"] == "give" and req.get("logprobs"):
+        digit = next(i for i, c in enumerate(text) if c.isdigit())
+        lps = [-1.2 if i == digit else -0.01 for i in range(len(text))]
+        choice["logprobs"] = ({"content": [{"token": c, "logprob": lp, "bytes": list(c.encode()), "top_logprobs": []}
+                                           for c, lp in zip(text, lps)]} if chat else
+                              {"tokens": list(text), "token_logprobs": lps, "top_logprobs": None,
+                               "text_offset": [len(prompt) + i for i in range(len(text))]})
     return {"id": "stub", "object": "chat.completion" if chat else "text_completion", "created": 0,
             "model": plan["model"], "choices": [choice], "usage": usage}
 
@@ -119,6 +130,10 @@ async def _handle(state: _State, reader: asyncio.StreamReader, writer: asyncio.S
                     await writer.drain()
                     continue
                 chat = path.endswith("/chat/completions")
+                if plan["logprobs"] == "refuse" and req.get("logprobs"):
+                    writer.write(_response(400, {"error": {"message": "logprobs are not supported by this server"}}))
+                    await writer.drain()
+                    continue
                 key = hashlib.sha1(json.dumps(req.get("messages") if chat else req.get("prompt"),
                                               sort_keys=True).encode()).hexdigest()
                 fault = state.fault_for(key)

@@ -7,8 +7,9 @@ The per-sample view's own controls (the decision split as the default data filte
 the side-by-side pair and its diff, the JSONL and CSV downloads, the state restored from the hash)
 are driven on a page of that view alone.
 
-`make browser-test` installs Debian's chromium and runs this; without a chromium binary it is
-skipped, saying so."""
+`make test` (so CI) and `make browser-test` install Debian's chromium where none is found and
+apt-get runs as root; where that cannot be done, make prints a warning and these tests are skipped,
+the summary saying why and what to do."""
 
 import json
 import re
@@ -21,8 +22,10 @@ from extractor.evaluation.report_screens import chromium_args, find_chromium
 from test_report_html import invoice_report  # noqa: F401 - a fixture: a file-defined task's report
 
 CHROMIUM = find_chromium()
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="no chromium binary; `make browser-test` installs "
-                                                          "Debian's chromium (apt-get install chromium)")
+pytestmark = pytest.mark.skipif(CHROMIUM is None, reason=(
+    "NOT RUN: no chromium binary (chromium, chromium-browser, google-chrome or $CHROMIUM), so report.html "
+    "was not checked in a browser. `make test` installs Debian's chromium where apt-get runs as root (its "
+    "warning above says why it could not); else apt-get install chromium, or set CHROMIUM=/path/to/chromium"))
 
 # Injected first in <head> of a copy: records errors and console.error calls, and once the page's
 # own script has rendered, acts (choose outcome "valid but wrong" of merged-gguf) and writes what

@@ -4,7 +4,7 @@ real second process is found (and the test process itself is not)."""
 import subprocess
 import sys
 
-from extractor.core import contention
+from extractor.cli import contention
 
 
 def test_heavy_command_lines():

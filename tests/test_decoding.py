@@ -2,8 +2,8 @@
 
 import pytest
 
-from extractor.core.decoding import Admission, next_token, share
 from extractor.core.generation import LoopGuard
+from extractor.runtimes.decoding import Admission, next_token, share
 
 
 def test_waiting_prompts_join_when_a_quarter_of_the_slots_are_free():

@@ -13,7 +13,8 @@ import pytest
 from click.testing import CliRunner
 
 from extractor.cli import cli
-from extractor.extract.corpus import EXIT_SKIPPED, Shard, merge, meta_path, run_extract
+from extractor.extract.corpus import EXIT_SKIPPED, Shard, meta_path, run_extract
+from extractor.extract.merge import merge
 from extractor.core.errors import ConfigError
 from extractor.extract.extractor import Extractor
 

@@ -1,4 +1,4 @@
-"""extractor.grammar_gaps against llama-cpp-python's own JSON-Schema-to-grammar converter: a keyword
+"""extractor.runtimes.grammar_gaps against llama-cpp-python's own JSON-Schema-to-grammar converter: a keyword
 reported as unenforced leaves the grammar unchanged when removed; a keyword the converter enforces
 changes it. Pure Python (the converter needs no model)."""
 
@@ -7,7 +7,8 @@ import json
 
 import pytest
 
-from extractor.evaluation import grammar_gaps, report, report_text
+from extractor.evaluation import report, report_text
+from extractor.runtimes import grammar_gaps
 from helpers import CANTOS
 from extractor.tasks.registry import get_task
 
@@ -131,7 +132,7 @@ def test_report_lists_the_gaps_only_with_a_grammar_row(tmp_path):
     line = report_text.grammar_line(rep)
     assert line in (out / "report.md").read_text()
     assert 'id="grammar"' in (out / "report.html").read_text()
-    rep.pop("grammar_unenforced")
+    rep.grammar_unenforced = None
     assert report_text.grammar_line(rep) is None and "+grammar rows" not in report_text.render_md(rep, CANTOS)
 
 

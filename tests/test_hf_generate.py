@@ -1,4 +1,4 @@
-"""extractor.hf_generate's continuous batching gives each prompt the output it gets alone.
+"""extractor.runtimes.hf_generate's continuous batching gives each prompt the output it gets alone.
 
 Real SmolLM2-135M-Instruct (fp32, so rounding is not what is tested). Prompts mix short answers
 (the row ends and its place is refilled while others run) with long ones (rows run to the limit),
@@ -62,20 +62,24 @@ class ShortContext:
         return self.model(input_ids=input_ids, **kw)
 
 
-def test_a_failing_prompt_is_an_error_on_that_prompt_alone(model_and_prompts):
-    """A prompt pass that fails is retried one prompt at a time: the long prompt gets the error,
-    the prompts admitted with it get their own outputs."""
-    from extractor.runtimes.hf_generate import generate
+def test_a_failing_forward_pass_is_a_fault_never_an_answer(model_and_prompts):
+    """A prompt pass that fails is tried again one prompt at a time (a batch too big for memory may
+    pass so); one that still fails raises a Fault naming the runtime and the error: it is never an
+    answer of the model (core/faults.py), and the caller retries what was not yielded."""
+    from extractor.core.faults import Fault
+    from extractor.runtimes.hf_generate import stream
 
     model, tok, prompts = model_and_prompts
     short = [prompts[2], prompts[4], prompts[8]]
     limit = max(len(tok(p).input_ids) for p in short)
     too_long = prompts[5] + " Please answer at length." * 10
-    out = generate(ShortContext(model, limit), tok, [short[0], too_long, short[1], short[2]], max_new_tokens=8,
-                   batch_size=4)
-    assert out[1].finish_reason == "error" and "positions" in out[1].error
-    alone = [generate(model, tok, [p], max_new_tokens=8, batch_size=1)[0].text for p in short]
-    assert [out[0].text, out[2].text, out[3].text] == alone
+    got = {}
+    with pytest.raises(Fault) as e:
+        for i, g in stream(ShortContext(model, limit), tok, [short[0], too_long, short[1], short[2]], max_new_tokens=8,
+                           batch_size=4):
+            got[i] = g
+    assert e.value.where == "transformers" and "positions" in e.value.what
+    assert 1 not in got and all(g.finish_reason != "error" for g in got.values())
 
 
 def test_free_outputs_carry_their_tokens_for_a_grammar_row_to_continue(model_and_prompts):

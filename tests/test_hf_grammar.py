@@ -12,7 +12,7 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from extractor.core.generation import Prior
-from extractor.evaluation import grammar_gaps
+from extractor.runtimes import grammar_gaps
 from helpers import CANTOS
 
 INPUTS = [
@@ -147,9 +147,10 @@ def test_merged_hf_grammar_is_a_row_that_continues_its_free_row(embedded, tmp_pa
     from extractor.core.sample_record import SAMPLES
     from extractor.evaluation.evaluate import read_samples, run_eval
     from extractor.evaluation.suite import Suite
+    from extractor.runtimes.hf_variant import HFVariant
     from extractor.runtimes.run_card import RunArtefacts, RunCard
     from extractor.runtimes.variant import Settings, parse_name
-    from extractor.runtimes.variants import HFVariant, Sources, build
+    from extractor.runtimes.variants import Sources, build
 
     run = tmp_path / "run"
     (run / "export").mkdir(parents=True)

@@ -109,7 +109,8 @@ def test_rescore_of_a_copied_report_keeps_what_its_eval_recorded(suite, tmp_path
     run_eval(suite, Sources(), out, progress=False)
     first = report.write_reports(out)
     copy.mkdir()
-    recorded = dict(first, timing={"install": {"venv": 250.0}, "train": {"default": 371.4}, "export": {}, "eval": {}})
+    recorded = dict(first, timing={"install": {"venv": 250.0}, "train": {"default": 371.4}, "export": {}, "eval": {},
+                                   "total_seconds": 621.4})
     (copy / "report.json").write_text(json.dumps(recorded))
     (copy / "samples.jsonl").write_text((out / "samples.jsonl").read_text())
     again = report.write_reports(copy, rescore=True)
@@ -211,15 +212,15 @@ def test_the_time_line_is_this_evaluations_and_the_job_summary_is_labelled(tmp_p
     venv.mkdir()
     (venv / "install.json").write_text(json.dumps({"install_seconds": 300}))
     monkeypatch.setattr(sys, "prefix", str(venv))
-    facts = {"runs": {"default": str(run)}, "wall_seconds": {"merged-gguf": 60.0, "rules": 0.5}}
-    own = report.timing(facts)
-    assert own == {"eval": {"merged-gguf": 60.0, "rules": 0.5}, "total_seconds": 60.5}
-    assert timing_line({"timing": own}) == "Time: 1.0 min of generation (merged-gguf 60 s, rules 0 s)."
-    t = report.timing(facts, job=True)
-    job = t["job"]
+    facts = ({"merged-gguf": 60.0, "rules": 0.5}, {"default": str(run)})
+    own = report.timing(*facts)
+    assert own.to_json() == {"eval": {"merged-gguf": 60.0, "rules": 0.5}, "total_seconds": 60.5}
+    assert timing_line(own) == "Time: 1.0 min of generation (merged-gguf 60 s, rules 0 s)."
+    t = report.timing(*facts, job=True)
+    job = t.job
     assert job["install"] == {"venv": 300} and job["train"] == {"default": 450.5} and job["export"] == {"default": 12.0}
-    assert job["total_seconds"] == 823.0 and t["total_seconds"] == 60.5
-    line = timing_line({"timing": t})
+    assert job["total_seconds"] == 823.0 and t.total_seconds == 60.5
+    line = timing_line(t)
     assert line.startswith("Time: 13.7 min in all for the job, its install, training and export times as those "
                            "steps recorded them (install venv 300 s, train default 450 s, export default 12 s, "
                            "merged-gguf 60 s")

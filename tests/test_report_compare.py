@@ -37,13 +37,22 @@ def cli(*args):
 
 def test_paired_bootstrap_is_deterministic_and_sees_a_real_difference():
     same = [(1, 1, 1)] * 40 + [(0, 1, 1)] * 10
-    assert paired_bootstrap(same, same)[:2] == (0.0, 1.0)
+    assert paired_bootstrap(same, same)[2:4] == (0.0, 1.0)
     worse = [(1, 1, 1)] * 20 + [(0, 1, 1)] * 30
-    delta, p, (lo, hi) = paired_bootstrap(same, worse)
-    assert delta == pytest.approx(0.4 - 0.8) and p < 0.01 and lo <= delta <= hi < 0
-    assert paired_bootstrap(same, worse) == (delta, p, (lo, hi))  # fixed seed: same p every run
+    boot = paired_bootstrap(same, worse)
+    (a, b, delta, p, (lo, hi)) = boot
+    assert (a, b) == (0.8, 0.4) and delta == pytest.approx(0.4 - 0.8) and p < 0.01 and lo <= delta <= hi < 0
+    assert paired_bootstrap(same, worse) == boot  # fixed seed: same p every run
     slightly = [(1, 1, 1)] * 39 + [(0, 1, 1)] * 11
-    assert paired_bootstrap(same, slightly)[1] > 0.3
+    assert paired_bootstrap(same, slightly).p > 0.3
+
+
+def test_an_f1_undefined_on_either_side_is_not_tested():
+    """Nothing predicted and nothing in the gold: F1 is undefined (None, core.metrics.Tally), so there is
+    no delta to test; one side empty, the other not, is an F1 of 0.0 and is tested."""
+    assert paired_bootstrap([(0, 0, 0)] * 5, [(0, 1, 0)] * 5) is None
+    assert paired_bootstrap([(0, 1, 0)] * 5, [(0, 0, 0)] * 5) is None
+    assert paired_bootstrap([(0, 0, 1)] * 5, [(1, 1, 1)] * 5)[:3] == (0.0, 1.0, 1.0)
 
 
 def test_holm_adjusts_in_input_order():

@@ -110,6 +110,12 @@ def test_served_rows_equal_the_in_process_rows(exported, server, rows_file, tmp_
         same = [got[(local, i)]["raw"] == got[(served, i)]["raw"] for i in ids]
         agreement[served] = sum(same)
         assert all(got[(served, i)]["error"] is None for i in ids)
+        # the server's logprobs give the in-process confidence (measured: equal to 4 decimals for the
+        # merged GGUF, under the grammar too; within 0.03 where each side applies the LoRA GGUF itself)
+        both = [i for i, s in zip(ids, same) if s and got[(local, i)].get("confidence") is not None]
+        tol = 0.05 if local.startswith("adapter") else 2e-3
+        assert both and all(got[(served, i)].get("confidence") == pytest.approx(got[(local, i)]["confidence"], abs=tol)
+                            for i in both)
     print("served agreement with in-process llama.cpp:", agreement, "of", ROWS)
     # Greedy on both sides with the same attention kernel: identical but for near-ties (measured 24/24).
     assert all(n >= ROWS - 1 for n in agreement.values()), agreement
@@ -178,7 +184,8 @@ def test_a_server_killed_mid_extract_stops_it_and_resume_equals_an_uninterrupted
 
     def extract(url, out, *extra):
         return [sys.executable, "-m", "extractor", "extract", "--quiet", "--run", str(run), "--variant", "served:merged",
-                "--endpoint", url, "--batch-size", "2", "--retry-budget", "3", str(text), "--out", str(out), *extra]
+                "--endpoint", url, "--batch-size", "2", "--concurrency", "2", "--retry-budget", "3", str(text),
+                "--out", str(out), *extra]  # windows of 8 passages: 3 of them, written one by one
 
     whole = tmp_path / "whole.jsonl"
     r = subprocess.run(extract(server.url, whole), capture_output=True, text=True, cwd=ROOT, timeout=600)
@@ -201,3 +208,34 @@ def test_a_server_killed_mid_extract_stops_it_and_resume_equals_an_uninterrupted
     finally:
         back.stop()
     assert out.read_text() == whole.read_text()  # the same records: nothing lost, nothing repeated
+
+
+@pytest.mark.slow
+def test_served_scoring_equals_in_process_llama_cpp(exported, server, rows_file):
+    """The likelihood view through llama-cpp-python's server (echo + logprobs) gives the in-process
+    llama.cpp figures of the same merged.gguf: the same gold tokens, the same log-probabilities."""
+    from extractor.core import data
+    from extractor.runtimes.run_card import RunArtefacts
+    from extractor.runtimes.served import Endpoint
+    from extractor.runtimes.variant import Settings, parse_name
+    from extractor.runtimes.variants import Sources, build
+    from extractor.tasks.registry import get_task
+
+    run, _ = exported
+    task = get_task("cantos")
+    rows = data.load([rows_file], task)[:8]
+    sources = Sources({None: RunArtefacts.load(run)}, {None: Endpoint(server.url)})
+    got = {}
+    for name in ("merged-gguf", "served:merged"):
+        v = build(parse_name(name), sources, Settings(n_ctx=1024), task)
+        assert v.capabilities.scores
+        answers = [v.answer_ids(task.answer_text(r.output)) for r in rows]
+        got[name] = dict(v.score([r.input for r in rows], answers, [v.stop_token] * len(rows)))
+        v.close()
+    for i in range(len(rows)):
+        local, served = got["merged-gguf"][i], got["served:merged"][i]
+        assert served.error is None and served.source == "server top-5"
+        assert served.tokens == local.tokens
+        assert max(abs(a - b) for a, b in zip(served.logprobs, local.logprobs)) < 0.02
+        assert abs(served.p_stop - local.p_stop) < 0.01
+        assert [t for t, _ in served.top[0][:2]] == [t for t, _ in local.top[0][:2]]

@@ -21,6 +21,7 @@ from extractor.core.task import Task
 from extractor.evaluation.report_text import print_table
 from extractor.runtimes.variant import BaseVariant
 from extractor.tasks.registry import get_task, known_tasks
+from helpers import install_plugin
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -50,12 +51,20 @@ def test_pyproject_declares_the_builtin_tasks_as_entry_points():
         assert task.name == name
 
 
-def test_a_python_task_registers_through_the_entry_point_group(monkeypatch):
+def test_a_python_task_registers_through_the_entry_point_group(tmp_path, monkeypatch):
+    """A package of your own registers its task as pyproject.toml registers the built-in ones (which
+    the registry knows from the entry points alone, no copy of them)."""
     from extractor.tasks import registry
 
-    monkeypatch.setattr(registry, "_entry_points", lambda: {"dates-py": "extractor.tasks.citations:task"})
-    monkeypatch.setattr(registry, "_LOADED", {})
-    assert "dates-py" in known_tasks() and get_task("dates-py").name == "citations"
+    install_plugin(tmp_path / "site", monkeypatch, registry.ENTRY_POINT_GROUP, {"dates-py": "dates_task:task"},
+                   {"dates_task": "from extractor.tasks.citations import task\n"})
+    registry.reset()
+    try:
+        assert {"cantos", "citations", "dates-py"} <= set(known_tasks()) and get_task("dates-py").name == "citations"
+    finally:
+        monkeypatch.undo()
+        registry.reset()
+    assert "dates-py" not in known_tasks()
 
 
 # ----------------------------------------------------------------------------- a task from files
@@ -255,7 +264,7 @@ def test_cantos_rescore_gives_the_figures_of_the_scorer_before_tasks(tmp_path):
     out = tmp_path / "out"
     scripted_cantos.write(out)
     expected = json.loads((ROOT / "tests" / "fixtures" / "cantos_rescore.json").read_text())
-    got = json.loads(json.dumps(report.write_reports(out)))
+    got = report.write_reports(out).to_json()
     assert got["task"] == "cantos"
     for key, value in expected.items():
         if key == "verdict":  # the same choice; its wording and rule have changed since

@@ -37,7 +37,7 @@ def resolve_task(name: str | None) -> Task:
 
 def warn_if_busy() -> None:
     """Name any other heavy job of this project already running on these cores."""
-    from ..core.contention import warn
+    from .contention import warn
 
     warn(lambda m: click.echo(m, err=True))
 

@@ -34,21 +34,26 @@ from .common import Group, console, parse_endpoints, parse_runs, task_of_runs, t
 @click.option("--timeout", type=click.IntRange(1), default=None, metavar="SECONDS",
               help="served variants: seconds a request may take before it counts as a fault and is retried "
                    "(default: the suite's, 120).")
+@click.option("--reference", default="adapter-hf", show_default=True, metavar="VARIANT",
+              help="The artefact the likelihood view compares the others with (the adapter as trained).")
+@click.option("--no-likelihood", "no_likelihood", is_flag=True,
+              help="Skip the likelihood view (each artefact scoring the gold answers, teacher-forced).")
 @click.option("--job-summary", is_flag=True,
               help="Also report the install, training and export times the runs recorded (`make report`'s job).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @task_option("The task (default: the runs' own). Another task than the suite's drops its thresholds.")
 def eval_cmd(suite_path, run_dirs, endpoints, served_api, out_dir, data_files, variants, limit, resume, check,
-             retry_budget, timeout, job_summary, quiet, task_name):
+             retry_budget, timeout, reference, no_likelihood, job_summary, quiet, task_name):
     """Generate with every variant, score, and write OUT/report.{json,md,html}.
 
     Every sample is appended to OUT/samples.jsonl as it is produced; kill the run at any time
     and continue it with --resume. Variants: base-gguf, adapter-hf, adapter-gguf, merged-hf,
     merged-gguf, rules, and served:MODEL (a model behind --endpoint); add +grammar for
     JSON-Schema-constrained decoding and @LABEL to use the run given as --run LABEL=DIR. Without
-    --suite, the task's own suite: its decision split (test; its data paths are read from the
-    working directory); --data and --variants replace its files and variants, so a run directory
-    evaluates from any directory.
+    --suite, the task's own suite: its decision split (test, a split the package ships, so it
+    runs from any directory); --data and --variants replace its files and variants. Each artefact
+    also scores the gold answers (the likelihood view: its parity with --reference, the stop
+    diagnosis, the causes; --no-likelihood skips it).
 
     A fault of the infrastructure (a server refusing or dropping the connection, a timeout, a
     5xx or 429, a runtime error) is never recorded as the model's answer: it is retried with
@@ -74,6 +79,7 @@ def eval_cmd(suite_path, run_dirs, endpoints, served_api, out_dir, data_files, v
     from ..evaluation.report import write_reports
     from ..evaluation.report_text import print_table
     from ..evaluation.suite import default_suite, load_suite
+    from ..runtimes.variant import parse_name
     from ..runtimes.variants import Sources
 
     runs = parse_runs(run_dirs)
@@ -94,11 +100,11 @@ def eval_cmd(suite_path, run_dirs, endpoints, served_api, out_dir, data_files, v
     warn_if_busy()
     sources = Sources(runs, parse_endpoints(endpoints), suite.base_model)
     run_eval(suite, sources, Path(out_dir), resume=resume, progress=not quiet, log=lambda m: click.echo(m, err=True),
-             job_summary=job_summary)
+             job_summary=job_summary, likelihood=not no_likelihood, reference=str(parse_name(reference)))
     report = write_reports(Path(out_dir), task)
     print_table(report, task, console)
     click.echo(f"wrote {out_dir}/report.json, report.md, report.html")
-    if check and (report.get("not_evaluated") or any(not c["passed"] for c in report["checks"])):
+    if check and (report.not_evaluated or any(not c.passed for c in report.checks)):
         sys.exit(1)
 
 
@@ -123,10 +129,11 @@ def report_rescore(out_dir):
     Example:
       extractor report rescore reports/latest
     """
-    from ..evaluation.report import read_meta, task_of, write_reports
+    from ..evaluation.records import read_eval
+    from ..evaluation.report import task_of, write_reports
     from ..evaluation.report_text import print_table
 
-    task = task_of(read_meta(Path(out_dir)))
+    task = task_of(read_eval(Path(out_dir)))
     print_table(write_reports(Path(out_dir), task, rescore=True), task, console)
 
 
@@ -162,7 +169,9 @@ def report_compare(a, b, show_all, alpha, html_out):
     both of the same task. Rows are paired by (data file, variant, id). Schema-valid, exact match,
     clean stop and runaway are tested with the exact McNemar test; the task's F1 figures (Cantos:
     canto and line F1; file tasks: field F1) with a paired bootstrap (fixed seed, so every run gives
-    the same p-values). p-values are Holm-adjusted over all the tests. A figure
+    the same p-values); where both evaluations scored the gold answers (the likelihood view), the
+    gold NLL per token with the sign test over rows (a change under 1% is within tolerance).
+    p-values are Holm-adjusted over all the tests. A figure
     is a REGRESSION only when it is worse and significant; a worse figure that is not significant
     is reported as such and does not fail. Speed is shown (--all), never gated.
 
@@ -183,7 +192,8 @@ def report_compare(a, b, show_all, alpha, html_out):
     from ..evaluation.compare import compare, load, render, same_task
 
     la, lb = load(a), load(b)
-    result = compare(la.samples, lb.samples, same_task(la, lb, a, b), alpha=alpha)
+    result = compare(la.samples, lb.samples, same_task(la, lb, a, b), alpha=alpha,
+                     likelihood=(la.likelihood, lb.likelihood) if la.likelihood and lb.likelihood else None)
     for line in render(result, a, b, show_all):
         click.echo(line)
     if html_out:

@@ -63,9 +63,13 @@ class _Unnamed(click.Command):
 @click.option("--batch-size", type=int, default=16, show_default=True,
               help="Passages decoded together (llama.cpp sequences per call; transformers batch).")
 @click.option("--threads", type=int, default=0, help="CPU threads (0: all cores up to 8).")
+@click.option("--min-confidence", type=click.FloatRange(0.0, 1.0), metavar="X",
+              help="Mark answers whose confidence is below X (0..1), or unknown, with status `review` (the answer "
+                   "kept). A record's `confidence` is its least likely token's probability (docs/extraction.md).")
 @click.option("--quiet", is_flag=True, help="No progress bar or summary.")
 def extract_run(inputs, run_dir, variant, endpoint, concurrency, timeout, retry_budget, task_name, grammar, resolve,
-                out, resume, shard, field_name, stdin_format, max_new_tokens, n_ctx, batch_size, threads, quiet):
+                out, resume, shard, field_name, stdin_format, max_new_tokens, n_ctx, batch_size, threads, min_confidence,
+                quiet):
     """Extract the task's answers from INPUT... into JSONL, one record per passage.
 
     The task is the run's own (its card's `task`): Cantos references, citation
@@ -75,8 +79,9 @@ def extract_run(inputs, run_dir, variant, endpoint, concurrency, timeout, retry_
     (read recursively, sorted; hidden entries are not read) or `-` for stdin. Each record
     holds source, line, passage, start/end offsets, text, status (ok, no_json, invalid, or
     `skipped: reason`: binary, empty or unreadable input, bad JSONL row, passage too long for
-    the context) and the answer under the task's keys: `references` for Cantos, else `answer`
-    (the task's JSON value); null when there is none.
+    the context; `review`: an answer under --min-confidence) and the answer under the task's
+    keys: `references` for Cantos, else `answer` (the task's JSON value); null when there is
+    none. A model's answer also has its `confidence` and, per field, `field_confidence`.
 
     Records are written as they are produced; after a kill, --resume continues the same
     --out. For a cluster, run one process per --shard K/N and join them in input order with
@@ -93,6 +98,7 @@ def extract_run(inputs, run_dir, variant, endpoint, concurrency, timeout, retry_
     Examples:
       extractor extract --run runs/cantos-smollm2 essays/ --out refs.jsonl
       extractor extract --run runs/cantos-smollm2 essays/ --out refs.jsonl --resume
+      extractor extract --run runs/cantos-smollm2 essays/ --out refs.jsonl --min-confidence 0.9
       extractor extract --variant rules notes.txt
       cat notes.txt | extractor extract --run runs/cantos-smollm2 --resolve-lines -
       extractor extract --run runs/cantos-smollm2 corpus.jsonl --field body --shard 2/4 --out part2.jsonl
@@ -114,7 +120,7 @@ def extract_run(inputs, run_dir, variant, endpoint, concurrency, timeout, retry_
         summary = run_extract(ex, list(inputs), Path(out) if out else None, shard=the_shard,
                               resume=resume, resolve=resolve, field_name=field_name, stdin_format=stdin_format,
                               batch_size=batch_size, progress=not quiet and out is not None,
-                              log=lambda m: click.echo(m, err=True))
+                              log=lambda m: click.echo(m, err=True), min_confidence=min_confidence)
     if not quiet:
         click.echo(summary.line(), err=True)
     if summary.skipped:
@@ -135,6 +141,6 @@ def extract_merge(shards, out):
       extractor extract merge part1.jsonl part2.jsonl --out all.jsonl
       extractor extract merge parts/*.jsonl > all.jsonl
     """
-    from ..extract.corpus import merge
+    from ..extract.merge import merge
 
     merge([Path(s) for s in shards], Path(out) if out else None, log=lambda m: click.echo(m, err=True))

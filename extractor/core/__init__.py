@@ -1,3 +1,3 @@
-"""What every layer shares and no task names: the task protocol, parsing, metric declarations and
-field metrics, data loading, generation records and the decoding policy, sample records,
-journals, atomic files, errors."""
+"""What every layer shares and no task names: the task protocol, parsing, metric declarations,
+every aggregate and the field metrics, data loading, generation records, sample records, journals,
+atomic files, the entry points the registries read, errors."""

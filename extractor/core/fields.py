@@ -28,6 +28,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from .metrics import Tally, rate
+
 ROOT = "$"
 """The field of a whole answer that is a scalar."""
 
@@ -67,21 +69,24 @@ class Counts:
         self.missing += other.missing
         self.extra += other.extra
 
+    def tally(self) -> Tally:
+        """(tp, predicted leaves, gold leaves): the counts ``core.metrics.Tally`` takes the figures from."""
+        return Tally(self.tp, self.tp + self.extra, self.tp + self.missing)
+
     @property
     def precision(self) -> float | None:
-        """tp / (tp + extra); None when nothing was predicted."""
-        return self.tp / (self.tp + self.extra) if self.tp + self.extra else None
+        """tp / (tp + extra); None when nothing was predicted (``Tally``'s convention)."""
+        return self.tally().precision
 
     @property
     def recall(self) -> float | None:
         """tp / (tp + missing); None when the gold has no leaf."""
-        return self.tp / (self.tp + self.missing) if self.tp + self.missing else None
+        return self.tally().recall
 
     @property
     def f1(self) -> float | None:
         """2 tp / (2 tp + missing + extra); None when neither side has a leaf."""
-        n = 2 * self.tp + self.missing + self.extra
-        return 2 * self.tp / n if n else None
+        return self.tally().f1
 
 
 @dataclass(frozen=True)
@@ -99,26 +104,6 @@ class FieldScore:
 
 
 @dataclass(frozen=True)
-class Metric:
-    """A metric's key, what it measures and which way is better."""
-
-    key: str
-    higher_is_better: bool
-    description: str
-
-
-METRICS: dict[str, Metric] = {m.key: m for m in (
-    Metric("exact_match", True, "share of samples whose canonical JSON equals the gold's"),
-    Metric("precision", True, "matched predicted leaves / predicted leaves, over all samples (micro)"),
-    Metric("recall", True, "matched gold leaves / gold leaves, over all samples (micro)"),
-    Metric("f1", True, "2 tp / (2 tp + missing + extra), over all samples (micro)"),
-    Metric("macro_f1", True, "mean of the per-field F1 over fields with a leaf"),
-    Metric("missing_per_sample", False, "gold leaves no prediction matched, per sample"),
-    Metric("extra_per_sample", False, "predicted leaves that match no gold leaf, per sample"),
-)}
-
-
-@dataclass(frozen=True)
 class FieldStats:
     """Aggregate figures of one field."""
 
@@ -132,7 +117,7 @@ class FieldStats:
 
 @dataclass(frozen=True)
 class FieldReport:
-    """The field metrics of many samples (see METRICS for each figure's direction)."""
+    """The field metrics of many samples (``core.task.FIELD_METRICS`` declares each figure)."""
 
     n: int
     """Samples."""
@@ -398,7 +383,7 @@ def _stats(c: Counts) -> FieldStats:
 
 
 def aggregate(scores: list[FieldScore]) -> FieldReport:
-    """Micro figures over all samples, per field, and the rates of METRICS."""
+    """Micro figures over all samples (``core.metrics.Tally``), per field, and the per-sample rates."""
     total, by_field = Counts(), {}
     for s in scores:
         total.add(s.total)
@@ -407,7 +392,7 @@ def aggregate(scores: list[FieldScore]) -> FieldReport:
     f1s = [c.f1 for c in by_field.values() if c.f1 is not None]
     return FieldReport(
         n=n,
-        exact_match=sum(s.exact for s in scores) / n if n else None,
+        exact_match=rate([s.exact for s in scores]),
         precision=total.precision, recall=total.recall, f1=total.f1,
         macro_f1=sum(f1s) / len(f1s) if f1s else None,
         missing_per_sample=total.missing / n if n else None,

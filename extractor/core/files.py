@@ -1,13 +1,14 @@
-"""Files written whole or not at all, and file hashes.
+"""Files written whole or not at all, file hashes, and files shipped inside Python packages.
 
 Every file the project writes outside a journal (``core.journal``) goes through ``atomic_write``
 or ``replace_dir``: a temporary name, then a rename, so a kill never leaves half a file or half a
-directory.
+directory. ``pkg:PACKAGE/FILE`` names a file inside an installed package (``package_file``).
 """
 
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
 import os
 import shutil
@@ -84,3 +85,20 @@ def sha256_cached(path: Path) -> str:
 @lru_cache(maxsize=16)
 def _sha256_keyed(path: str, size: int, mtime_ns: int) -> str:
     return sha256_file(Path(path))
+
+
+PACKAGE_PREFIX = "pkg:"
+
+
+def package_file(ref: str) -> Path:
+    """The file ``pkg:PACKAGE/FILE`` names: FILE inside the installed Python package PACKAGE (a
+    dotted name allowed), wherever pip put it. LookupError, naming PACKAGE, when it is not
+    installed; whether FILE exists is the caller's to check."""
+    package, _, name = ref.removeprefix(PACKAGE_PREFIX).partition("/")
+    try:
+        found = importlib.util.find_spec(package) if package else None
+    except ModuleNotFoundError:  # a parent package of a dotted name is missing
+        found = None
+    if found is None or not found.submodule_search_locations:
+        raise LookupError(f"no installed Python package {package!r}")
+    return Path(list(found.submodule_search_locations)[0]) / name

@@ -35,6 +35,17 @@ class Generation:
     continuing its free row: ``Prior``); ``seconds`` counts only what was decoded."""
     retries: int = 0
     """Failed attempts before this output (faults of the server or runtime, retried: ``core.faults``)."""
+    logprobs: tuple[float, ...] | None = field(default=None, repr=False)
+    """Each output token's log-probability under the model's own distribution (end-of-turn
+    excluded; under a grammar, unconstrained), where the runtime gives them (``core.confidence``)."""
+    offsets: tuple[int, ...] | None = field(default=None, repr=False)
+    """The character of ``text`` where each of those tokens starts (with ``logprobs``)."""
+    positions: tuple[tuple[tuple[tuple[int, float], ...], float], ...] | None = field(default=None, repr=False)
+    """Where the runtime was asked to keep them (``Settings.positions``): at every position it chose a
+    token, the top-k (``core.likelihood.TOP_K``) ``(id, log-probability)`` and the end-of-turn
+    token's log-probability, the end-of-turn's own position included. The likelihood view reuses them
+    for a row whose output is the gold answer (``core.likelihood.from_generation``): the same forward
+    passes, so no teacher-forced pass is needed. Not written to samples.jsonl."""
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -52,6 +63,13 @@ class Prior:
     """How the free output ended: ``stop``, ``length`` or ``loop``."""
     stop_token: int | None = None
     """The end-of-turn token it stopped with (``stop`` only)."""
+    logprobs: tuple[float, ...] | None = None
+    """Its tokens' log-probabilities (``Generation.logprobs``): a constrained row that takes the
+    first tokens takes theirs too (None: not recorded, and the constrained row records none)."""
+
+    def taken_logprobs(self, taken: int) -> list[float] | None:
+        """The log-probabilities of the first ``taken`` tokens (None when not recorded)."""
+        return None if self.logprobs is None or len(self.logprobs) < taken else list(self.logprobs[:taken])
 
     @property
     def continuable(self) -> bool:

@@ -7,6 +7,13 @@ declarations; none keeps a table of its own.
 
 ``CORE`` are the metrics every task shares (schema validity, exact match, how generation ended,
 latency, throughput); ``core_metrics`` computes them from any task's samples.
+
+Every aggregate is computed here, once: ``rate`` (a share of rows) and ``Tally`` (micro precision,
+recall and F1 from summed counts), for every task's ``aggregate``, the report, the verdict and
+``report compare``. **The one convention for an empty side**: a figure whose denominator is empty
+is None (undefined; ``-`` in tables, ``null`` in report.json), never 0 or 1. So precision is None
+when nothing was predicted, recall None when the gold has nothing, F1 = 2 tp / (predicted + gold)
+None only when neither side has anything (0.0 when one side is empty and the other is not).
 """
 
 from __future__ import annotations
@@ -14,7 +21,7 @@ from __future__ import annotations
 import statistics
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from .generation import ran_on
 
@@ -88,7 +95,45 @@ def meets(value: float | None, bound: float, higher: bool | None) -> bool:
 
 
 def rate(flags: list[bool]) -> float | None:
+    """The share of true flags; None for no flags."""
     return sum(flags) / len(flags) if flags else None
+
+
+class Tally(NamedTuple):
+    """The counts behind one micro precision / recall / F1 figure: of one row, or summed over rows
+    (``total``). A task's ``f1_counts`` gives one per row and F1 figure; its ``aggregate`` and
+    ``report compare``'s bootstrap both take the figures from here."""
+
+    tp: int
+    """True positives: predicted items that match a gold item."""
+    n_pred: int
+    """Predicted items."""
+    n_gold: int
+    """Gold items."""
+
+    @classmethod
+    def total(cls, tallies: Iterable[tuple[int, int, int]]) -> "Tally":
+        """The sum of many rows' tallies (micro: the figures of the sum, not the mean of the figures)."""
+        tp = n_pred = n_gold = 0
+        for t, p, g in tallies:
+            tp, n_pred, n_gold = tp + t, n_pred + p, n_gold + g
+        return cls(tp, n_pred, n_gold)
+
+    @property
+    def precision(self) -> float | None:
+        """tp / predicted; None when nothing was predicted."""
+        return self.tp / self.n_pred if self.n_pred else None
+
+    @property
+    def recall(self) -> float | None:
+        """tp / gold; None when the gold has nothing."""
+        return self.tp / self.n_gold if self.n_gold else None
+
+    @property
+    def f1(self) -> float | None:
+        """2 tp / (predicted + gold); None when neither side has anything, 0.0 when only one has."""
+        n = self.n_pred + self.n_gold
+        return 2 * self.tp / n if n else None
 
 
 def percentile(values: list[float], q: float) -> float | None:

@@ -1,17 +1,19 @@
 """One line of an evaluation's ``samples.jsonl``: ``SampleRecord``, its one reader and one writer.
 
 ``extractor eval`` writes a record per (data file, variant, row) as soon as its generation ends
-(``Writer``, an ``extractor.journal``); scoring, the verdict, report.html's per-sample view and
+(``Writer``, a ``core.journal``); scoring, the verdict, report.html's per-sample view and
 ``report compare`` read them back (``read``). The line's JSON object keeps its keys in this
 order::
 
     data, variant, id, tags, input, gold, raw, finish_reason, status, <the task's answer keys>,
     rest, parse_error, prompt_tokens, gen_tokens, seconds, error, [tokens, stop_token, inherited,
-    retries], <keys this version does not know>
+    retries, confidence, field_confidence, logprobs, offsets], <keys this version does not know>
 
 The bracketed keys are written only when set: the token ids of an output a ``+grammar`` row of the
 same artefact will continue from, how many of a ``+grammar`` output's tokens it took from there,
-and how many failed attempts (faults of a server or runtime, ``core.faults``) came before it.
+how many failed attempts (faults of a server or runtime, ``core.faults``) came before it, and the
+answer's confidence, its fields', and the output tokens' log-probabilities and character offsets
+they come from (``core.confidence``; a file written before them reads and scores as it did).
 
 The task's answer keys are what ``Task.record`` returns besides ``gold`` (Cantos: ``references``;
 a file-defined task: ``answer``). A key this version does not know is kept and written back where
@@ -38,7 +40,7 @@ SAMPLES = "samples.jsonl"
 _HEAD = ("data", "variant", "id", "tags", "input", "gold", "raw", "finish_reason", "status")
 _TAIL = ("rest", "parse_error", "prompt_tokens", "gen_tokens", "seconds", "error")
 CORE_KEYS = _HEAD + _TAIL
-OPTIONAL = ("tokens", "stop_token", "inherited", "retries")
+OPTIONAL = ("tokens", "stop_token", "inherited", "retries", "confidence", "field_confidence", "logprobs", "offsets")
 """Keys written after ``error`` only when set (None and 0 are left out)."""
 """The keys every record has, in the order they are written (the task's keys go between the two parts)."""
 REQUIRED = ("data", "variant", "id", "gold", "raw", "finish_reason")
@@ -98,14 +100,25 @@ class SampleRecord(Mapping):
     retries: int = 0
     """Failed attempts before this output: faults of the server or runtime (a dropped connection,
     a 503, a timeout), retried under the run's retry budget (``core.faults``), never recorded."""
+    confidence: float | None = None
+    """The answer's confidence when the record was written (``core.confidence``: the least likely
+    of its tokens' probabilities); scoring computes it again from ``logprobs``."""
+    field_confidence: dict[str, float] | None = None
+    """Field path (``core.fields``) -> its confidence, for an answer with fields."""
+    logprobs: tuple[float, ...] | None = None
+    """Each output token's log-probability under the model's own (unconstrained) distribution, in
+    the order of the output (end-of-turn excluded); None where the runtime gives none."""
+    offsets: tuple[int, ...] | None = None
+    """The character of ``raw`` where each of those tokens starts (with ``logprobs``)."""
     extra: dict[str, Any] = field(default_factory=dict)
     """Keys found after ``rest`` that this version does not know, written back unchanged."""
 
     def __post_init__(self) -> None:
         if isinstance(self.tags, list):
             object.__setattr__(self, "tags", tuple(self.tags))
-        if isinstance(self.tokens, list):
-            object.__setattr__(self, "tokens", tuple(self.tokens))
+        for k in ("tokens", "logprobs", "offsets"):
+            if isinstance(getattr(self, k), list):
+                object.__setattr__(self, k, tuple(getattr(self, k)))
         problem = _problem(self)
         if problem is not None:
             raise ValueError(problem)
@@ -166,7 +179,7 @@ class SampleRecord(Mapping):
     def __getitem__(self, key: str) -> Any:
         if key in _CORE:
             value = getattr(self, key)
-            return list(value) if key in ("tags", "tokens") else value
+            return list(value) if key in ("tags", "tokens", "logprobs", "offsets") else value
         if key in self.task_fields:
             return self.task_fields[key]
         return self.extra[key]
@@ -219,6 +232,16 @@ def _problem(r: SampleRecord) -> str | None:
     if r.tokens is not None and (not isinstance(r.tokens, tuple)
                                  or not all(isinstance(t, int) and not isinstance(t, bool) for t in r.tokens)):
         return f"not a sample record: tokens = {_short(r.tokens)} must be a list of integers or null"
+    if r.offsets is not None and (not isinstance(r.offsets, tuple)
+                                  or not all(isinstance(t, int) and not isinstance(t, bool) for t in r.offsets)):
+        return f"not a sample record: offsets = {_short(r.offsets)} must be a list of integers or null"
+    if r.logprobs is not None and (not isinstance(r.logprobs, tuple) or not all(
+            isinstance(x, (int, float)) and not isinstance(x, bool) for x in r.logprobs)):
+        return f"not a sample record: logprobs = {_short(r.logprobs)} must be a list of numbers or null"
+    if r.confidence is not None and (isinstance(r.confidence, bool) or not isinstance(r.confidence, (int, float))):
+        return f"not a sample record: confidence = {_short(r.confidence)} must be a number or null"
+    if r.field_confidence is not None and not isinstance(r.field_confidence, dict):
+        return f"not a sample record: field_confidence = {_short(r.field_confidence)} must be an object or null"
     if r.seconds is not None and (isinstance(r.seconds, bool) or not isinstance(r.seconds, (int, float))):
         return f"not a sample record: seconds = {_short(r.seconds)} must be a number or null"
     for name, keys in (("task_fields", r.task_fields), ("extra", r.extra)):
@@ -259,7 +282,7 @@ def read(path: str | Path, *, torn: Literal["error", "skip"] = "skip", hint: str
 
 
 class Writer:
-    """Appends records to a samples file, one whole fsync'd line each (an ``extractor.journal``:
+    """Appends records to a samples file, one whole fsync'd line each (a ``core.journal``:
     opening it first repairs a torn last line)."""
 
     def __init__(self, path: str | Path):

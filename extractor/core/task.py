@@ -43,6 +43,9 @@ class Sample:
     """The answer is valid and canonically equal to the gold."""
     result: Any = None
     """The task's per-sample result (``fields.FieldScore`` for a ``JsonTask``)."""
+    confidence: float | None = None
+    """The answer's confidence from its tokens' probabilities (``core.confidence``); None: no valid
+    answer, or no probabilities recorded. ``core.confidence.scored`` fills it for every task."""
 
     @property
     def clean_stop(self) -> bool:
@@ -98,9 +101,9 @@ class Task(Protocol):
         """Every metric of ``metrics`` for one (variant, data file)."""
 
     def f1_counts(self, sample: Sample) -> dict[str, tuple[int, int, int]]:
-        """``{metric: (tp, n_pred, n_gold)}``: one row's counts of each micro F1 of ``aggregate``
-        (F1 = 2 sum(tp) / (sum(n_pred) + sum(n_gold)) over rows), for ``report compare``'s paired
-        bootstrap."""
+        """``{metric: (tp, n_pred, n_gold)}`` (a ``core.metrics.Tally``): one row's counts of each
+        micro F1 of ``aggregate``, whose figure is ``Tally.total`` of the rows' counts ``.f1``; for
+        ``report compare``'s paired bootstrap."""
 
     def rules(self, text: str) -> Any:
         """The deterministic baseline's answer for ``text``; ConfigError when the task has none."""
@@ -185,8 +188,7 @@ class JsonTask:
         return out
 
     def f1_counts(self, sample: Sample) -> dict[str, tuple[int, int, int]]:
-        c = sample.result.total
-        return {"f1": (c.tp, c.tp + c.extra, c.tp + c.missing)}
+        return {"f1": sample.result.total.tally()}
 
     def rules(self, text: str) -> Any:
         raise ConfigError(f"the task {self.name!r} defines no rules baseline; drop the `rules` variant")

@@ -8,6 +8,10 @@ Both reports' samples are paired by (data, variant, id), so each test sees the s
   field F1), from the per-row counts its ``f1_counts(sample)`` declares: a paired bootstrap,
   resampling rows with a fixed seed (same inputs, same p-value on every run).
 
+Every figure is computed as the report computes it (``core.metrics``: ``rate``, ``Tally``), so A's
+and B's figures are their reports' own, and an F1 undefined in one report (nothing predicted and
+nothing in the gold on the paired rows) is not tested but said so.
+
 Both reports must be of the same task (eval.json's or report.json's ``task``); the per-row flags
 and counts come from that task's ``score(record)``.
 
@@ -22,16 +26,19 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
 from ..core.errors import ExtractorError
 from ..core.generation import ran_on
-from ..core.metrics import core_metrics
+from ..core.metrics import Tally, core_metrics, rate
 from ..core.sample_record import SAMPLES, SampleRecord, read
 from ..core.task import Sample, Task
-from .evaluate import EVAL_JSON
-from .report import json_key, task_of
+from .likelihood import read as read_likelihood
+from .parity import TOLERANCE, compare_rows
+from .records import EVAL_JSON, read_eval
+from .report import task_of
 from .verdict import mcnemar
 
 ALPHA = 0.05
@@ -62,6 +69,8 @@ class Loaded:
     """{(data, variant, id): Sample}."""
     records: dict[tuple[str, str, str], SampleRecord] = field(default_factory=dict)
     """{(data, variant, id): the record it was scored from} (inputs and raw outputs, for ``compare_html``)."""
+    likelihood: list = field(default_factory=list)
+    """Its likelihood.jsonl rows (``evaluation/likelihood.py``), when the evaluation scored the gold answers."""
 
 
 @dataclass
@@ -89,15 +98,14 @@ def report_task(path: str | Path) -> Task:
     (a committed baseline has no eval.json), else the default task; resolved as ``extractor report`` does."""
     path = Path(path)
     folder = path.parent if path.is_file() else path
-    meta = {}
-    for name in (EVAL_JSON, "report.json"):
-        meta = {k: json_key(folder / name, k) for k in ("task_source", "task")}
-        if any(meta.values()):
-            break
     try:
-        return task_of({k: v for k, v in meta.items() if v})
+        found = read_eval(folder)
     except ExtractorError as e:
-        raise CompareError(f"{path}: its task {meta.get('task_source') or meta.get('task') or 'the default'!r} cannot "
+        raise CompareError(str(e)) from None
+    try:
+        return task_of(found)
+    except ExtractorError as e:
+        raise CompareError(f"{path}: its task {found.task_source or found.task or 'the default'!r} cannot "
                            f"be loaded ({e}); restore the task directory at that path, or fix `task_source` in "
                            f"{folder / EVAL_JSON}") from None
 
@@ -108,10 +116,10 @@ def load(path: str | Path) -> Loaded:
     file = path if path.is_file() else path / SAMPLES
     if not path.exists():
         raise CompareError(f"{path}: no such report directory; give the --out directory of `extractor eval`")
-    task = report_task(path)
     if not file.is_file():
         raise CompareError(f"{file}: not found; `report compare` pairs rows, so it needs the samples.jsonl that "
                            f"`extractor eval --out {path}` writes beside report.json (copy it there with the report)")
+    task = report_task(path)
     try:  # the crash-safe reader: a torn last line (a killed eval) is left out, a bad line is named
         records = {r.key: r for r in read(file)}
         out = {k: task.score(r) for k, r in records.items()}
@@ -122,7 +130,7 @@ def load(path: str | Path) -> Loaded:
                            f"re-run `extractor eval --out {path} --resume` or restore the file") from None
     if not out:
         raise CompareError(f"{file}: no samples; run `extractor eval --out {path}` first")
-    return Loaded(task, out, records)
+    return Loaded(task, out, records, read_likelihood(file.parent))
 
 
 def same_task(a: Loaded, b: Loaded, a_path: str | Path, b_path: str | Path) -> Task:
@@ -139,35 +147,47 @@ def _boot_indices(n: int, cache: dict) -> np.ndarray:
     return cache[n]
 
 
-def paired_bootstrap(a: list[tuple[int, int, int]], b: list[tuple[int, int, int]], idx: np.ndarray | None = None):
-    """Micro F1 of B minus A on the same rows: (delta, p two-sided, (lo, hi) 95% of the resampled delta).
+class Bootstrap(NamedTuple):
+    """A paired bootstrap of one micro F1 figure on the same rows."""
 
-    Each row gives (true positives, predicted, gold). The p-value is the share of resampled deltas at
-    least as far from the observed one as the observed one is from 0 (the shift method), +1 smoothed.
+    a: float
+    """A's F1 over the rows: ``Tally.total(rows).f1``, the figure A's report holds for them."""
+    b: float
+    """B's, likewise."""
+    delta: float
+    """b - a."""
+    p: float
+    """Two-sided p-value of the delta (the shift method, +1 smoothed)."""
+    ci: tuple[float, float]
+    """95% range of the resampled delta."""
+
+
+def paired_bootstrap(a: list[tuple[int, int, int]], b: list[tuple[int, int, int]],
+                     idx: np.ndarray | None = None) -> Bootstrap | None:
+    """Micro F1 of B against A on the same rows, each row's counts a ``core.metrics.Tally`` (true
+    positives, predicted, gold); None when either side's F1 is undefined (neither side of its rows
+    has anything: ``Tally``'s convention), so there is nothing to test.
+
+    Every F1, the point estimates and each resample's, is ``Tally.f1`` of the summed counts, the
+    report's own formula; a resample where either side's F1 is undefined is left out. The p-value is
+    the share of resampled deltas at least as far from the observed one as the observed one is from
+    0 (the shift method), +1 smoothed.
     """
-    ca, cb = np.asarray(a, dtype=float).reshape(-1, 3), np.asarray(b, dtype=float).reshape(-1, 3)
+    ca, cb = (np.asarray(c, dtype=np.int64).reshape(-1, 3) for c in (a, b))
+    fa, fb = Tally(*ca.sum(0).tolist()).f1, Tally(*cb.sum(0).tolist()).f1
+    if fa is None or fb is None:
+        return None
     if idx is None:
         idx = _boot_indices(len(ca), {})
-
-    def f1(c, sel=None):
-        c = c if sel is None else c[sel]  # (..., rows, 3)
-        tp, den = c[..., 0].sum(-1), c[..., 1].sum(-1) + c[..., 2].sum(-1)
-        return np.divide(2 * tp, den, out=np.zeros_like(tp, dtype=float), where=den > 0)
-
-    delta = float(f1(cb) - f1(ca))
-    deltas = f1(cb, idx) - f1(ca, idx)
+    resampled = [(Tally(*x).f1, Tally(*y).f1) for x, y in zip(ca[idx].sum(1).tolist(), cb[idx].sum(1).tolist())]
+    deltas = np.array([y - x for x, y in resampled if x is not None and y is not None] or [fb - fa])
+    delta = fb - fa
     if delta == 0:
         p = 1.0
     else:
         p = float((np.sum(np.abs(deltas - delta) >= abs(delta) - 1e-12) + 1) / (len(deltas) + 1))
     lo, hi = np.percentile(deltas, [2.5, 97.5])
-    return delta, min(1.0, p), (float(lo), float(hi))
-
-
-def micro_f1(counts: list[tuple[int, int, int]]) -> float:
-    """2 tp / (predicted + gold) summed over rows (0.0 when both are empty), as the task's aggregate."""
-    tp, n_pred, n_gold = (sum(c[i] for c in counts) for i in range(3))
-    return 2 * tp / (n_pred + n_gold) if n_pred + n_gold else 0.0
+    return Bootstrap(fa, fb, delta, min(1.0, p), (float(lo), float(hi)))
 
 
 def holm(ps: list[float]) -> list[float]:
@@ -180,9 +200,10 @@ def holm(ps: list[float]) -> list[float]:
     return out
 
 
-def compare(a: dict, b: dict, task: Task, alpha: float = ALPHA) -> Comparison:
+def compare(a: dict, b: dict, task: Task, alpha: float = ALPHA, likelihood: tuple[list, list] | None = None) -> Comparison:
     """Paired tests of B against A for every (data, variant) both have samples of. ``task`` scored
-    both; its ``f1_counts(sample)`` gives the F1 figures to bootstrap."""
+    both; its ``f1_counts(sample)`` gives the F1 figures to bootstrap. ``likelihood``: both reports'
+    likelihood.jsonl rows (``evaluation/likelihood.py``), for the paired test of the gold NLL."""
     f1_counts = task.f1_counts
     groups: dict[tuple[str, str], list[str]] = {}
     for (d, v, i) in b:
@@ -205,17 +226,21 @@ def compare(a: dict, b: dict, task: Task, alpha: float = ALPHA) -> Comparison:
         ga, gb = core_metrics(sa), core_metrics(sb)
         for key, (fn, higher) in BINARY.items():
             xa, xb = [bool(fn(s)) for s in sa], [bool(fn(s)) for s in sb]
-            va, vb = sum(xa) / len(ids), sum(xb) / len(ids)
+            va, vb = rate(xa), rate(xb)
             rows.append({"data": d, "variant": v, "metric": key, "n": len(ids), "a": va, "b": vb, "delta": vb - va,
                          "higher": higher, "test": "McNemar", "p": mcnemar(xa, xb)})
         ca, cb = ([f1_counts(s) for s in side] for side in (sa, sb))
         for key in (ca[0] if ca else {}):
-            xa, xb = [c[key] for c in ca], [c[key] for c in cb]
-            delta, p, ci = paired_bootstrap(xa, xb, _boot_indices(len(ids), cache))
-            rows.append({"data": d, "variant": v, "metric": key, "n": len(ids), "a": micro_f1(xa), "b": micro_f1(xb),
-                         "delta": delta, "higher": True, "test": "paired bootstrap", "p": p, "ci": ci})
+            boot = paired_bootstrap([c[key] for c in ca], [c[key] for c in cb], _boot_indices(len(ids), cache))
+            if boot is None:
+                unpaired.append(f"{v} on {d}: {key} not tested, undefined in one report (no item predicted or in "
+                                "the gold on its rows)")
+                continue
+            rows.append({"data": d, "variant": v, "metric": key, "n": len(ids), "a": boot.a, "b": boot.b,
+                         "delta": boot.delta, "higher": True, "test": "paired bootstrap", "p": boot.p, "ci": boot.ci})
         for key in SPEED:
             speed.append({"data": d, "variant": v, "metric": key, "a": ga[key], "b": gb[key]})
+    rows += likelihood_rows(*likelihood) if likelihood else []
     for r, p_adj in zip(rows, holm([r["p"] for r in rows])):
         r["p_holm"] = p_adj
         worse = r["delta"] < 0 if r["higher"] else r["delta"] > 0
@@ -223,9 +248,39 @@ def compare(a: dict, b: dict, task: Task, alpha: float = ALPHA) -> Comparison:
             r["verdict"] = "unchanged"
         elif p_adj >= alpha:
             r["verdict"] = "not significant"
+        elif r.get("within_tolerance"):
+            r["verdict"] = "within tolerance"
         else:
             r["verdict"] = "regression" if worse else "improvement"
     return Comparison(rows, speed, unpaired, alpha)
+
+
+def likelihood_rows(a: list, b: list) -> list[dict]:
+    """The paired gold-NLL test of B against A per (data, variant) both scored (the same gold tokens):
+    NLL per token, the relative change with its bootstrap interval, the sign test over rows
+    (``evaluation/parity.py``); a significant change under ``parity.TOLERANCE`` is within tolerance."""
+    def by(rows):
+        out: dict = {}
+        for s in rows:
+            if not s.scores.error:
+                out.setdefault((s.data, s.variant), {})[s.id] = s.scores
+        return out
+
+    ba, bb = by(a), by(b)
+    out = []
+    for key in sorted(ba.keys() & bb.keys()):
+        ids = sorted(i for i in ba[key].keys() & bb[key].keys() if ba[key][i].tokens == bb[key][i].tokens)
+        if not ids:
+            continue
+        sa, sb = [ba[key][i] for i in ids], [bb[key][i] for i in ids]
+        p = compare_rows(sa, sb, "A", {}, "B", [])
+        na = sum(s.nll for s in sa) / max(1, sum(len(s.answer) for s in sa))
+        nb = sum(s.nll for s in sb) / max(1, sum(len(s.answer) for s in sb))
+        out.append({"data": key[0], "variant": key[1], "metric": "gold_nll_per_token", "n": len(ids), "a": na, "b": nb,
+                    "delta": nb - na, "higher": False, "test": f"sign test ({p.worse_rows} rows worse, "
+                    f"{p.better_rows} better; NLL {p.nll_change:+.1%} [{p.nll_ci[0]:+.1%}, {p.nll_ci[1]:+.1%}])",
+                    "p": p.sign_p, "within_tolerance": abs(p.nll_change) < TOLERANCE})
+    return out
 
 
 def describe(r: dict) -> str:
@@ -244,7 +299,7 @@ def p_figure(p: float) -> str:
 
 def render(c: Comparison, a_name: str, b_name: str, show_all: bool = False) -> list[str]:
     """The comparison as text lines: regressions first, then the other changes, then a summary."""
-    order = {"regression": 0, "improvement": 1, "not significant": 2, "unchanged": 3}
+    order = {"regression": 0, "improvement": 1, "within tolerance": 2, "not significant": 2, "unchanged": 3}
     shown = [r for r in c.rows if show_all or r["verdict"] != "unchanged"]
     lines = [f"{b_name} (B) against {a_name} (A), rows paired by (data, variant, id):"]
     lines += ["  " + describe(r) for r in sorted(shown, key=lambda r: order[r["verdict"]])]

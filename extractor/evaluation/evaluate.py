@@ -10,29 +10,26 @@ whole line per write, fsync'd), so a killed run loses at most the sequences in f
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import replace
 from pathlib import Path
 
 from ..core import data as data_mod
-from ..core import journal, sample_record
+from ..core import confidence, journal, sample_record
 from ..core.errors import ConfigError
-from ..core.files import write_json
 from ..core.progress import Bar
 from ..core.sample_record import SAMPLES, SampleRecord
 from ..core.task import Task
 from ..core.faults import Backoff, Outage
 from ..core.generation import Generation, Prior, transient
 from ..runtimes.run_card import RunArtefacts
-from ..runtimes.variant import SERVED, Settings, Skip, VariantName, parse_name
+from ..runtimes.variant import Settings, Skip, VariantName, parse_name
 from ..runtimes import retry
+from . import likelihood as lk
 from ..runtimes.variants import Sources, build
 from ..tasks.registry import source
+from .records import FORMAT, EvalLog, ThresholdRecord, read_eval, write_eval
 from .suite import Suite
-
-EVAL_JSON = "eval.json"
-
 
 def read_samples(path: Path) -> list[SampleRecord]:
     """Every whole record of a samples file (none if it does not exist; ``sample_record.read``). A
@@ -63,7 +60,7 @@ def record(label: str, variant: str, ex: data_mod.Example, gen: Generation, task
                             gen_tokens=gen.gen_tokens, seconds=None if whole else round(gen.seconds, 4),
                             error=gen.error, tokens=gen.tokens if keep_tokens else None,
                             stop_token=gen.stop_token if keep_tokens else None, inherited=gen.inherited,
-                            retries=gen.retries)
+                            retries=gen.retries, **confidence.recorded(gen.text, gen.logprobs, gen.offsets, p))
     except ValueError as e:  # a task whose record() returns a key of the core (say "raw")
         raise ConfigError(f"task {task.name!r}: record() gave {sorted(own)}: {e}") from None
 
@@ -104,11 +101,14 @@ def _order(names: list[VariantName]) -> list[VariantName]:
 
 
 def run_eval(suite: Suite, sources: Sources, out: Path, resume: bool = False, progress: bool = True,
-             log=print, job_summary: bool = False) -> dict:
-    """Generate every missing sample into out/samples.jsonl; return eval.json's content. A fault of
+             log=print, job_summary: bool = False, likelihood: bool = True,
+             reference: str = lk.REFERENCE) -> EvalLog:
+    """Generate every missing sample into out/samples.jsonl; return eval.json's record. A fault of
     a server or runtime is retried (``runtimes/retry.py``) and never recorded; when the retry budget
     is spent, ``core.faults.Outage`` saying how many rows are not done. ``job_summary``: the report
-    adds the runs' recorded install, training and export times (``make report``)."""
+    adds the runs' recorded install, training and export times (``make report``). ``likelihood``:
+    each artefact also scores the gold answers while it is loaded, and ``reference`` (a variant of
+    the suite) says where the others' outputs part from its own (``evaluation/likelihood.py``)."""
     task = suite.task
     runs = sources.runs
     suite.check_files()
@@ -123,70 +123,129 @@ def run_eval(suite: Suite, sources: Sources, out: Path, resume: bool = False, pr
     done = {r.key for r in existing}
     # The free outputs a +grammar row continues from (generation.Prior): kept from earlier runs'
     # records, and from this run's generations as they come.
-    priors = {r.key: Prior(r.tokens, r.finish_reason, r.stop_token) for r in existing if r.tokens is not None}
+    priors = {r.key: Prior(r.tokens, r.finish_reason, r.stop_token, r.logprobs) for r in existing if r.tokens is not None}
     names = _order([parse_name(v) for v in suite.variants])
     twins = {_free(n) for n in names if n.grammar}
     datasets = {label: data_mod.load([p], task)[: suite.limit or None] for label, p in suite.data.items()}
-    meta_path = out / EVAL_JSON
-    meta = json.loads(meta_path.read_text()) if resume and meta_path.is_file() else {}
+    log_file = read_eval(out) if resume else EvalLog()
     adapters = {str(k or "default"): a.adapter_sha256 for k, a in runs.items()}
-    for label, sha in (meta.get("adapters") or {}).items():
+    for label, sha in log_file.adapters.items():
         if label in adapters and adapters[label] != sha:
             raise ConfigError(f"{out}: its samples came from another adapter for run {label!r} (retrained since?). "
                               f"Evaluate into a new --out, or delete {samples_path} to start over.")
-    meta["adapters"] = {**(meta.get("adapters") or {}), **adapters}
-    if meta.get("task", task.name) != task.name:
-        raise ConfigError(f"{out}: its samples are of task {meta['task']!r}, not {task.name!r}; evaluate into a new --out")
-    meta.update({"suite": suite.name, "task": task.name, "task_source": source(task), "variants": [str(n) for n in names],
-                 "data": {k: _shown(v) for k, v in suite.data.items()}, "decision": suite.decision_label,
-                 "runs": {str(k or "default"): str(v.dir) for k, v in runs.items()}, "settings": vars(suite.settings),
-                 "thresholds": [vars(t) for t in suite.thresholds]})
+    if (log_file.task or task.name) != task.name:
+        raise ConfigError(f"{out}: its samples are of task {log_file.task!r}, not {task.name!r}; evaluate into a new "
+                          "--out")
+    log_file.adapters = {**log_file.adapters, **adapters}
+    log_file.suite, log_file.task, log_file.task_source = suite.name, task.name, source(task)
+    log_file.variants = [str(n) for n in names]
+    log_file.data = {k: _shown(v) for k, v in suite.data.items()}
+    log_file.decision = suite.decision_label
+    log_file.runs = {str(k or "default"): str(v.dir) for k, v in runs.items()}
+    log_file.settings = vars(suite.settings)
+    log_file.thresholds = [ThresholdRecord(t.data, list(t.variants), dict(t.bounds)) for t in suite.thresholds]
     if sources.endpoints:
-        meta["endpoints"] = {str(k or "default"): e.describe() for k, e in sources.endpoints.items()}
-    meta["rows"] = {label: len(rows) for label, rows in datasets.items()}
-    meta["job_summary"] = job_summary
-    for key in ("skipped", "served", "wall_seconds", "retries"):
-        meta.setdefault(key, {})
+        log_file.endpoints = {str(k or "default"): e.describe() for k, e in sources.endpoints.items()}
+    log_file.rows = {label: len(rows) for label, rows in datasets.items()}
+    log_file.job_summary, log_file.format = job_summary, FORMAT
     total = sum(len(rows) for rows in datasets.values()) * len(names)
     todo = {str(n): [(d, ex) for d, rows in datasets.items() for ex in rows if (d, str(n), ex.id) not in done]
             for n in names}
+    lk.recover(out)
+    scored = {s.key for s in lk.read(out)} if likelihood else set()
+    to_score = {str(n): [(d, ex) for d, rows in datasets.items() for ex in rows if (d, str(n), ex.id) not in scored]
+                if likelihood and lk.scored_by(n) else [] for n in names}
+    log_file.reference = reference if likelihood else None
+    settings = replace(suite.settings, positions=True) if likelihood else suite.settings
     served = _served_first(names, todo, sources, suite, task)  # a server that is not there stops us now
     backoff = Backoff(budget=suite.settings.retry_budget)
     bar = Bar("eval", total, len(done), progress)
     with bar, sample_record.Writer(samples_path) as sink:
         for name in names:
             label = str(name)
-            if not todo[label]:
+            if not todo[label] and not to_score[label]:
                 continue
             try:
-                variant = served.get(label) or build(name, sources, suite.settings, task)
+                variant = served.get(label) or build(name, sources, settings, task)
             except Skip as s:
-                meta["skipped"][label] = str(s)
+                log_file.skipped[label] = str(s)
                 bar.update(advance=len(todo[label]))
                 log(f"{label}: skipped ({s})")
                 continue
-            if name.kind in SERVED:
-                meta["served"][label] = variant.describe()
+            if name.served:
+                log_file.served[label] = variant.describe()
+            if likelihood and lk.scored_by(name):
+                log_file.artefacts[label] = variant.facts()
             faults = retry.Faults()
             t0 = time.perf_counter()
             try:
+                wanted = to_score[label] if variant.capabilities.scores else []
+                reuse = lk.Reuse(variant, wanted, task)
                 _generate(variant, name, todo[label], priors, label in twins and not name.grammar, sink, bar,
-                          task, suite.settings, backoff, faults, log)
+                          task, suite.settings, backoff, faults, log, reuse)
+                t1 = time.perf_counter()
+                if wanted:
+                    lk.score_variant(variant, label, wanted, task, out, backoff, faults, log, reuse)
+                    log_file.likelihood_seconds[label] = round(log_file.likelihood_seconds.get(label, 0)
+                                                               + time.perf_counter() - t1, 2)
+                elif to_score[label]:
+                    log_file.not_scored[label] = "its runtime cannot score the gold answers"
+                t0 += time.perf_counter() - t1  # the generation's own time
             except Outage as e:
                 recorded = {r.key for r in read_samples(samples_path)}
-                left = sum(1 for n in names if str(n) not in meta["skipped"] for d, ex in todo[str(n)]
+                left = sum(1 for n in names if str(n) not in log_file.skipped for d, ex in todo[str(n)]
                            if (d, str(n), ex.id) not in recorded)
                 raise e.with_left(f"{left} of {total} rows not done, nothing recorded for them: run the same "
                                   "command with --resume once it is back") from None
             finally:
                 variant.close()
-                meta["wall_seconds"][label] = round(meta["wall_seconds"].get(label, 0) + time.perf_counter() - t0, 2)
+                seconds = log_file.wall_seconds.get(label, 0) + time.perf_counter() - t0
+                log_file.wall_seconds[label] = round(seconds, 2)
                 if faults.retried:
-                    meta["retries"][label] = meta["retries"].get(label, 0) + faults.retried
+                    log_file.retries[label] = log_file.retries.get(label, 0) + faults.retried
                     log(faults.line(label))
-                write_json(meta_path, meta)
-    write_json(meta_path, meta)
-    return meta
+                write_eval(out, log_file)
+    if likelihood and reference in log_file.variants and reference not in log_file.skipped:
+        t0 = time.perf_counter()
+        n = _margins(names, reference, datasets, out, sources, suite, task, backoff, log)
+        if n:
+            log_file.likelihood_seconds["margins"] = round(log_file.likelihood_seconds.get("margins", 0)
+                                                           + time.perf_counter() - t0, 2)
+    write_eval(out, log_file)
+    return log_file
+
+
+def _margins(names: list[VariantName], reference: str, datasets: dict, out: Path, sources: Sources, suite: Suite,
+             task: Task, backoff: Backoff, log) -> int:
+    """Where each artefact of the reference's own run greedily parts from the reference: the
+    reference (loaded once more) gives its margin at the first parting token of every such row not
+    yet measured. Other runs and the base model differ by their training, not by a conversion:
+    their parting is no near-tie to look for, and is not measured."""
+    records = read_samples(out / SAMPLES)
+    by: dict[tuple[str, str], dict[str, SampleRecord]] = {}
+    for r in records:
+        by.setdefault((r.data, r.variant), {})[r.id] = r
+    measured = {x.key for x in lk.read_divergences(out)}
+    ref_name = next(n for n in names if str(n) == reference)
+    others = [str(n) for n in names if lk.scored_by(n) and str(n) != reference and lk.same_run(n, ref_name)]
+    if not any((d, v) in by and by[(d, v)].keys() - {i for dd, vv, i in measured if (dd, vv) == (d, v)}
+               for d in datasets for v in others):
+        return 0
+    variant = build(ref_name, sources, suite.settings, task)
+    try:
+        if not variant.capabilities.scores:
+            return 0
+        rows = []
+        for d in datasets:
+            ref = by.get((d, reference), {})
+            for v in others:
+                for i, prefix, a, b in lk.diverging(ref, by.get((d, v), {}), variant.answer_ids):
+                    if (d, v, i) not in measured:
+                        rows.append((d, v, i, prefix, a, b))
+        inputs = {(d, ex.id): ex.input for d, exs in datasets.items() for ex in exs}
+        return lk.margins(variant, reference, rows, inputs, out, backoff, log)
+    finally:
+        variant.close()
 
 
 def _served_first(names: list[VariantName], todo: dict, sources: Sources, suite: Suite, task: Task) -> dict:
@@ -194,7 +253,7 @@ def _served_first(names: list[VariantName], todo: dict, sources: Sources, suite:
     variant runs: a server that is not there stops the evaluation in seconds, not after an hour."""
     out = {}
     for name in names:
-        if name.kind in SERVED and todo[str(name)]:
+        if name.served and todo[str(name)]:
             try:
                 out[str(name)] = build(name, sources, suite.settings, task)
             except Skip:
@@ -203,7 +262,7 @@ def _served_first(names: list[VariantName], todo: dict, sources: Sources, suite:
 
 
 def _generate(variant, name: VariantName, todo: list, priors: dict, keep: bool, sink, bar, task: Task,
-              settings: Settings, backoff: Backoff, faults: retry.Faults, log) -> None:
+              settings: Settings, backoff: Backoff, faults: retry.Faults, log, reuse: "lk.Reuse") -> None:
     """Every row of ``todo`` through ``variant``, each record appended as it is produced; a fault
     of the server or runtime is retried (``runtimes/retry.py``) and never recorded. ``keep``: record
     the output's tokens, for the ``+grammar`` row of the same artefact that follows."""
@@ -221,6 +280,7 @@ def _generate(variant, name: VariantName, todo: list, priors: dict, keep: bool, 
         for j, g in retry.execute(variant, inputs, backoff, priors=before, faults=faults, log=log):
             d, ex = chunk[j]
             if keep and g.tokens is not None:
-                priors[(d, label, ex.id)] = Prior(g.tokens, g.finish_reason, g.stop_token)
+                priors[(d, label, ex.id)] = Prior(g.tokens, g.finish_reason, g.stop_token, confidence.rounded(g.logprobs))
             sink.append(record(d, label, ex, g, task, keep_tokens=keep))
+            reuse.take(d, ex, g)
             bar.update(advance=1)

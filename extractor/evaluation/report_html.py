@@ -12,11 +12,12 @@ from __future__ import annotations
 import html
 import json
 
-from . import charts, report_samples
+from . import calibration_charts, charts, report_samples
 from ..core.task import Task
+from .records import Decision, Report
 from .report_text import (RATE, all_columns, confirmations, decision_columns, decision_label, failed_checks, folded,
-                          grammar_line, head_line, headline, main_reasons, missing_lines, other_reasons, timing_line,
-                          value)
+                          grammar_line, head_line, headline, LIKELIHOOD_HEAD, likelihood_rows, main_reasons,
+                          missing_lines, other_reasons, parity_lines, timing_line, value)
 from ..core.sample_record import SampleRecord
 from ..core.sample_record import records as as_records
 
@@ -52,12 +53,12 @@ table.tags th.v span{writing-mode:vertical-rl;transform:rotate(180deg);white-spa
 """
 
 
-def _verdict(report: dict) -> str:
+def _verdict(report: Report) -> str:
     top = headline(report)
     if not top:
         return ""
     d, what = top
-    head = (f'{html.escape(d)}: ship <code>{html.escape(what["ship"])}</code>' if what["ship"]
+    head = (f'{html.escape(d)}: ship <code>{html.escape(what.ship)}</code>' if what.ship
             else html.escape(head_line(d, what)))
     reasons = "".join(f"<li>{html.escape(r)}</li>" for r in main_reasons(what))
     confirm = "".join(f'<li class="confirm">{html.escape(c)}</li>' for c in confirmations(report))
@@ -65,9 +66,32 @@ def _verdict(report: dict) -> str:
     more = (f'<details class="others"><summary>Why not the others</summary><ul>'
             f'{"".join(f"<li>{html.escape(r)}</li>" for r in others)}</ul></details>' if others else "")
     return (f'<section id="verdict"><h2>Verdict: which artefact to ship</h2>'
-            f'<div class="ship{"" if what["ship"] else " none"}" data-data="{html.escape(d)}">'
+            f'<div class="ship{"" if what.ship else " none"}" data-data="{html.escape(d)}">'
             f'<div class="what">{head}</div><ul>{reasons}{confirm}</ul></div>{more}'
-            f'<p class="meta">Rule: {html.escape(report["verdict"]["rule"])}</p></section>')
+            f'<p class="meta">Rule: {html.escape(report.verdict.rule)}</p></section>')
+
+
+def _likelihood(report: Report) -> str:
+    """The likelihood view: parity lines and the stop diagnosis near the verdict, the table per data
+    file, the causes checked."""
+    view = report.likelihood
+    if view is None:
+        return ""
+    near = "".join(f"<li>{html.escape(x)}</li>" for x in parity_lines(report))
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in LIKELIHOOD_HEAD)
+    tables = "".join(
+        f'<h3>{html.escape(d)}</h3><table class="comparison likelihood"><thead><tr>{head}</tr></thead><tbody>'
+        + "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>" for row in likelihood_rows(report, d))
+        + "</tbody></table>" for d in view.artefacts)
+    causes = ("<h3>Causes, checked</h3><ul>" + "".join(f"<li>{html.escape(c)}</li>" for c in view.causes) + "</ul>"
+              if view.causes else "")
+    unscored = ("<p class=\"meta\">Not scored: " + html.escape("; ".join(f"{v}: {w}" for v, w in view.not_scored.items()))
+                + "</p>" if view.not_scored else "")
+    ref = html.escape(view.reference or "none")
+    return (f'<section id="likelihood"><h2>Likelihood view: the gold answers, teacher-forced</h2>'
+            f'<p class="meta">Every artefact scores each gold answer in one forward pass; reference: {ref} '
+            f'(the adapter as trained). Columns and tests: docs/metrics.md.</p><ul>{near}</ul>{tables}{causes}'
+            f'{unscored}</section>')
 
 
 def _cell(variant: str, metric, m: dict, interval) -> str:
@@ -82,10 +106,10 @@ def _size(n) -> str:
     return charts.size_text(n) or "-"
 
 
-def _table(report: dict, d: str, by_v: dict, cols: list, cls: str) -> str:
-    ci = report.get("intervals", {}).get(d, {})
-    sizes = report.get("sizes") or {}
-    what = report.get("verdict", {}).get("data", {}).get(d, {})
+def _table(report: Report, d: str, by_v: dict, cols: list, cls: str) -> str:
+    ci = report.intervals.get(d, {})
+    sizes = report.sizes
+    what = report.decision_of(d) or Decision(None, [])
     head = "".join(f'<th title="{html.escape(c.key)}: {html.escape(c.help)}">{html.escape(c.label)}</th>' for c in cols)
     if sizes:
         head += '<th title="bytes on disk of what the variant loads (adapter-gguf: base + adapter)">size</th>'
@@ -96,8 +120,8 @@ def _table(report: dict, d: str, by_v: dict, cols: list, cls: str) -> str:
             rows.append(f'<tr class="folded"><td>{html.escape(v)}</td><td colspan="{len(cols) + bool(sizes)}">'
                         f'{html.escape(same)}</td></tr>')
             continue
-        row = "shipped" if what.get("ship") == v else ("gated" if v in what.get("failing", {}) else "")
-        title = f' title="fails the gates: {html.escape(what["failing"][v])}"' if row == "gated" else ""
+        row = "shipped" if what.ship == v else ("gated" if v in what.failing else "")
+        title = f' title="fails the gates: {html.escape(what.failing[v])}"' if row == "gated" else ""
         rows.append(f'<tr class="{row}"{title}><td>{html.escape(v)}</td>'
                     + "".join(_cell(v, c, m, ci.get(v, {}).get(c.key)) for c in cols)
                     + (f"<td>{_size(sizes.get(v))}</td>" if sizes else "") + "</tr>")
@@ -105,7 +129,7 @@ def _table(report: dict, d: str, by_v: dict, cols: list, cls: str) -> str:
             f'<tbody>{"".join(rows)}</tbody></table>')
 
 
-def _tables(report: dict, d: str, by_v: dict, task: Task) -> str:
+def _tables(report: Report, d: str, by_v: dict, task: Task) -> str:
     """The decision table, and every metric behind a toggle (columns that are 0 everywhere left out)."""
     return (_table(report, d, by_v, decision_columns(report, task), "decision")
             + '<p class="meta">Green: the verdict\'s choice; ⚠: fails a gate (hover the row). Small figures: 95% '
@@ -125,8 +149,8 @@ def _endings(records: list[SampleRecord], d: str, variants: list[str], task: Tas
                                 f"{d}: how generations ended (share of rows)")
 
 
-def _scatter(report: dict, d: str, by_v: dict) -> str:
-    ci = report.get("intervals", {}).get(d, {})
+def _scatter(report: Report, d: str, by_v: dict) -> str:
+    ci = report.intervals.get(d, {})
     points, baseline = [], None
     for v, m in by_v.items():
         if m.get("exact_match") is None:
@@ -136,7 +160,7 @@ def _scatter(report: dict, d: str, by_v: dict) -> str:
             continue
         lo, hi = (ci.get(v, {}).get("exact_match") or [m["exact_match"], m["exact_match"]])
         points.append({"name": v, "exact": m["exact_match"], "lo": lo, "hi": hi, "seconds": m.get("latency_p50_s"),
-                       "size": (report.get("sizes") or {}).get(v)})
+                       "size": report.sizes.get(v)})
     if not points:
         return ""
     return (f'<div class="scatter-box">{charts.accuracy_latency_chart(points, f"{d}: exact match against latency (up and left is better)", baseline)}'
@@ -160,47 +184,50 @@ def _tag_table(data: str, variants: list[str], tags: dict | None) -> str:
             f'<table class="tags"><thead><tr><th>tag</th><th>rows</th>{head}</tr></thead><tbody>{rows}</tbody></table>')
 
 
-def _nav(report: dict) -> str:
-    links = [("verdict", "verdict")] + [(f"data-{d}", d) for d in report["metrics"]]
-    if report.get("checks"):
+def _nav(report: Report) -> str:
+    links = [("verdict", "verdict")] + ([("likelihood", "likelihood")] if report.likelihood else []) + \
+        [(f"data-{d}", d) for d in report.metrics] + ([("calibration", "calibration")] if report.calibration else [])
+    if report.checks:
         links.append(("thresholds", "thresholds"))
     links.append(("samples", "every sample"))
     return '<nav class="toc">' + " · ".join(f'<a href="#{html.escape(a)}">{html.escape(t)}</a>' for a, t in links) + "</nav>"
 
 
-def render_html(report: dict, records: "list[SampleRecord]", task: Task) -> str:
+def render_html(report: Report, records: "list[SampleRecord]", task: Task) -> str:
     """The page for report.json's content and the records it was scored from (SampleRecords or
     their JSON objects), by the task that scored them."""
     records = as_records(records)
-    title = f"Evaluation report: {report.get('suite') or 'ad hoc'}"
-    runs = ", ".join(f"{k} = {v}" for k, v in report["runs"].items()) or "none"
+    title = f"Evaluation report: {report.suite or 'ad hoc'}"
+    runs = ", ".join(f"{k} = {v}" for k, v in report.runs.items()) or "none"
     body = [f"<h1>{html.escape(title)}</h1>",
-            f'<p class="meta">Runs: {html.escape(runs)}. Settings: {html.escape(json.dumps(report["settings"]))}. '
+            f'<p class="meta">Runs: {html.escape(runs)}. Settings: {html.escape(json.dumps(report.settings))}. '
             f'Metric definitions: docs/metrics.md.</p>', _nav(report)]
     body += [f'<p class="missing">{html.escape(line)}</p>' for line in missing_lines(report)]
     body.append(_verdict(report))
-    for d, by_v in report["metrics"].items():
+    body.append(_likelihood(report))
+    for d, by_v in report.metrics.items():
         body.append(f'<h2 id="data-{html.escape(d)}">{html.escape(decision_label(report, d))} <span class="meta">'
-                    f'{html.escape(str(report["data"].get(d, d)))}</span></h2>')
+                    f'{html.escape(str(report.data.get(d, d)))}</span></h2>')
         body.append(_tables(report, d, by_v, task))
         unfolded = {v: m for v, m in by_v.items() if not folded(report, d, v)}  # folded rows would repeat a bar
         body.append(f'<div class="charts">{_endings(records, d, list(unfolded), task)}{_scatter(report, d, unfolded)}</div>')
-        body.append(_tag_table(d, list(unfolded), report.get("by_tag", {}).get(d)))
+        body.append(_tag_table(d, list(unfolded), report.by_tag.get(d)))
+    body.append(calibration_charts.section(report))
     if grammar_line(report):
         body.append(f'<p class="meta" id="grammar">{html.escape(grammar_line(report))}</p>')
-    if report["skipped"]:
+    if report.skipped:
         body.append("<h2>Skipped variants</h2><ul>" + "".join(
-            f"<li><b>{html.escape(v)}</b>: {html.escape(w)}</li>" for v, w in report["skipped"].items()) + "</ul>")
-    failed = [c for c in report.get("checks", []) if not c["passed"]]
-    if report.get("checks"):
-        n = len(report["checks"])
+            f"<li><b>{html.escape(v)}</b>: {html.escape(w)}</li>" for v, w in report.skipped.items()) + "</ul>")
+    failed = [c for c in report.checks if not c.passed]
+    if report.checks:
+        n = len(report.checks)
         body.append(f'<h2 id="thresholds">Thresholds</h2><p>{n - len(failed)} of {n} passed.</p>')
         body.append("<ul>" + "".join(f'<li class="fail">{html.escape(line)}</li>'
                                      for line in failed_checks(report, task)) + "</ul>")
-    if timing_line(report):
-        body.append(f'<p class="meta">{html.escape(timing_line(report))}</p>')
-    body.append(report_samples.section(report_samples.payload(records, report["variants"], task, decision=report.get("decision"))))
+    if timing_line(report.timing):
+        body.append(f'<p class="meta">{html.escape(timing_line(report.timing))}</p>')
+    body.append(report_samples.section(report_samples.payload(records, report.variants, task, decision=report.decision)))
     return (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width, initial-scale=1"><title>{html.escape(title)}</title>'
-            f"<style>{_CSS}{report_samples.CSS}</style></head><body>{''.join(body)}"
+            f"<style>{_CSS}{calibration_charts.CSS}{report_samples.CSS}</style></head><body>{''.join(body)}"
             f"<script>{report_samples.JS}</script></body></html>\n")

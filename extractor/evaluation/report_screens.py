@@ -1,6 +1,6 @@
 """Screenshots of a report.html in headless Chromium, for the README and docs (`make screenshots`).
 
-    python -m extractor.report_screens reports/baseline/report.html docs/img
+    python -m extractor.evaluation.report_screens reports/baseline/report.html docs/img
 
 writes ``report-top.png`` (the top of the page: verdict and comparison table) and
 ``report-compare.png`` (the per-sample view with a pair filter applied and a sample opened, set

@@ -8,7 +8,7 @@ A suite is a TOML file:
     limit = 0                          # only the first N rows of each data file (0: all)
     variants = ["rules", "base-gguf", "merged-gguf", ...]
     [data]                             # label -> JSONL file
-    test = "datasets/cantos/test.jsonl"
+    test = "pkg:extractor.tasks.cantos/test.jsonl"
     [generation]                       # runtimes.variant.Settings
     max_new_tokens = 256
     [[thresholds]]                     # gates for `extractor eval --check`
@@ -16,10 +16,12 @@ A suite is a TOML file:
     variants = ["merged-gguf"]
     exact_match = 0.62
 
-Every task may ship a default suite (``Task.suite``); `extractor eval` uses it when no ``--suite``
-is given, so it works from any directory: there, its relative data paths are read from the
-working directory, and ``--data`` replaces them. A suite file of your own reads them relative to
-the directory above its own (``evals/x.toml`` -> the repository root).
+A data path ``pkg:PACKAGE/FILE`` is a file inside an installed Python package, wherever it is
+installed: the built-in tasks' test splits ship in the package that way, so their suites work from
+any directory. Every task may ship a default suite (``Task.suite``); `extractor eval` uses it when
+no ``--suite`` is given: there, relative data paths are read from the working directory, and
+``--data`` replaces them. A suite file of your own reads them relative to the directory above its
+own (``evals/x.toml`` -> the repository root).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..core.errors import ConfigError
+from ..core.files import PACKAGE_PREFIX, package_file
 from ..core.metrics import directions
 from ..core.task import Task
 from ..runtimes.variant import Settings, parse_name
@@ -105,7 +108,8 @@ def load_suite(path: str | Path, task: Task | None = None, *, packaged: bool = F
     """Read and validate a suite file; every mistake names the file and the key. ``task``: the
     task already resolved by the caller (a ``--task``, a run's card), which replaces the suite's
     own; the suite's thresholds then apply only if its task is the same. ``packaged``: the suite
-    ships with its task, and its relative data paths are read from the working directory."""
+    ships with its task, and its relative data paths are read from the working directory
+    (``pkg:PACKAGE/FILE`` paths are read from the package wherever the suite is)."""
     path = Path(path)
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -124,7 +128,13 @@ def load_suite(path: str | Path, task: Task | None = None, *, packaged: bool = F
     for label, rel in (raw.get("data") or {}).items():
         if not isinstance(rel, str):
             raise ConfigError(f"{path}: data.{label} = {rel!r} must be a path")
-        files[label] = Path(rel) if Path(rel).is_absolute() else root / rel
+        if rel.startswith(PACKAGE_PREFIX):
+            try:
+                files[label] = package_file(rel)
+            except LookupError as e:
+                raise ConfigError(f"{path}: data.{label} = {rel!r}: {e}; install it, or pass --data FILE.jsonl") from None
+        else:
+            files[label] = Path(rel) if Path(rel).is_absolute() else root / rel
     variants = raw.get("variants") or []
     if not isinstance(variants, list):
         raise ConfigError(f"{path}: variants must be a list of names, e.g. [\"merged-gguf\", \"rules\"]")

@@ -14,20 +14,21 @@ A bound is a minimum for metrics where higher is better and a maximum for the ot
 from __future__ import annotations
 
 from ..core.metrics import directions, meets
+from .records import Report
 from .report import load_report, task_of
 
 
-def metric(report: dict, variant: str, key: str, data: str = "test"):
+def metric(report: Report, variant: str, key: str, data: str = "test"):
     """One metric of one variant on one data file; KeyError naming what exists when absent."""
-    by_v = report["metrics"].get(data)
+    by_v = report.metrics.get(data)
     if by_v is None:
-        raise KeyError(f"no data file {data!r} in the report; it has {sorted(report['metrics'])}")
+        raise KeyError(f"no data file {data!r} in the report; it has {sorted(report.metrics)}")
     if variant not in by_v:
         raise KeyError(f"no variant {variant!r} on {data!r}; the report has {sorted(by_v)}")
     return by_v[variant][key]
 
 
-def assert_thresholds(report: dict, variant: str, data: str = "test", **bounds: float) -> None:
+def assert_thresholds(report: Report, variant: str, data: str = "test", **bounds: float) -> None:
     """Fail (AssertionError listing every breach) unless the variant meets every bound."""
     breaches = []
     ranked = directions(task_of(report).metrics)

@@ -1,6 +1,6 @@
 """Which artefact to ship, per data file, with the uncertainty behind the choice.
 
-Pure functions of the scored samples (no model runs), used by extractor.report:
+Pure functions of the scored samples (no model runs), used by extractor.evaluation.report:
 
 - ``wilson(k, n)``: a 95% Wilson score interval for a rate of k successes in n rows;
 - ``mcnemar(a, b)``: the exact two-sided McNemar p-value for two variants' paired outcomes on
@@ -16,7 +16,8 @@ import math
 from ..core.sample_record import SampleRecord
 from ..core.sample_record import records as as_records
 from ..core.task import Sample
-from ..core.metrics import meets
+from ..core.metrics import meets, rate
+from .records import Decision
 
 RULE = ("Ship the artefact that (1) stops cleanly and answers schema-valid JSON on at least 95% of rows, "
         "(2) is not significantly less exact than the most exact such artefact (exact McNemar test on "
@@ -55,15 +56,19 @@ def wilson(k: int, n: int, z: float = Z95) -> tuple[float, float] | None:
     return max(0.0, centre - half), min(1.0, centre + half)
 
 
-def mcnemar(a: list[bool], b: list[bool]) -> float:
-    """Exact two-sided McNemar p-value for paired outcomes (1.0 when they never disagree)."""
-    only_a = sum(x and not y for x, y in zip(a, b))
-    only_b = sum(y and not x for x, y in zip(a, b))
-    n = only_a + only_b
+def binomial_p(a: int, b: int) -> float:
+    """Exact two-sided p-value that ``a`` against ``b`` is a fair split (the sign test; 1.0 for 0 - 0)."""
+    n = a + b
     if n == 0:
         return 1.0
-    tail = sum(math.comb(n, i) for i in range(min(only_a, only_b) + 1)) / 2 ** n
+    tail = sum(math.comb(n, i) for i in range(min(a, b) + 1)) / 2 ** n
     return min(1.0, 2 * tail)
+
+
+def mcnemar(a: list[bool], b: list[bool]) -> float:
+    """Exact two-sided McNemar p-value for paired outcomes (1.0 when they never disagree): the sign
+    test of the rows where they disagree."""
+    return binomial_p(sum(x and not y for x, y in zip(a, b)), sum(y and not x for x, y in zip(a, b)))
 
 
 def outcomes(records: "list[SampleRecord]", to_sample) -> dict[str, dict[str, dict[str, Sample]]]:
@@ -99,7 +104,7 @@ def by_tag(records: "list[SampleRecord]", samples: dict[str, dict[str, dict[str,
             for v, rows in samples[d].items():
                 hits = [rows[i].exact for i in per_tag[t] if i in rows]
                 if hits:
-                    out.setdefault(d, {}).setdefault(t, {})[v] = {"n": len(hits), "exact_match": sum(hits) / len(hits)}
+                    out.setdefault(d, {}).setdefault(t, {})[v] = {"n": len(hits), "exact_match": rate(hits)}
     return out
 
 
@@ -119,20 +124,20 @@ def _shortfall(m: dict) -> tuple[float, str]:
     return gap, ", ".join(words)
 
 
-def undecided(missing: dict[str, dict[str, int]]) -> dict:
+def undecided(missing: dict[str, dict[str, int]]) -> Decision:
     """The verdict of a data file some of whose rows were not evaluated (``report.not_evaluated``):
     none, and why. A row not evaluated is neither a success nor a failure."""
     n = sum(m["missing"] for m in missing.values())
     rows = sum(m["rows"] for m in missing.values())
     which = ", ".join(f"{v} {m['missing']} of {m['rows']}" for v, m in missing.items())
-    return {"ship": None, "incomplete": True, "failing": {},
-            "reasons": [f"no verdict: {n} of {rows} rows not evaluated ({which}); evaluate them with "
-                        "`extractor eval ... --resume` (a server or runtime fault stopped the run?)."]}
+    return Decision(None, [f"no verdict: {n} of {rows} rows not evaluated ({which}); evaluate them with "
+                           "`extractor eval ... --resume` (a server or runtime fault stopped the run?)."],
+                    incomplete=True)
 
 
 def decide(metrics: dict, samples: dict[str, dict[str, dict[str, Sample]]], inherited: frozenset[str] = frozenset(),
-           sizes: dict[str, int] | None = None) -> dict:
-    """{data: {"ship": variant | None, "reasons": [sentence, ...], "failing": {variant: why}}}.
+           sizes: dict[str, int] | None = None) -> dict[str, Decision]:
+    """{data: its Decision (the variant to ship or None, the reasons, the variants failing a gate)}.
     ``inherited``: +grammar variants that continued their free row's outputs; their speed is the
     free row's (what they decoded is too little to time, and the grammar makes nothing faster).
     ``sizes``: bytes on disk per variant, for the last tie-break (``simplicity``)."""
@@ -149,13 +154,11 @@ def decide(metrics: dict, samples: dict[str, dict[str, dict[str, Sample]]], inhe
         failing = {v: words for v, (_, words) in short.items() if words}
         ok = [v for v in models if v not in failing]
         if not models:
-            out[d] = {"ship": None, "reasons": ["no model artefact was evaluated (the rules are a baseline)."],
-                      "failing": {}}
+            out[d] = Decision(None, ["no model artefact was evaluated (the rules are a baseline)."])
             continue
         if not ok:
             closest = min(models, key=lambda v: (short[v][0], -(models[v].get("exact_match") or 0.0)))
-            out[d] = {"ship": None, "closest": closest,
-                      "reasons": [f"closest: {closest}: {failing[closest]}."], "failing": failing}
+            out[d] = Decision(None, [f"closest: {closest}: {failing[closest]}."], failing, closest=closest)
             continue
         best = max(ok, key=lambda v: models[v]["exact_match"] or 0.0)
         p_best = {v: 1.0 if v == best else mcnemar(*_paired(samples[d][best], samples[d][v])) for v in ok}
@@ -186,5 +189,5 @@ def decide(metrics: dict, samples: dict[str, dict[str, dict[str, Sample]]], inhe
             sig = "significant" if p < ALPHA else "not significant"
             reasons.append(f"Against the rules baseline ({by_v[rules]['exact_match']:.3f} exact): {ship} is {cmp} "
                            f"({sig}, McNemar {p_text(p)}).")
-        out[d] = {"ship": ship, "reasons": reasons, "failing": failing, "tied": others}
+        out[d] = Decision(ship, reasons, failing, tied=others)
     return out

@@ -1,7 +1,7 @@
 """`extractor extract`: a corpus through one Extractor - streamed, resumable, shardable.
 
 The output is JSONL, one record per passage in input order (``seq`` ascending); see
-docs/extraction.md for the fields. The output is an ``extractor.journal``: each record is one
+docs/extraction.md for the fields. The output is a ``core.journal``: each record is one
 ``write`` of a whole line to a file opened for appending, synced after every window, so a kill
 leaves whole lines (at worst a torn last line after a crash of the machine, which ``--resume``
 cuts off). ``OUT.meta.json`` beside the output holds the options that
@@ -23,13 +23,12 @@ list of ``{"canto", "lines"}`` with ``--resolve-lines`` also resolved lines; a J
 from __future__ import annotations
 
 import hashlib
-import heapq
 import json
 import os
 import sys
 import time
 from collections import Counter, OrderedDict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
@@ -46,6 +45,8 @@ from .passages import Passage, Reader
 CACHE_SIZE = 50_000
 EXIT_SKIPPED = 3
 """Exit status of a finished run in which some input or passage was skipped."""
+REVIEW = "review"
+"""The status of an answer kept but below ``--min-confidence`` (or of unknown confidence under it)."""
 
 
 @dataclass(frozen=True)
@@ -138,7 +139,7 @@ class StdoutSink:
         pass
 
 
-def _sink(path: Path | None) -> journal.Journal | StdoutSink:
+def sink_for(path: Path | None) -> journal.Journal | StdoutSink:
     return journal.Journal(path, sync_every_record=False) if path is not None else StdoutSink()
 
 
@@ -186,14 +187,24 @@ class _Answers:
             self.items.popitem(last=False)
 
 
-def answer_part(r: Result, task: Task, resolve: bool) -> dict:
+def answer_part(r: Result, task: Task, resolve: bool, min_confidence: float | None = None) -> dict:
     """The keys of a record that say what the model answered: status, the task's answer keys
-    (``Task.answer_fields``), the raw output when it is not an answer, what followed one."""
-    rec = {"status": r.status, **task.answer_fields(r.answer if r.status == "ok" else None, resolve)}
-    if r.status != "ok":
+    (``Task.answer_fields``), the raw output when it is not an answer, what followed one, the
+    answer's confidence and its fields'. ``min_confidence``: an answer below it (or whose confidence
+    is unknown) has status ``review``, its answer kept."""
+    ok = r.status == "ok"
+    status = r.status
+    if ok and min_confidence is not None and (r.confidence is None or r.confidence < min_confidence):
+        status = REVIEW
+    rec = {"status": status, **task.answer_fields(r.answer if ok else None, resolve)}
+    if not ok:
         rec["raw"] = r.raw
     if r.continuation:
         rec["continuation"] = r.continuation
+    if r.confidence is not None:
+        rec["confidence"] = r.confidence
+    if r.field_confidence:
+        rec["field_confidence"] = r.field_confidence
     return rec
 
 
@@ -210,12 +221,14 @@ def record(p: Passage, answer: dict | None, task: Task) -> dict:
     return rec
 
 
-def _meta(ex: Extractor, inputs: list[str], shard: Shard, field_name: str | None, resolve: bool) -> dict:
+def _meta(ex: Extractor, inputs: list[str], shard: Shard, field_name: str | None, resolve: bool,
+          min_confidence: float | None = None) -> dict:
     run = ex.run
     return {"variant": ex.name, "run": str(run.dir) if run else None,
             "adapter_sha256": run.adapter_sha256 if run else None, "inputs": inputs,
             "shard": str(shard), "field": field_name, "resolve_lines": resolve,
-            "max_new_tokens": ex.settings.max_new_tokens, "n_ctx": ex.settings.n_ctx, "task": ex.task.name}
+            "max_new_tokens": ex.settings.max_new_tokens, "n_ctx": ex.settings.n_ctx, "task": ex.task.name,
+            "min_confidence": min_confidence}
 
 
 def _resume(out: Path, meta: dict, answers: _Answers, summary: Summary) -> dict | None:
@@ -259,8 +272,12 @@ def _drop_legacy_outage(out: Path) -> None:
 
 def run_extract(ex: Extractor, inputs: list[str], out: Path | None, *, shard: Shard = Shard(), resume: bool = False,
                 resolve: bool = False, field_name: str | None = None, stdin_format: str = "txt",
-                batch_size: int = 16, progress: bool = True, log: Callable[[str], None] = print) -> Summary:
-    """Extract every passage of ``inputs`` into ``out`` (stdout when None); see the module doc."""
+                batch_size: int = 16, progress: bool = True, log: Callable[[str], None] = print,
+                min_confidence: float | None = None) -> Summary:
+    """Extract every passage of ``inputs`` into ``out`` (stdout when None); see the module doc.
+    ``min_confidence``: answers below it get status ``review`` (``answer_part``)."""
+    if min_confidence is not None and not 0.0 <= min_confidence <= 1.0:
+        raise ConfigError(f"--min-confidence {min_confidence}: a confidence is between 0 and 1, e.g. 0.9")
     from ..core.progress import Bar
 
     if resolve and not ex.task.resolves:
@@ -270,7 +287,7 @@ def run_extract(ex: Extractor, inputs: list[str], out: Path | None, *, shard: Sh
         raise ConfigError("--resume needs --out FILE: stdout cannot be continued.")
     if resume and "-" in inputs:
         raise ConfigError("--resume cannot re-read stdin; save it to a file and pass the file.")
-    meta = _meta(ex, inputs, shard, field_name, resolve)
+    meta = _meta(ex, inputs, shard, field_name, resolve, min_confidence)
     summary, answers, last = Summary(), _Answers(), None
     if out is not None:
         if resume:
@@ -285,7 +302,7 @@ def run_extract(ex: Extractor, inputs: list[str], out: Path | None, *, shard: Sh
              for p in (reader.files(inputs) if progress else ())}
     total = None if "-" in inputs else sum(sizes.values())
     done_seq = last["seq"] if last else -1
-    t0, writer = time.perf_counter(), _sink(out)
+    t0, writer = time.perf_counter(), sink_for(out)
     passages = (p for p in reader.read(inputs) if shard.owns(p.seq))
     position = _Position(sizes)
     ex.log = log
@@ -300,7 +317,7 @@ def run_extract(ex: Extractor, inputs: list[str], out: Path | None, *, shard: Sh
                         _same_passage(out, last, p)
                     if p.seq > done_seq:
                         todo.append(p)
-                records = _extract_window(ex, todo, answers, resolve, summary)
+                records = _extract_window(ex, todo, answers, resolve, summary, min_confidence)
                 writer.extend(records)
                 writer.sync()
                 summary.written += len(records)
@@ -351,7 +368,7 @@ def _same_passage(out: Path | None, last: dict, p: Passage) -> None:
 
 
 def _extract_window(ex: Extractor, window: list[Passage], answers: _Answers, resolve: bool,
-                    summary: Summary) -> list[dict]:
+                    summary: Summary, min_confidence: float | None = None) -> list[dict]:
     results: dict[int, dict | None] = {}
     pending: dict[bytes, list[Passage]] = {}
     for p in window:
@@ -373,67 +390,8 @@ def _extract_window(ex: Extractor, window: list[Passage], answers: _Answers, res
                 p.skip = r.status.removeprefix("skipped: ")
                 results[p.seq] = None
             continue
-        part = answer_part(r, ex.task, resolve)
+        part = answer_part(r, ex.task, resolve, min_confidence)
         answers.put(group[0].text, part)
         for p in group:
             results[p.seq] = part
     return [record(p, results[p.seq], ex.task) for p in window]
-
-
-# ----------------------------------------------------------------------------- merge
-def merge(shards: Iterable[Path], out: Path | None, log: Callable[[str], None] = print) -> int:
-    """Join shard outputs into one file in input order; refuses missing, unfinished or mixed shards."""
-    shards = [Path(s) for s in shards]
-    metas = []
-    for s in shards:
-        mp = meta_path(s)
-        if not s.exists() or not mp.exists():
-            raise ConfigError(f"{s}: no such shard output (or its {mp.name} is missing).")
-        meta = json.loads(mp.read_text())
-        if not meta.get("finished"):
-            raise ConfigError(f"{s}: this shard has not finished; continue it with `extractor extract ... "
-                              f"--shard {meta.get('shard')} --out {s} --resume`, then merge.")
-        metas.append(meta)
-    same = {k: {json.dumps(m.get(k)) for m in metas} for k in ("task", "variant", "run", "adapter_sha256", "inputs",
-                                                                "field", "resolve_lines", "passages_total")}
-    mixed = [k for k, values in same.items() if len(values) > 1]
-    if mixed:
-        raise ConfigError(f"the shard outputs were made with different {', '.join(mixed)}; merge shards of one run.")
-    ns = {Shard.parse(m["shard"]).n for m in metas}
-    ks = sorted(Shard.parse(m["shard"]).k for m in metas)
-    n = ns.pop() if len(ns) == 1 else None
-    if n is None or ks != list(range(1, n + 1)):
-        have = ", ".join(m["shard"] for m in metas)
-        raise ConfigError(f"merge needs every shard K/N of one N exactly once; got {have}.")
-    total = metas[0]["passages_total"]
-    tmp = out.with_name(f".{out.name}.merging") if out else None
-    if tmp:
-        tmp.unlink(missing_ok=True)  # left by a merge that was killed
-    writer, expected = _sink(tmp), 0
-    try:
-        batch = []
-        for rec in heapq.merge(*(read_records(s) for s in shards), key=lambda r: r["seq"]):
-            if rec["seq"] != expected:
-                what = "twice" if rec["seq"] < expected else f"missing (shard {expected % n + 1}/{n})"
-                raise ConfigError(f"seq {min(rec['seq'], expected)} is {what}; re-run that shard with --resume.")
-            expected += 1
-            batch.append(rec)
-            if len(batch) >= 256:
-                writer.extend(batch)
-                batch = []
-        writer.extend(batch)
-        if expected != total:
-            raise ConfigError(f"the shards hold {expected} records but the inputs have {total} passages; "
-                              "re-run the shards with --resume.")
-    except BaseException:
-        writer.close()
-        if tmp:
-            tmp.unlink(missing_ok=True)
-        raise
-    writer.close()
-    if tmp:
-        os.replace(tmp, out)
-        meta = {**metas[0], "shard": "1/1", "merged_from": [str(s) for s in shards]}
-        atomic_write(meta_path(out), json.dumps(meta, indent=2))
-    log(f"merged {len(shards)} shards: {expected} records" + (f" -> {out}" if out else ""))
-    return expected

@@ -24,13 +24,14 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from ..core.confidence import confidence
 from ..core.errors import ConfigError, ExtractionError
 from ..core.faults import Backoff
 from ..core.generation import Generation
 from ..core.task import Task
-from ..runtimes import models, retry
+from ..runtimes import kinds, models, retry
 from ..runtimes.run_card import RunArtefacts
-from ..runtimes.variant import SERVED, Settings, Skip, Variant, parse_name
+from ..runtimes.variant import Settings, Skip, Variant, parse_name
 from ..runtimes.served import Endpoint
 from ..runtimes.variants import Sources, build
 from ..tasks.registry import get_task
@@ -56,6 +57,13 @@ class Result:
     seconds: float = 0.0
     answer: Any = None
     """The answer as a JSON value (``task.parse_answer``'s ``value``) when ``status == "ok"``, else None."""
+    confidence: float | None = None
+    """The answer's confidence (``core/confidence.py``: the least likely of its tokens' probabilities);
+    None without an answer, or where the runtime gives no token probabilities (the rules, a server
+    that returns none)."""
+    field_confidence: dict[str, float] | None = None
+    """Field path (``core.fields``: ``author``, ``references[].canto``) -> its confidence, for an
+    answer with fields."""
 
 
 def result_of(gen: Generation, task: Task) -> Result:
@@ -65,7 +73,9 @@ def result_of(gen: Generation, task: Task) -> Result:
     parsed = task.parse_answer(gen.text)
     if parsed.valid:
         cont = None if parsed.status == "clean" else parsed.status
-        return Result("ok", gen.text, cont, gen.seconds, parsed.value)
+        found = confidence(gen.text, gen.logprobs, gen.offsets, parsed)
+        return Result("ok", gen.text, cont, gen.seconds, parsed.value, found.answer if found else None,
+                      (found.fields or None) if found else None)
     status = "no_json" if parsed.status == "no_json" else "invalid"
     return Result(status, raw=gen.text, seconds=gen.seconds)
 
@@ -109,9 +119,10 @@ class Extractor:
         name = parse_name(variant)
         if name.run:
             raise ConfigError(f"variant {variant!r}: extraction uses one run; drop '@{name.run}' and pass that run.")
-        if grammar and name.kind != "rules":
+        kind = kinds.get(name.kind)
+        if grammar and kind.grammar:
             name = replace(name, grammar=True)
-        if run is None and name.kind not in ("rules", "base-gguf", *SERVED):
+        if run is None and kind.needs_run:
             raise ConfigError(f"variant {name} needs a training run: pass --run runs/NAME (after `extractor export`).")
         artefacts = RunArtefacts.load(run) if run is not None else None
         the_task = extraction_task(artefacts, task)

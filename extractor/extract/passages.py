@@ -332,16 +332,3 @@ class Reader:
                 return row[name], None
         hint = "" if self.field else "; pass --field NAME for another field"
         return "", f"no {' or '.join(map(repr, fields))} field{hint}"
-
-
-def input_bytes(paths: Iterable[str]) -> int | None:
-    """Total size of the files to read (None when stdin is among them): the progress bar's total."""
-    total = 0
-    for p in paths:
-        if p == "-":
-            return None
-        try:
-            total += Path(p).stat().st_size
-        except OSError:
-            pass
-    return total

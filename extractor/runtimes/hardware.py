@@ -1,4 +1,5 @@
-"""What the machine can do fast: bf16 support, and the CPU flags behind the choice.
+"""What the machine can do fast: bf16 support, the CPU flags behind the choice, and how many cores
+it has (``cpu_cores``, the one count).
 
 `precision = "auto"` (training) and the transformers variants (evaluation) ask here whether bf16
 compute pays on this device. On a CPU it does where the cores have bf16 matrix instructions:
@@ -64,8 +65,9 @@ def resolve_precision(precision: str, device_type: str) -> tuple[str, str]:
     return "fp32", "the CPU has neither AMX-BF16 nor AVX512-BF16 (bf16 would be emulated)"
 
 
-def physical_cores() -> int:
-    """CPU cores this process may run on (its affinity mask), at least 1."""
+def cpu_cores() -> int:
+    """The CPUs this process may run on (its affinity mask; every CPU where there is none), at least
+    1: the one count of cores (llama.cpp's default threads, the warning about another heavy job)."""
     try:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # not Linux

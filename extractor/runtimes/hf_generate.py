@@ -16,6 +16,10 @@ has its own matcher: its token is the highest logit the grammar allows (``Gramma
 can end only where the JSON is complete. A row given a ``Prior`` (its free row's output) starts
 from the tokens of it the grammar accepts, fed with its prompt; one accepted whole is not decoded
 (``Grammar.walk``). Without a grammar no matcher exists and the loop is the plain greedy one.
+
+Each chosen token's log-probability under the model's own distribution (a log-sum-exp of the
+logits row the choice read; under a grammar, the unconstrained row) and where it starts in the
+output text come back with the output (``Generation.logprobs``, ``offsets``: ``core/confidence.py``).
 """
 
 from __future__ import annotations
@@ -25,9 +29,11 @@ from dataclasses import dataclass, field
 
 import torch
 
-from ..core.decoding import Admission, next_token, share
+from .decoding import Admission, next_token, share
 from ..core.faults import Fault
 from ..core.generation import Generation, LoopGuard, Prior
+from ..core.likelihood import TOP_K
+from ..core.confidence import decode_offsets
 from . import kv_cache
 
 
@@ -46,6 +52,11 @@ class _Row:
     """The row's llguidance matcher (grammar-constrained decoding only)."""
     inherited: int = 0
     """Leading tokens of ``ids`` taken from a ``Prior`` (fed with the prompt, not decoded)."""
+    logprobs: list[float] | None = field(default_factory=list)
+    """Log-probability of each token of ``ids`` under the model's own distribution (None: not known
+    for the tokens taken from a ``Prior`` that kept none)."""
+    positions: list | None = None
+    """With ``stream(positions=True)``: per chosen token, (top-k, end-of-turn log-probability)."""
 
 
 class _Batch:
@@ -101,6 +112,21 @@ def _forward(model, ids, mask, positions, cache):
                      **{kv_cache.keyword(): cache}).logits[:, -1]
 
 
+def _chosen_logprobs(logits: torch.Tensor, nxt: torch.Tensor, stop: int | None = None):
+    """Each row's log-probability of the token chosen for it under the model's own distribution
+    (under a grammar too: the unconstrained row): a log-sum-exp of the logits the choice read. With
+    ``stop``, also each row's position record: its top-k and that token's log-probability."""
+    x = logits.float()
+    lse = torch.logsumexp(x, -1)
+    chosen = (x.gather(1, nxt.clamp(min=0)[:, None])[:, 0] - lse).tolist()
+    if stop is None:
+        return chosen, [None] * len(chosen)
+    vals, ids = x.topk(TOP_K, dim=-1)
+    vals = (vals - lse[:, None]).tolist()
+    stops = (x[:, stop] - lse).tolist()
+    return chosen, [(tuple(zip(i, v)), s) for i, v, s in zip(ids.tolist(), vals, stops)]
+
+
 def generate(model, tokenizer, prompts: list[str], max_new_tokens: int = 128, batch_size: int = 8,
              stop_loops: bool = False, grammar=None, priors: list[Prior | None] | None = None) -> list[Generation]:
     """One Generation per prompt, in the order given (see `stream`)."""
@@ -109,7 +135,7 @@ def generate(model, tokenizer, prompts: list[str], max_new_tokens: int = 128, ba
 
 
 def stream(model, tokenizer, prompts: list[str], max_new_tokens: int = 128, batch_size: int = 8,
-           stop_loops: bool = False, grammar=None, priors: list[Prior | None] | None = None):
+           stop_loops: bool = False, grammar=None, priors: list[Prior | None] | None = None, positions: bool = False):
     """``(index, Generation)`` for every prompt, as each finishes. Prompts are admitted shortest
     first (less padding); a prompt pass that fails is tried again one prompt at a time (a batch
     too big for the device's memory), and a forward pass that still fails raises ``faults.Fault``:
@@ -117,10 +143,12 @@ def stream(model, tokenizer, prompts: list[str], max_new_tokens: int = 128, batc
     ``stop_loops``: end an output caught repeating itself (finish reason `loop`,
     ``generation.LoopGuard``) instead of generating to the limit. ``grammar``: an
     ``hf_grammar.Grammar`` every output is constrained to; ``priors`` (with a grammar only): per
-    prompt, its free output to continue from, or None (``Grammar.walk``)."""
+    prompt, its free output to continue from, or None (``Grammar.walk``). ``positions``: keep the top-k
+    and the end-of-turn token's log-probability at every chosen position (``Generation.positions``)."""
     old_side, tokenizer.padding_side = tokenizer.padding_side, "left"
     try:
-        yield from _Decoder(model, tokenizer, prompts, max_new_tokens, batch_size, stop_loops, grammar, priors).run()
+        yield from _Decoder(model, tokenizer, prompts, max_new_tokens, batch_size, stop_loops, grammar, priors,
+                            positions).run()
     finally:
         tokenizer.padding_side = old_side
 
@@ -129,8 +157,9 @@ class _Decoder:
     """One call's decoding: the waiting prompts, the running batch, the finished rows not yet yielded."""
 
     def __init__(self, model, tokenizer, prompts: list[str], max_new_tokens: int, batch_size: int,
-                 stop_loops: bool, grammar=None, priors: list[Prior | None] | None = None):
+                 stop_loops: bool, grammar=None, priors: list[Prior | None] | None = None, positions: bool = False):
         self.model, self.tokenizer, self.prompts = model, tokenizer, prompts
+        self.positions = positions and grammar is None
         self.max_new_tokens, self.stop_loops, self.grammar = max_new_tokens, stop_loops, grammar
         self.admission = Admission(batch_size)
         self.queue = sorted(range(len(prompts)), key=lambda i: len(prompts[i]))
@@ -151,7 +180,8 @@ class _Decoder:
             return
         t0 = time.perf_counter()
         matcher, taken, ended = self.grammar.walk(prior, self.max_new_tokens)
-        row = _Row(i, ids=list(prior.tokens[:taken]), matcher=matcher, inherited=taken)
+        row = _Row(i, ids=list(prior.tokens[:taken]), matcher=matcher, inherited=taken,
+                   logprobs=prior.taken_logprobs(taken))
         if self.stop_loops:
             row.guard.replay(row.ids)
         row.seconds = time.perf_counter() - t0
@@ -176,21 +206,33 @@ class _Decoder:
 
     def _finish(self, row: _Row, reason: str, error: str | None = None) -> None:
         stop = reason == "stop"
-        self.done[row.index] = Generation(self.tokenizer.decode(row.ids, skip_special_tokens=False), reason,
-                                          row.prompt_tokens, len(row.ids) + stop, row.seconds, error,
-                                          tuple(row.ids), self.tokenizer.eos_token_id if stop else None,
-                                          row.inherited)
+        tok = self.tokenizer
+        text = tok.decode(row.ids, skip_special_tokens=False)
+        lps = tuple(row.logprobs) if row.logprobs is not None and len(row.logprobs) == len(row.ids) else None
+        offsets = None if lps is None else decode_offsets(
+            row.ids, lambda ids: tok.decode(ids, skip_special_tokens=False), text,
+            batch=lambda lists: tok.batch_decode(lists, skip_special_tokens=False))
+        self.done[row.index] = Generation(text, reason, row.prompt_tokens, len(row.ids) + stop, row.seconds, error,
+                                          tuple(row.ids), tok.eos_token_id if stop else None, row.inherited,
+                                          logprobs=lps, offsets=offsets,
+                                          positions=tuple(row.positions) if row.positions is not None else None)
 
-    def _advance(self, rows: list[_Row], nxt: torch.Tensor) -> list[int]:
-        """Give each row its next token (``decoding.next_token``); finish the rows it ends. The
+    def _advance(self, rows: list[_Row], nxt: torch.Tensor, logits: torch.Tensor) -> list[int]:
+        """Give each row its next token (``decoding.next_token``) and its log-probability (from
+        ``logits``, the rows' logits the token was chosen from); finish the rows it ends. The
         positions of the rows that go on."""
         keep = []
         eos = self.tokenizer.eos_token_id
-        for j, (row, tok) in enumerate(zip(rows, nxt.tolist())):
+        lps, kept = _chosen_logprobs(logits, nxt, eos if self.positions else None)
+        for j, (row, tok, lp, at) in enumerate(zip(rows, nxt.tolist(), lps, kept)):
             if tok < 0:  # the grammar allowed no token (``_constrained``)
                 self._finish(row, "error", self.grammar.error(row.matcher))
                 continue
+            if row.positions is not None:
+                row.positions.append(at)
             reason = next_token(row.ids, tok, tok == eos, self.max_new_tokens, row.guard if self.stop_loops else None)
+            if reason != "stop" and row.logprobs is not None:  # the token was kept
+                row.logprobs.append(lp)
             if reason is None:
                 keep.append(j)
             else:
@@ -218,14 +260,15 @@ class _Decoder:
         lengths = [int(n) for n in enc.attention_mask.sum(-1)]
         seconds = share(time.perf_counter() - t0, dict(enumerate(lengths)))
         if self.grammar is None:
-            rows = [_Row(i, n, seconds=seconds[j]) for j, (i, n) in enumerate(zip(indices, lengths))]
+            rows = [_Row(i, n, seconds=seconds[j], positions=[] if self.positions else None)
+                    for j, (i, n) in enumerate(zip(indices, lengths))]
             nxt = logits.argmax(-1)
         else:
             rows = [self.ready.pop(i) for i in indices]
             for row, n, sec in zip(rows, lengths, seconds.values()):
                 row.prompt_tokens, row.seconds = n - row.inherited, row.seconds + sec
             nxt = self._constrained(rows, logits)
-        keep = self._advance(rows, nxt)
+        keep = self._advance(rows, nxt, logits)
         if keep:
             index = torch.tensor(keep, device=enc.attention_mask.device)
             if len(keep) < len(rows):
@@ -245,7 +288,7 @@ class _Decoder:
         for row, seconds in zip(batch.rows, share(time.perf_counter() - t0, {j: 1 for j in range(len(batch.rows))}).values()):
             row.seconds += seconds
         batch.nxt = logits.argmax(-1) if self.grammar is None else self._constrained(batch.rows, logits)
-        batch.keep(self._advance(batch.rows, batch.nxt))
+        batch.keep(self._advance(batch.rows, batch.nxt, logits))
 
     def _encode(self, indices: list[int]):
         """The prompt pass's inputs under a grammar: each prompt's tokens followed by those it

@@ -13,7 +13,7 @@ allowed ones.
 output accepted whole, its ending included, is the constrained output without any decoding.
 
 The schema is compiled ``lenient``: a keyword llguidance does not implement is left out of the
-grammar rather than failing it (``evaluation/grammar_gaps.py``, ``llguidance_gaps``, says which);
+grammar rather than failing it (``runtimes/grammar_gaps.py``, ``llguidance_gaps``, says which);
 ``warnings`` holds llguidance's own words about it. The text it allows: no whitespace before the
 first ``{`` or after the last ``}``, at most one space between tokens inside (``OPTIONS``), object
 keys in the order of ``properties``.

@@ -9,17 +9,17 @@ so what a model writes after its answer is kept and can be classified.
 
 from __future__ import annotations
 
-import os
 import time
 from pathlib import Path
 
 from ..core.errors import ExportError, ModelNotFoundError
 from ..core.generation import Generation
+from .hardware import cpu_cores
 
 
 def default_threads() -> int:
     """CPU threads when none are asked for: every core, up to 8 (more rarely helps llama.cpp)."""
-    return max(1, min(os.cpu_count() or 1, 8))
+    return min(cpu_cores(), 8)
 
 
 def check_files(model: Path, lora: Path | None = None) -> None:
@@ -44,7 +44,7 @@ def open_llama(model: Path, lora: Path | None = None, n_ctx: int = 2048, threads
     check_files(model, lora)
     threads = threads or default_threads()
     try:
-        # flash attention as the batched runtime (extractor.llama_batch) uses it: the two then give the
+        # flash attention as the batched runtime (extractor.runtimes.llama_batch) uses it: the two then give the
         # same greedy outputs; llama-cpp-python's default (off) rounds ~2% of them the other way.
         return Llama(model_path=str(model), lora_path=str(lora) if lora else None, n_ctx=n_ctx, n_threads=threads,
                      n_threads_batch=threads, n_batch=512, flash_attn=True, verbose=False, seed=0)

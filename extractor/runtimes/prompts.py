@@ -144,3 +144,9 @@ def load_tokenizer(spec, hf_dir: str):
     if tok.pad_token_id is None:
         tok.pad_token = tok.eos_token  # padding positions carry no labels, so this is harmless
     return tok
+
+
+def answer_ids(tokenizer, text: str) -> list[int]:
+    """An answer's token ids as training tokenized the completion (``train/batches.py``): the text
+    alone, no special tokens added (the end-of-turn token is appended by whoever needs it)."""
+    return tokenizer(text, add_special_tokens=False).input_ids

@@ -16,9 +16,11 @@ import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from ..core.faults import Backoff, Fault, Retrier
 from ..core.generation import Generation, Prior
+from ..core.likelihood import TokenScores
 from .variant import Variant
 
 
@@ -47,19 +49,40 @@ def execute(variant: Variant, inputs: list[str], backoff: Backoff, *, priors: li
             stop: threading.Event | None = None) -> Iterator[tuple[int, Generation]]:
     """``(index, Generation)`` for every input, faults retried (see the module's docstring);
     ``priors`` for a variant that continues (``Capabilities.continues``)."""
+    def call(rows: list[int]):
+        kwargs = {"priors": [priors[i] for i in rows]} if priors is not None else {}
+        return variant.execute([inputs[i] for i in rows], **kwargs)
+
+    for i, g, tries in _retrying(call, len(inputs), variant.name, backoff, faults, log, stop):
+        yield i, (replace(g, retries=tries) if tries else g)
+
+
+def score(variant: Variant, inputs: list[str], answers: list[list[int]], stops: list[int], backoff: Backoff, *,
+          faults: Faults | None = None, log: Callable[[str], None] | None = None) -> Iterator[tuple[int, TokenScores]]:
+    """``(index, TokenScores)`` of ``variant.score`` for every row, faults retried as for ``execute``."""
+    def call(rows: list[int]):
+        return variant.score([inputs[i] for i in rows], [answers[i] for i in rows], [stops[i] for i in rows])
+
+    for i, s, _ in _retrying(call, len(inputs), variant.name, backoff, faults, log, None):
+        yield i, s
+
+
+def _retrying(call: Callable[[list[int]], Iterator[tuple[int, Any]]], n: int, name: str, backoff: Backoff,
+              faults: Faults | None, log: Callable[[str], None] | None,
+              stop: threading.Event | None) -> Iterator[tuple[int, Any, int]]:
+    """``(index, result, failed attempts)`` for every index of ``range(n)``: ``call(indices)`` yields
+    (position in indices, result or Fault), or raises a Fault for those it did not yield."""
     faults = faults if faults is not None else Faults()
     retrier = Retrier(backoff, stop)
     tries: Counter = Counter()
-    pending = list(range(len(inputs)))
+    pending = list(range(n))
     while pending:
         failed: list[int] = []
         fault: Fault | None = None
         answered = 0
-        sub = [inputs[i] for i in pending]
-        kwargs = {"priors": [priors[i] for i in pending]} if priors is not None else {}
         left = set(range(len(pending)))
         try:
-            for j, g in variant.execute(sub, **kwargs):
+            for j, g in call(pending):
                 left.discard(j)
                 i = pending[j]
                 if isinstance(g, Fault):
@@ -70,7 +93,7 @@ def execute(variant: Variant, inputs: list[str], backoff: Backoff, *, priors: li
                         fault = fault or g
                     continue
                 answered += 1
-                yield i, (replace(g, retries=tries[i]) if tries[i] else g)
+                yield i, g, tries[i]
         except Fault as f:
             fault = f
             for j in left:
@@ -79,12 +102,11 @@ def execute(variant: Variant, inputs: list[str], backoff: Backoff, *, priors: li
             failed += [pending[j] for j in sorted(left)]
         if not failed:
             return
-        fault = fault or Fault(variant.name, "no input was tried")
+        fault = fault or Fault(name, "no input was tried")
         if answered:
             retrier.reset()
         wait = retrier.failed(fault)  # Outage when the budget is spent
         if log is not None:
-            log(f"{variant.name}: {len(failed)} of {len(pending)} not answered ({fault.what}); "
-                f"retrying in {wait:.1f} s")
+            log(f"{name}: {len(failed)} of {len(pending)} not answered ({fault.what}); retrying in {wait:.1f} s")
         retrier.sleep(wait)
         pending = sorted(failed)

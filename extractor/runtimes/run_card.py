@@ -153,7 +153,11 @@ def _hash_json_file(path: Path) -> str | None:
         return None
     obj = json.loads(path.read_text(encoding="utf-8"))
     if isinstance(obj, dict):
-        for volatile in ("_name_or_path", "_model_name_or_path", "transformers_version", "dtype", "torch_dtype"):
+        # Not the model: who saved it and how. `architectures` too (the class name, model_type
+        # decides it): prepared checkpoints older than models.CHECKPOINT_FORMAT 2 lack it, and the
+        # runs trained on them must still match.
+        for volatile in ("_name_or_path", "_model_name_or_path", "transformers_version", "dtype", "torch_dtype",
+                         "architectures"):
             obj.pop(volatile, None)
     return hashlib.sha256(json.dumps(obj, sort_keys=True).encode()).hexdigest()
 

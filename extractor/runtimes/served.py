@@ -23,7 +23,11 @@ model, a llama.cpp alias) through the official ``openai`` client:
   key, a field the server rejects); a prompt longer than the server's context is an ``error``
   record of that row, as in the local runtimes;
 - before the first request, the server is asked once for its models (``Endpoint.require``): a
-  server that is not there, or does not serve the model, is refused before anything runs.
+  server that is not there, or does not serve the model, is refused before anything runs;
+- each request asks for the generated tokens' log-probabilities (completions ``logprobs=1``, chat
+  ``logprobs=true``), an answer's confidence (``core/confidence.py``); a server that returns none
+  gives no confidence, and one that refuses the field is asked again without it (and never again);
+  ``served_logprobs = false`` does not ask.
 
 A server cannot stop a looping output early (the local runtimes' loop guard): such an output runs
 to the token limit and counts as runaway, as ``loop`` does.
@@ -39,10 +43,15 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..core.confidence import chat_logprobs, completion_logprobs
 from ..core.errors import ConfigError
 from ..core.faults import Fault, Outage, retry_after
 from ..core.generation import Generation
-from .variant import SCHEMA_VIA, BaseVariant, Capabilities, Settings
+from ..core.task import Task
+from .kinds import Kind
+from . import models
+from .prompts import answer_ids, chat_format, load_tokenizer, prompt_text
+from .variant import SCHEMA_VIA, BaseVariant, Capabilities, Settings, Variant, VariantName
 
 API_KEY_ENV = "EXTRACTOR_API_KEY"
 CHECK_TIMEOUT = 10.0
@@ -173,17 +182,46 @@ class ServedVariant(BaseVariant):
     """A model behind an OpenAI-compatible server."""
 
     def __init__(self, name: str, model: str, endpoint: Endpoint, prompt: Callable[[str], str], system: str,
-                 settings: Settings, schema: dict | None = None, task_name: str = "answer"):
+                 settings: Settings, schema: dict | None = None, task_name: str = "answer",
+                 tokenizer: Callable[[], Any] | None = None):
         self.name, self.model, self.endpoint, self.prompt, self.system = name, model, endpoint, prompt, system
         self.settings, self.schema = settings, schema
-        self.capabilities = Capabilities(streams=True, grammar=schema is not None)
+        self._tokenizer_loader, self._tokenizer, self._pieces = tokenizer, None, None
+        self.capabilities = Capabilities(streams=True, grammar=schema is not None,
+                                         scores=tokenizer is not None and settings.served_api == "completions")
         self.api = settings.served_api
         endpoint.require(model)
         self.via = schema_via_for(endpoint, model, settings.schema_via) if schema is not None else None
-        self.extra = {**GREEDY.get(endpoint.owner(model) or "", {}),
-                      **(schema_body(self.via, schema, task_name) if schema is not None else {})}
+        self.extra_greedy = GREEDY.get(endpoint.owner(model) or "", {})
+        self.extra = {**self.extra_greedy, **(schema_body(self.via, schema, task_name) if schema is not None else {})}
         self._client = endpoint.client(settings.timeout)
         self.where = f"{endpoint.url} (model {model})"
+        self.logprobs = settings.served_logprobs
+        """Requests ask for the tokens' log-probabilities (``Settings.served_logprobs``; False once the
+        server refused the field)."""
+
+    @property
+    def tokenizer(self):
+        """The run's tokenizer (the base model's without a run): what the scored tokens are paired with."""
+        if self._tokenizer is None:
+            self._tokenizer = self._tokenizer_loader()
+        return self._tokenizer
+
+    def answer_ids(self, text: str) -> list[int]:
+        return answer_ids(self.tokenizer, text)
+
+    @property
+    def stop_token(self) -> int:
+        return int(self.tokenizer.eos_token_id)
+
+    def score(self, inputs: list[str], answers: list[list[int]], stops: list[int]) -> Iterator[tuple[int, Any]]:
+        """Teacher-forced scores from the server's prompt log-probabilities (``runtimes/served_score.py``)."""
+        from .served_score import score
+
+        yield from score(self, inputs, answers, stops)
+
+    def facts(self) -> dict[str, Any]:
+        return {"runtime": "served", **self.describe()}
 
     def describe(self) -> dict[str, Any]:
         """What the report records of this row: where it ran and how."""
@@ -197,15 +235,21 @@ class ServedVariant(BaseVariant):
         t0 = time.perf_counter()
         common = {"model": self.model, "max_tokens": self.settings.max_new_tokens, "temperature": 0.0, "top_p": 1.0,
                   "seed": 0, "extra_body": self.extra or None}
+        asked = self.logprobs
         try:
             if self.api == "chat":
                 r = self._client.chat.completions.create(
-                    messages=[{"role": "system", "content": self.system}, {"role": "user", "content": text}], **common)
+                    messages=[{"role": "system", "content": self.system}, {"role": "user", "content": text}], **common,
+                    **({"logprobs": True} if asked else {}))
                 out = r.choices[0].message.content or "" if r.choices else None
             else:
-                r = self._client.completions.create(prompt=self.prompt(text), **common)
+                r = self._client.completions.create(prompt=self.prompt(text), **common,
+                                                    **({"logprobs": 1} if asked else {}))
                 out = r.choices[0].text or "" if r.choices else None
         except Exception as e:  # noqa: BLE001 - sorted into faults, row errors and stops by _failed
+            if asked and _about_logprobs(e):  # a server that will not give them: answers without them
+                self.logprobs = False
+                return self._request(text, stop)
             stop.set()
             return self._failed(e, time.perf_counter() - t0)
         if out is None:
@@ -217,9 +261,11 @@ class ServedVariant(BaseVariant):
             return Fault(self.where, f"the server ended the request with finish_reason {finish!r}")
         reason = {"stop": "stop", "length": "length"}.get(finish)
         usage = r.usage
+        given = _given_logprobs(r.choices[0], out, self.api == "chat")
         return Generation(out, reason or "error", getattr(usage, "prompt_tokens", 0) or 0,
                           getattr(usage, "completion_tokens", 0) or 0, time.perf_counter() - t0,
-                          None if reason else f"the server ended with finish_reason {finish!r}")
+                          None if reason else f"the server ended with finish_reason {finish!r}",
+                          logprobs=given[0] if given else None, offsets=given[1] if given else None)
 
     def _failed(self, e: Exception, seconds: float) -> Generation | Fault:
         """A request's exception as a Fault (retried), a row error (the prompt does not fit), or a
@@ -289,6 +335,51 @@ class ServedVariant(BaseVariant):
         finally:
             stop.set()
             pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _build(name: VariantName, sources, settings: Settings, task: Task) -> Variant:
+    """A served row: the prompt is the default run's (``served``), or the task's base-model prompt
+    (``served-base``, or ``served`` without a run)."""
+    if name.run not in sources.endpoints:
+        which = f"--endpoint {name.run}=URL" if name.run else "--endpoint URL"
+        raise ConfigError(f"variant {name} needs a server: pass {which} (an OpenAI-compatible base URL, "
+                          "e.g. http://127.0.0.1:8000/v1)")
+    run = sources.runs.get(None) if name.kind == "served" else None
+    if run is not None:
+        prompt, system = run.prompt, run.card.system
+    else:
+        fmt = chat_format(sources.base_spec())
+        system = task.instruction
+        prompt = lambda t: prompt_text(fmt, t, "chat", system)  # noqa: E731
+    spec = run.spec if run is not None else sources.base_spec()
+    return ServedVariant(str(name), name.model, sources.endpoints[name.run], prompt, system, settings,
+                         task.schema if name.grammar else None, task.name,
+                         tokenizer=lambda: load_tokenizer(spec, models.hf_path(spec)))
+
+
+SERVED = Kind("served", _build, "a model behind an OpenAI-compatible server, prompted as the run was trained",
+              served=True)
+SERVED_BASE = Kind("served-base", _build, "a model behind an OpenAI-compatible server, with the base-model prompt",
+                   served=True)
+
+
+def _about_logprobs(e: Exception) -> bool:
+    """Whether a failed request was refused for asking for log-probabilities (a server that does not
+    give them: llama-cpp-python's built without all logits answers a 500 naming them)."""
+    status = getattr(e, "status_code", None)
+    return status in (400, 422, 500, 501) and "logprob" in str(e).lower()
+
+
+def _given_logprobs(choice, text: str, chat: bool):
+    """(log-probabilities, offsets) of a choice's tokens from the server's ``logprobs``, or None
+    when it returned none (``core.confidence``)."""
+    lp = getattr(choice, "logprobs", None)
+    if lp is None:
+        return None
+    if chat:
+        return chat_logprobs(text, getattr(lp, "content", None))
+    return completion_logprobs(text, getattr(lp, "token_logprobs", None), getattr(lp, "text_offset", None),
+                               getattr(lp, "tokens", None))
 
 
 def _message(e: Exception) -> str:

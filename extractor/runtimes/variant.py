@@ -1,9 +1,10 @@
 """What a variant is: its name, its capabilities beside its one ``execute``, and the generation
-settings every variant of an evaluation shares (``runtimes/variants.py`` builds the local ones,
-``runtimes/served.py`` the served ones).
+settings every variant of an evaluation shares (``runtimes/variants.py`` builds one through its
+kind, ``runtimes/kinds.py``).
 
 A variant name is ``KIND[+grammar][@RUN]`` (``merged-gguf+grammar@padbug``), or
-``served:MODEL[+grammar][@ENDPOINT]`` for a model behind an OpenAI-compatible server.
+``KIND:MODEL[+grammar][@ENDPOINT]`` for a served kind (``served:MODEL``: a model behind an
+OpenAI-compatible server); the registered kinds say which KIND is which.
 """
 
 from __future__ import annotations
@@ -15,13 +16,11 @@ from typing import Any, Protocol
 
 from ..core.errors import ConfigError
 from ..core.faults import Fault
+from ..core.likelihood import TokenScores
 from ..core.generation import Generation
+from . import kinds
 from .hardware import PRECISIONS
 
-KINDS = ("base-gguf", "adapter-hf", "adapter-gguf", "merged-hf", "merged-gguf", "rules", "served", "served-base")
-SERVED = ("served", "served-base")
-"""served:MODEL prompts as the run was trained (or as a base model, without a run); served-base:MODEL
-always with the task's base-model instruction, as base-gguf does."""
 SCHEMA_VIA = ("auto", "response_format", "structured_outputs", "guided_json", "json_schema", "grammar")
 """How a served +grammar row hands the server the task's JSON Schema (runtimes/served.py)."""
 APIS = ("completions", "chat")
@@ -35,10 +34,15 @@ class VariantName:
     run: str | None = None
     """The run's label (``--run LABEL=DIR``); for ``served``, the endpoint's (``--endpoint LABEL=URL``)."""
     model: str | None = None
-    """``served`` only: the model name the server knows."""
+    """A served kind's only: the model name the server knows."""
+
+    @property
+    def served(self) -> bool:
+        """A served kind's name (``KIND:MODEL``): only those carry a model."""
+        return self.model is not None
 
     def __str__(self) -> str:
-        head = f"{self.kind}:{self.model}" if self.kind in SERVED else self.kind
+        head = f"{self.kind}:{self.model}" if self.served else self.kind
         return head + ("+grammar" if self.grammar else "") + (f"@{self.run}" if self.run else "")
 
 
@@ -46,26 +50,33 @@ _LABEL = re.compile(r"[A-Za-z0-9_.-]+")
 
 
 def parse_name(text: str) -> VariantName:
+    """A variant name as its kind (``runtimes/kinds.py``) allows it; a ConfigError naming the kinds."""
     text = text.strip()
-    kind, colon, rest = text.partition(":")
-    if colon and kind in SERVED:
+    head, colon, rest = text.partition(":")
+    served = kinds.get(head) if colon else None
+    if served is not None and served.served:
         body, at, label = rest.rpartition("@")
         if not at or not _LABEL.fullmatch(label):
             body, label = rest, ""
         grammar = body.endswith("+grammar")
         model = body.removesuffix("+grammar")
         if not model:
-            raise ConfigError(f"variant {text!r}: write {kind}:MODEL[+grammar][@ENDPOINT], MODEL the name the server knows")
-        return VariantName(kind, grammar, label or None, model)
+            raise ConfigError(f"variant {text!r}: write {head}:MODEL[+grammar][@ENDPOINT], MODEL the name the server knows")
+        if grammar and not served.grammar:
+            raise ConfigError(f"variant {text!r}: {head} ({served.help}) takes no +grammar")
+        return VariantName(head, grammar, label or None, model)
     body, _, run = text.partition("@")
-    kind, plus, suffix = body.partition("+")
-    if kind not in KINDS or kind in SERVED or (plus and suffix != "grammar"):
-        raise ConfigError(f"unknown variant {text!r}: write KIND[+grammar][@RUN] with KIND one of "
-                          f"{', '.join(k for k in KINDS if k not in SERVED)}, or served:MODEL[+grammar][@ENDPOINT] "
-                          "(served-base:MODEL for the base-model prompt)")
-    if kind == "rules" and plus:
-        raise ConfigError(f"variant {text!r}: rules are deterministic; +grammar applies to model variants only")
-    return VariantName(kind, bool(plus), run or None)
+    head, plus, suffix = body.partition("+")
+    kind = kinds.get(head)
+    if kind is None or kind.served or (plus and suffix != "grammar"):
+        every = kinds.every()
+        local = ", ".join(k.name for k in every if not k.served)
+        remote = " or ".join(f"{k.name}:MODEL" for k in every if k.served)
+        raise ConfigError(f"unknown variant {text!r}: write KIND[+grammar][@RUN] with KIND one of {local}"
+                          + (f", or {remote} ([+grammar][@ENDPOINT])" if remote else ""))
+    if plus and not kind.grammar:
+        raise ConfigError(f"variant {text!r}: {head} ({kind.help}) takes no +grammar")
+    return VariantName(head, bool(plus), run or None)
 
 
 class Skip(Exception):
@@ -103,10 +114,18 @@ class Settings:
     `structured_outputs`, `guided_json`, `json_schema`, `grammar`; runtimes/served.py)."""
     timeout: int = 120
     """served variants: seconds a request may take; a request past it is a fault, retried."""
+    served_logprobs: bool = True
+    """served variants: ask for the generated tokens' log-probabilities (each answer's confidence,
+    ``core/confidence.py``); false where the server computes them slowly (llama-cpp-python's server
+    took 6 times as long per request with them)."""
     retry_budget: int = 120
     """Seconds a failing call (a request to a server, a runtime's decode) goes on being retried,
     with capped exponential backoff, before the run stops (exit 4; ``core/faults.py``): a fault of
     the infrastructure is never recorded as an answer."""
+    positions: bool = False
+    """Keep, at every generated position, the top-5 tokens and the end-of-turn token's
+    log-probability (``Generation.positions``): the likelihood view reuses them where an output is
+    the gold answer, instead of a teacher-forced pass. Set by ``extractor eval``, not in a suite."""
 
     @classmethod
     def from_toml(cls, table: Any, where: str) -> "Settings":
@@ -114,7 +133,7 @@ class Settings:
         ``where``, the key and what it must be."""
         if not isinstance(table, dict):
             raise ConfigError(f"{where}: must be a table of settings, e.g. [generation] max_new_tokens = 256")
-        known = {f.name: f for f in fields(cls)}
+        known = {f.name: f for f in fields(cls) if f.name != "positions"}  # not a suite's to set
         out = cls()
         for key, value in table.items():
             if key not in known:
@@ -149,6 +168,9 @@ class Capabilities:
     """A grammar-constrained variant whose ``execute`` takes ``priors``: each input's output from
     the same artefact without the grammar (``generation.Prior``), of which it keeps the tokens the
     grammar accepts instead of decoding them again."""
+    scores: bool = False
+    """``score`` feeds a gold answer after the prompt and gives its tokens' log-probabilities
+    (teacher forcing, ``core/likelihood.py``); ``answer_ids`` and ``stop_token`` say what it feeds."""
 
 
 class Variant(Protocol):
@@ -167,6 +189,24 @@ class Variant(Protocol):
 
     def count_tokens(self, text: str) -> int:
         """Prompt tokens for one input (only with ``capabilities.counts_tokens``)."""
+        ...
+
+    def facts(self) -> dict[str, Any]:
+        """What its files say of it (quantization, template, special tokens, how it was trained):
+        plain JSON, for the likelihood view's causes (``runtimes/artefact_facts.py``); {} when nothing."""
+        ...
+
+    def answer_ids(self, text: str) -> list[int]:
+        """An answer's token ids as training tokenized the completion (only with ``capabilities.scores``)."""
+        ...
+
+    stop_token: int
+    """The end-of-turn token a completion ends with (only with ``capabilities.scores``)."""
+
+    def score(self, inputs: list[str], answers: list[list[int]], stops: list[int]) -> Iterator[tuple[int, "TokenScores | Fault"]]:
+        """``(index, TokenScores)`` for every input: its prompt, then ``answers[i]`` and ``stops[i]``
+        fed (teacher forcing), with each fed answer token's log-probability and the top-k at its
+        position (only with ``capabilities.scores``). Faults as for ``execute``."""
         ...
 
     def close(self) -> None:
@@ -190,6 +230,15 @@ class BaseVariant:
 
     def count_tokens(self, text: str) -> int:
         raise ConfigError(f"variant {self.name} has no context window; it counts no tokens")
+
+    def facts(self) -> dict[str, Any]:
+        return {}
+
+    def answer_ids(self, text: str) -> list[int]:
+        raise ConfigError(f"variant {self.name} scores no answers (its Capabilities.scores is false)")
+
+    def score(self, inputs: list[str], answers: list[list[int]], stops: list[int]) -> Iterator[tuple[int, TokenScores]]:
+        raise ConfigError(f"variant {self.name} scores no answers (its Capabilities.scores is false)")
 
     def close(self) -> None:
         pass

@@ -7,32 +7,37 @@
    a package of your own registers its task the same way (docs/tasks.md, "Bring your own task");
 2. a directory holding ``task.toml`` and ``schema.json`` (``tasks.filetask``).
 
-This is the one place that knows which tasks ship with extractor (``BUILTIN``, for a checkout
-used without being installed) and which is the default; everything else receives a resolved
-Task and never names one.
+This is the one place that knows which task is the default; which tasks exist, the built-in ones
+included, the entry points say (read from the installed metadata: an editable install's too, so a
+checkout is used through `make install`). Everything else receives a resolved Task and never names one.
 """
 
 from __future__ import annotations
 
-from importlib import import_module, metadata
+from functools import cache
+from importlib import metadata
 from pathlib import Path
 
 from ..core.errors import ConfigError
+from ..core.plugins import entry_points
 from ..core.task import Task
 from .filetask import FileTask, load_task_dir
 
 ENTRY_POINT_GROUP = "extractor.tasks"
-BUILTIN = {"cantos": "extractor.tasks.cantos:CantosTask", "citations": "extractor.tasks.citations:task"}
-"""The entry points pyproject.toml registers, for a checkout that is not installed."""
 DEFAULT_TASK = "cantos"
 """The task of a command, suite or config that names none."""
 
 _LOADED: dict[str, Task] = {}
 
 
-def _entry_points() -> dict[str, str]:
-    found = {ep.name: ep.value for ep in metadata.entry_points(group=ENTRY_POINT_GROUP)}
-    return {**BUILTIN, **found}
+@cache
+def _entry_points() -> dict[str, metadata.EntryPoint]:
+    return entry_points(ENTRY_POINT_GROUP)
+
+
+def reset() -> None:
+    """Read the entry points again (after installing a package that registers a task)."""
+    _entry_points.cache_clear()
 
 
 def known_tasks() -> list[str]:
@@ -63,14 +68,11 @@ def source(task: Task) -> str:
     return task.name
 
 
-def _load(name: str, target: str) -> Task:
-    module, _, attr = target.partition(":")
-    obj = import_module(module)
-    for part in attr.split("."):
-        obj = getattr(obj, part)
+def _load(ep: metadata.EntryPoint) -> Task:
+    obj = ep.load()
     task = obj() if isinstance(obj, type) or (callable(obj) and not isinstance(obj, Task)) else obj
     if not isinstance(task, Task):
-        raise ConfigError(f"entry point {ENTRY_POINT_GROUP}:{name} = {target} is not a Task "
+        raise ConfigError(f"entry point {ENTRY_POINT_GROUP}:{ep.name} = {ep.value} is not a Task "
                           "(see extractor/core/task.py for the attributes and methods it needs)")
     return task
 
@@ -78,7 +80,7 @@ def _load(name: str, target: str) -> Task:
 def _resolve(key: str) -> Task:
     eps = _entry_points()
     if key in eps:
-        return _load(key, eps[key])
+        return _load(eps[key])
     path = Path(key)
     if path.is_dir():
         return load_task_dir(path)

@@ -16,7 +16,7 @@ import torch
 from ..core.data import Example
 from ..core.errors import ConfigError
 from ..core.task import Task
-from ..runtimes.prompts import prompt_text
+from ..runtimes.prompts import answer_ids, prompt_text
 
 IGNORE = -100
 
@@ -42,8 +42,7 @@ def encode(tokenizer, examples: list[Example], prompt_format: str, system: str, 
     for ex in examples:
         prompt_ids = tokenizer(prompt_text(tokenizer, ex.input, prompt_format, system), add_special_tokens=True).input_ids
         answer = task.answer_text(ex.output)
-        answer_ids = tokenizer(answer, add_special_tokens=False).input_ids
-        ids = prompt_ids + answer_ids + [eos]
+        ids = prompt_ids + answer_ids(tokenizer, answer) + [eos]
         if len(ids) > max_length:
             too_long.append(f"{ex.source}: {len(ids)} tokens")
         out.append(Encoded(ids, len(prompt_ids), ex.source))

@@ -109,8 +109,8 @@ def _copy_metadata(reader, writer) -> None:
     from gguf import GGUFValueType
 
     for key, field in reader.fields.items():
-        if key.startswith("GGUF.") or key == "general.architecture":
-            continue  # the writer writes these itself
+        if key.startswith("GGUF.") or key in ("general.architecture", "general.file_type"):
+            continue  # the writer writes these itself; the file type is the export's, not the base's
         if key == "general.alignment":
             writer.data_alignment = int(field.contents())
         vtype = field.types[0]
@@ -127,6 +127,9 @@ def write_merged_gguf(adapter: Adapter, base_path: Path, out: Path, quant: str, 
     pairs = gguf_pairs(adapter, base, base_path)
     writer = gguf.GGUFWriter(str(out), base.arch)
     _copy_metadata(reader, writer)
+    # What tools show as the file's quantization (Ollama, llama-server): the export's, not the base's.
+    writer.add_file_type({"q8_0": gguf.LlamaFileType.MOSTLY_Q8_0, "q4_k_m": gguf.LlamaFileType.MOSTLY_Q4_K_M,
+                          "q6_k": gguf.LlamaFileType.MOSTLY_Q6_K, "f16": gguf.LlamaFileType.MOSTLY_F16}[quant])
     writer.add_string("extractor.merged_adapter", adapter.path.parent.name)
     writer.add_string(FINGERPRINT_KEY, base_sha256)
     written = {}

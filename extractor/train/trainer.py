@@ -298,7 +298,7 @@ class Trainer:
         state.tokens += real_tokens
         return {"step": step + 1, "epoch": round((step + 1) / self.steps_per_epoch, 3),
                 "loss": loss_sum / max(1, n_labels), "lr": self.optimizer.param_groups[0]["lr"],
-                "tokens_per_s": round(real_tokens / dt, 1)}
+                "tokens_per_s": round(real_tokens / dt, 1), "seconds": round(dt, 4)}
 
     def _collate(self, idx: list[int]) -> dict:
         return collate([self.train_rows[i] for i in idx], self.tok.pad_token_id, self.cfg.reproduce_pad_eos_bug)

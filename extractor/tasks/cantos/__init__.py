@@ -90,11 +90,7 @@ class CantosTask(JsonTask):
 
     def f1_counts(self, sample: Sample) -> dict[str, tuple[int, int, int]]:
         """(true positives, predicted, gold) of canto_f1 and line_f1 for one row."""
-        out = {}
-        for key, of in (("canto_f1", metrics.cantos_of), ("line_f1", metrics.lines_of)):
-            pred, gold = of(metrics.predicted(sample)), of(sample.gold)
-            out[key] = (len(pred & gold), len(pred), len(gold))
-        return out
+        return metrics.row_tallies(sample)
 
     def rules(self, text: str) -> Any:
         from .rules import extract

@@ -2,14 +2,15 @@
 
 One ``Sample`` per row holds what scoring needs; ``aggregate`` turns a list of them into the
 metrics of report.json. Nothing here runs a model, so re-scoring a samples.jsonl is cheap and
-exact. Rates are fractions in [0, 1]; a rate with an empty denominator is None (not 0, not 1).
+exact. Rates are fractions in [0, 1]; a rate with an empty denominator is None (not 0, not 1): the
+convention of ``core.metrics`` (``rate``, ``Tally``), which computes every figure.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
 
-from ...core.metrics import CORE, Metric, by_key, core_metrics, rate
+from ...core.metrics import CORE, Metric, Tally, by_key, core_metrics, rate
 from ...core.task import Sample
 from .schema import Reference
 from .sections import CANTO_LENGTHS, is_impossible_line
@@ -52,12 +53,14 @@ def predicted(s: Sample) -> tuple[Reference, ...]:
     return tuple(s.parsed.references) if s.parsed.valid else ()
 
 
-def _prf(tp: int, n_pred: int, n_gold: int) -> tuple[float | None, float | None, float | None]:
-    """Micro precision, recall and F1 (2tp / (pred + gold), defined even when one side is empty)."""
-    p = tp / n_pred if n_pred else None
-    r = tp / n_gold if n_gold else None
-    f = 2 * tp / (n_pred + n_gold) if n_pred + n_gold else None
-    return p, r, f
+def row_tallies(s: Sample) -> dict[str, Tally]:
+    """One row's counts of ``canto_f1`` and ``line_f1``: (true positives, predicted, gold) cantos, and
+    (canto, line) pairs; ``aggregate`` sums them, ``report compare`` resamples them."""
+    out, pred = {}, predicted(s)
+    for key, of in (("canto_f1", cantos_of), ("line_f1", lines_of)):
+        p, g = of(pred), of(s.gold)
+        out[key] = Tally(len(p & g), len(p), len(g))
+    return out
 
 
 def impossible_share(samples: list[Sample]) -> float | None:
@@ -70,18 +73,12 @@ def aggregate(samples: list[Sample]) -> dict:
     """Every metric of METRIC_KEYS for one (variant, data file): what every task shares
     (``core.metrics.core_metrics``: validity, exact match, stopping, latency, throughput) and the Cantos
     figures (canto and line precision, recall and F1, no-reference accuracy, impossible lines)."""
-    tp_c = n_pred_c = n_gold_c = tp_l = n_pred_l = n_gold_l = 0
-    for s in samples:
-        pred = predicted(s)
-        pc, gc, pl, gl = cantos_of(pred), cantos_of(s.gold), lines_of(pred), lines_of(s.gold)
-        tp_c, n_pred_c, n_gold_c = tp_c + len(pc & gc), n_pred_c + len(pc), n_gold_c + len(gc)
-        tp_l, n_pred_l, n_gold_l = tp_l + len(pl & gl), n_pred_l + len(pl), n_gold_l + len(gl)
-    cp, cr, cf = _prf(tp_c, n_pred_c, n_gold_c)
-    lp, lr, lf = _prf(tp_l, n_pred_l, n_gold_l)
+    rows = [row_tallies(s) for s in samples]
+    canto, line = (Tally.total(r[key] for r in rows) for key in ("canto_f1", "line_f1"))
     found = core_metrics(samples)
     found.update({
-        "canto_precision": cp, "canto_recall": cr, "canto_f1": cf,
-        "line_precision": lp, "line_recall": lr, "line_f1": lf,
+        "canto_precision": canto.precision, "canto_recall": canto.recall, "canto_f1": canto.f1,
+        "line_precision": line.precision, "line_recall": line.recall, "line_f1": line.f1,
         "no_ref_accuracy": rate([s.parsed.valid and not predicted(s) for s in samples if not s.gold]),
         "impossible_lines": impossible_share(samples),
     })

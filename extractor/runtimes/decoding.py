@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Hashable, Mapping
 from typing import TypeVar
 
-from .generation import LoopGuard
+from ..core.generation import LoopGuard
 
 K = TypeVar("K", bound=Hashable)
 

@@ -50,7 +50,6 @@ NOT_CONSTRAINTS = frozenset({
     "title", "description", "default", "examples", "deprecated", "readOnly", "writeOnly",
     "contentEncoding", "contentMediaType", "contentSchema",
 })
-GRAMMAR_FORMATS = ("uuid", "uuid1", "uuid2", "uuid3", "uuid4", "uuid5", "date", "time", "date-time")
 _PRIMITIVES = ("boolean", "number", "integer", "string", "null", "array", "object")
 
 

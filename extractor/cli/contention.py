@@ -11,6 +11,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from ..runtimes.hardware import cpu_cores
+
 HEAVY = ("train", "eval", "extract")
 """`extractor` subcommands that keep every core busy."""
 
@@ -74,8 +76,7 @@ def others() -> list[tuple[int, str]]:
 
 def warn(echo) -> None:
     """Print one warning through ``echo`` per other heavy job found (nothing where none runs)."""
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     for pid, cmd in others():
-        echo(f"warning: another heavy job is running on these {cores} cores (pid {pid}: {cmd}); both spin a "
+        echo(f"warning: another heavy job is running on these {cpu_cores()} cores (pid {pid}: {cmd}); both spin a "
              f"thread per core and slow each other down many times over. Let it finish first, or give each "
              f"job fewer threads.")
