@@ -183,7 +183,7 @@ def run_eval(suite: Suite, sources: Sources, out: Path, resume: bool = False, pr
                 reuse = lk.Reuse(variant, wanted, task)
                 _generate(variant, name, todo[label], priors, label in twins and not name.grammar, sink, bar,
                           task, suite.settings, backoff, faults, log, reuse)
-                t1 = time.perf_counter()
+                t1 = time.perf_counter() - reuse.seconds  # scoring done while generating counts as scoring
                 if wanted:
                     lk.score_variant(variant, label, wanted, task, out, backoff, faults, log, reuse)
                     log_file.likelihood_seconds[label] = round(log_file.likelihood_seconds.get(label, 0)
@@ -277,7 +277,9 @@ def _generate(variant, name: VariantName, todo: list, priors: dict, keep: bool, 
         bar.update(label=label)
         inputs = [ex.input for _, ex in chunk]
         before = [priors.get((d, _free(name), ex.id)) for d, ex in chunk] if continues else None
-        for j, g in retry.execute(variant, inputs, backoff, priors=before, faults=faults, log=log):
+        golds = [reuse.gold.get((d, ex.id)) for d, ex in chunk] if reuse.gold and variant.capabilities.scores_gold \
+            else None
+        for j, g in retry.execute(variant, inputs, backoff, priors=before, faults=faults, log=log, golds=golds):
             d, ex = chunk[j]
             if keep and g.tokens is not None:
                 priors[(d, label, ex.id)] = Prior(g.tokens, g.finish_reason, g.stop_token, confidence.rounded(g.logprobs))

@@ -120,12 +120,15 @@ def read_divergences(out: Path) -> list[Divergence]:
 
 
 class Reuse:
-    """The gold answers' scores read off the generation itself (``core.likelihood.from_generation``),
-    for the rows of ``wanted`` whose greedy output is the gold answer: those need no teacher-forced
-    pass. ``take`` sees every generation of the variant as it comes."""
+    """The gold answers' scores that came with the generation itself, for the rows of ``wanted``
+    that need no teacher-forced pass of their own: scored in the row's context as it finished
+    (``Generation.gold``, ``Capabilities.scores_gold``), or read off a greedy output that is the
+    gold answer (``core.likelihood.from_generation``). ``take`` sees every generation of the
+    variant as it comes; ``seconds``: the time the scoring took inside the generation."""
 
     def __init__(self, variant: Variant, wanted: list[tuple[str, Example]], task: Task):
         self.found: dict[tuple[str, str], TokenScores] = {}
+        self.seconds = 0.0
         self.gold: dict[tuple[str, str], list[int]] = {}
         self.stop: int | None = None
         if wanted:
@@ -134,7 +137,10 @@ class Reuse:
 
     def take(self, d: str, ex: Example, g) -> None:
         gold = self.gold.get((d, ex.id))
-        if gold is not None and g.positions is not None:
+        if gold is not None and g.gold is not None:
+            self.found[(d, ex.id)] = g.gold
+            self.seconds += g.gold.seconds
+        elif gold is not None and g.positions is not None:
             s = from_generation(g.tokens, g.logprobs, g.positions, gold, self.stop, g.prompt_tokens)
             if s is not None:
                 self.found[(d, ex.id)] = s

@@ -41,9 +41,10 @@ import numpy as np
 from .decoding import Admission, next_token, share
 from ..core.faults import Fault
 from ..core.generation import Generation, LoopGuard, Prior, context_error
-from ..core.likelihood import TOP_K
+from ..core.likelihood import TOP_K, TokenScores, from_generation
 from ..core.confidence import piece_offsets
 from .llama_context import LlamaStreams
+from .llama_score import continue_gold
 
 _TOKEN_DATA = np.dtype([("id", np.int32), ("logit", np.float32), ("p", np.float32)])
 
@@ -75,6 +76,16 @@ class _Seq:
     logprobs: list[float] | None = field(default_factory=list)
     """Log-probability of each token of ``out`` under the model's own distribution (None: not
     known for the tokens taken from a ``Prior`` that kept none)."""
+    gold: list[int] | None = None
+    """The gold answer's tokens, scored in this stream as the sequence finishes (``stream(golds=)``)."""
+    scored: TokenScores | None = None
+
+    def tracking(self) -> bool:
+        """Whether this step's top-k is kept: with ``positions``, at every step; with a gold answer
+        too, only while the output is a prefix of it (the gold tokens after are fed at the end)."""
+        g = self.gold
+        return self.positions is not None and (
+            g is None or (len(self.out) <= len(g) and self.out == g[:len(self.out)]))
 
 
 class BatchedLlama(LlamaStreams):
@@ -101,13 +112,16 @@ class BatchedLlama(LlamaStreams):
         return out  # type: ignore[return-value]
 
     def stream(self, prompts: list[str], max_new_tokens: int, grammar=None, stop_loops: bool = False,
-               priors: list[Prior | None] | None = None, positions: bool = False):
+               priors: list[Prior | None] | None = None, positions: bool = False,
+               golds: list[list[int] | None] | None = None):
         """``(index, Generation)`` for every prompt, as each finishes (not in order). With a
         ``grammar``, a prompt's ``Prior`` (its free output) is walked under the grammar first: the
         tokens it accepts are the constrained output's too, taken without decoding, and decoding
         starts at the first token it rejects (or is not needed at all). ``positions``: keep the
         top-k and the end-of-turn token's log-probability at every chosen position
-        (``Generation.positions``, for the likelihood view)."""
+        (``Generation.positions``, for the likelihood view); with ``golds`` too (each prompt's gold
+        answer ids, or None), each gold answer is scored in its sequence's stream as it finishes
+        (``Generation.gold``), and the top-k is kept only while the output follows the gold answer."""
         seqs: list[_Seq] = []
         for i, p in enumerate(prompts):
             tokens = self.tokenize(p)
@@ -119,6 +133,8 @@ class BatchedLlama(LlamaStreams):
             else:
                 s = _Seq(i, tokens, budget, guard=LoopGuard() if stop_loops else None,
                          positions=[] if positions and grammar is None else None)
+                if s.positions is not None and golds is not None:
+                    s.gold = golds[i]
                 prior = priors[i] if priors is not None and grammar is not None else None
                 done = self._inherit(s, prior, grammar) if prior is not None else None
                 if done is not None:
@@ -200,21 +216,13 @@ class BatchedLlama(LlamaStreams):
             try:
                 self.decode()
             except RuntimeError as e:
-                # A fault of the runtime, not an answer of the model (core/faults.py): the
-                # sequences not finished are dropped, and the caller retries them.
-                for s in running + queue:
-                    if s.slot >= 0:
-                        self.clear(s.slot)
-                    if s.grammar is not None:
-                        lib.llama_sampler_free(s.grammar)
-                        s.grammar = None
-                raise Fault(f"llama.cpp ({self.model_name})", f"RuntimeError: {e}") from None
+                self._abort(running + queue, e)
             seconds = share(time.perf_counter() - t0, Counter(e[2] for e in entries))
             for s in running:
                 s.seconds += seconds.get(s.slot, 0.0)
             done = []
             for s, pos in wants:
-                token, logprob = self._choose(pos, s.grammar, s.positions)
+                token, logprob = self._choose(pos, s.grammar, s.positions if s.tracking() else None)
                 reason = next_token(s.out, token, lib.llama_vocab_is_eog(self._vocab, token), s.budget, s.guard)
                 if reason != "stop" and s.logprobs is not None:  # the token was kept
                     s.logprobs.append(logprob)
@@ -223,8 +231,42 @@ class BatchedLlama(LlamaStreams):
                 if reason is not None:
                     done.append((s, reason))
             for s, reason in done:
+                if s.gold is not None:
+                    try:
+                        s.scored = self._score_gold(s)
+                    except RuntimeError as e:
+                        self._abort(running + queue, e)
                 running = self._release(running, s)
                 yield s, self._finish(s, reason)
+
+    def _abort(self, seqs: list[_Seq], e: RuntimeError):
+        """A fault of the runtime, not an answer of the model (core/faults.py): the sequences not
+        finished are dropped, and the caller retries them."""
+        for s in seqs:
+            if s.slot >= 0:
+                self.clear(s.slot)
+            if s.grammar is not None:
+                self._lib.llama_sampler_free(s.grammar)
+                s.grammar = None
+        raise Fault(f"llama.cpp ({self.model_name})", f"RuntimeError: {e}") from None
+
+    def _score_gold(self, s: _Seq) -> TokenScores | None:
+        """``s``'s gold answer scored in its own stream before the slot is freed: the tokens the
+        output shares with it read off the generation (``positions``, ``logprobs``), the rest fed
+        after them (``llama_score.continue_gold``), so the prompt is not fed again. None where
+        the stream has no room for the gold answer (the separate pass scores it)."""
+        gold, stop, prompt = s.gold, self.stop_token, len(s.tokens)
+        n = next((k for k, (a, b) in enumerate(zip(s.out, gold)) if a != b), min(len(s.out), len(gold)))
+        if n == len(gold) and len(s.positions) > n:  # the output is the gold answer and more
+            return from_generation(s.out, s.logprobs, s.positions, gold, stop, prompt)
+        if prompt + len(gold) > self.cells or s.logprobs is None or len(s.positions) < n:
+            return None
+        t0 = time.perf_counter()
+        got = continue_gold(self, s.slot, prompt + n - 1, [s.out[n - 1] if n else s.tokens[-1]] + gold[n:],
+                            gold[n:] + [stop])
+        top = [[[int(t), float(lp)] for t, lp in s.positions[p][0]] for p in range(n)]
+        return TokenScores(list(gold) + [stop], [float(x) for x in s.logprobs[:n]] + [lp for lp, _ in got],
+                           top + [t for _, t in got], prompt, seconds=time.perf_counter() - t0)
 
     def _entries(self, running: list[_Seq]) -> tuple[list, list]:
         """This step's batch: prompt tokens of newly admitted sequences, as many as fit; else one
@@ -270,7 +312,8 @@ class BatchedLlama(LlamaStreams):
         kept = tuple(s.positions) if s.positions is not None else None
         return Generation(text, reason, len(s.tokens) - s.head, gen, s.seconds, error, tuple(s.out),
                           s.stop_token if reason == "stop" else None, inherited=s.head,
-                          logprobs=tuple(lps) if lps is not None else None, offsets=offsets, positions=kept)
+                          logprobs=tuple(lps) if lps is not None else None, offsets=offsets, positions=kept,
+                          gold=s.scored)
 
     def _text(self, tokens) -> tuple[str, tuple[int, ...] | None]:
         """The output text of ``tokens`` (as ``detokenize``: their pieces, special tokens not

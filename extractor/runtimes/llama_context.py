@@ -156,9 +156,9 @@ class LlamaStreams:
         if self._prefix:
             self._lib.llama_memory_seq_cp(self._mem, self.slots, slot, -1, -1)
 
-    def clear(self, slot: int) -> None:
-        """Empty ``slot``'s stream."""
-        self._lib.llama_memory_seq_rm(self._mem, slot, -1, -1)
+    def clear(self, slot: int, at: int = -1) -> None:
+        """Empty ``slot``'s stream (from position ``at`` on, when given)."""
+        self._lib.llama_memory_seq_rm(self._mem, slot, at, -1)
 
     def logits(self, at: int) -> np.ndarray:
         """The logits row of the batch entry ``at`` of the last decode (a view, valid until the next)."""

@@ -57,6 +57,25 @@ def score(llm: LlamaStreams, prompts: list[str], answers: list[list[int]],
         yield from _group(llm, group, share)
 
 
+def continue_gold(llm: LlamaStreams, slot: int, at: int, feed: list[int],
+                  targets: list[int]) -> list[tuple[float, list[list[float]]]]:
+    """Teacher forcing in a stream generation just used: ``slot``'s cells before position ``at``
+    hold the prompt and the output tokens the gold answer shares; the rest is dropped and ``feed``
+    (the token at ``at``, then the gold tokens after the shared ones) is fed from ``at``. Per fed
+    token: the log-probability of its ``targets`` entry (the next gold token, then the end-of-turn
+    token) and the top ``TOP_K``. RuntimeError when llama.cpp fails."""
+    llm.clear(slot, at)
+    got = []
+    for c in range(0, len(feed), llm.n_batch):
+        part = feed[c:c + llm.n_batch]
+        llm.fill([(t, at + c + j, slot, True) for j, t in enumerate(part)])
+        llm.decode()
+        for j in range(len(part)):
+            lp, top = log_softmax_top(llm.logits(j))
+            got.append((float(lp[targets[c + j]]), [[int(t), float(lp[t])] for t in top]))
+    return got
+
+
 def _group(llm: LlamaStreams, group: list[_Row], share: float) -> Iterator[tuple[int, TokenScores]]:
     t0 = time.perf_counter()
     for slot, s in enumerate(group):

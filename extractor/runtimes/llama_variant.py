@@ -35,7 +35,7 @@ class LlamaVariant(BaseVariant):
         self.run_dir = run_dir
         self.schema, self.grammar, self._llm, self._grammar = schema, grammar, None, None
         self.capabilities = Capabilities(streams=True, grammar=grammar, counts_tokens=True, needs_closing=True,
-                                         continues=grammar, scores=True)
+                                         continues=grammar, scores=True, scores_gold=not grammar)
 
     def _open(self):
         from .llama import default_threads
@@ -50,14 +50,15 @@ class LlamaVariant(BaseVariant):
                 self._grammar = LlamaGrammar.from_json_schema(json.dumps(self.schema), verbose=False)
         return self._llm
 
-    def execute(self, inputs: list[str], priors: list[Prior | None] | None = None) -> Iterator[tuple[int, Generation]]:
+    def execute(self, inputs: list[str], priors: list[Prior | None] | None = None,
+                golds: list[list[int] | None] | None = None) -> Iterator[tuple[int, Generation]]:
         """``(index, Generation)`` as each prompt finishes: a finished sequence's slot takes the
-        next prompt at once. ``priors`` (+grammar only): the free outputs to continue from
-        (``BatchedLlama.stream``)."""
+        next prompt at once. ``priors`` (+grammar only): the free outputs to continue from;
+        ``golds``: gold answers to score as each row finishes (``BatchedLlama.stream``)."""
         llm = self._open()
         try:
             yield from llm.stream([self.prompt(text) for text in inputs], self.settings.max_new_tokens, self._grammar,
-                                  self.settings.stop_loops, priors, positions=self.settings.positions)
+                                  self.settings.stop_loops, priors, positions=self.settings.positions, golds=golds)
         except Fault:
             self.close()  # the next attempt starts from a fresh context
             raise

@@ -46,11 +46,15 @@ class Faults:
 
 def execute(variant: Variant, inputs: list[str], backoff: Backoff, *, priors: list[Prior | None] | None = None,
             faults: Faults | None = None, log: Callable[[str], None] | None = None,
-            stop: threading.Event | None = None) -> Iterator[tuple[int, Generation]]:
+            stop: threading.Event | None = None,
+            golds: list[list[int] | None] | None = None) -> Iterator[tuple[int, Generation]]:
     """``(index, Generation)`` for every input, faults retried (see the module's docstring);
-    ``priors`` for a variant that continues (``Capabilities.continues``)."""
+    ``priors`` for a variant that continues (``Capabilities.continues``), ``golds`` for one that
+    scores gold answers as it generates (``Capabilities.scores_gold``)."""
     def call(rows: list[int]):
         kwargs = {"priors": [priors[i] for i in rows]} if priors is not None else {}
+        if golds is not None:
+            kwargs["golds"] = [golds[i] for i in rows]
         return variant.execute([inputs[i] for i in rows], **kwargs)
 
     for i, g, tries in _retrying(call, len(inputs), variant.name, backoff, faults, log, stop):

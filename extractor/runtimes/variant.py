@@ -171,6 +171,10 @@ class Capabilities:
     scores: bool = False
     """``score`` feeds a gold answer after the prompt and gives its tokens' log-probabilities
     (teacher forcing, ``core/likelihood.py``); ``answer_ids`` and ``stop_token`` say what it feeds."""
+    scores_gold: bool = False
+    """``execute`` also takes ``golds=`` (each input's gold answer ids, or None) and scores each
+    gold answer in the row's own context as the row finishes (``Generation.gold``): the prompt is
+    not fed a second time. The rows it does not score that way go through ``score``."""
 
 
 class Variant(Protocol):
