@@ -78,7 +78,10 @@ def padbug_run(tmp_path_factory, embedded):
     from extractor.train.trainer import train
 
     data = ROOT / "datasets" / "cantos"
-    values = {"name": "padbug", "train": str(data / "train.jsonl"), "valid": str(data / "valid.jsonl"), **SMALL_RUN}
+    # Half SMALL_RUN's steps: P(end-of-turn | gold) is under the report's threshold from the start
+    # (the base model's is ~0.2) and only falls with training; the 48-step run's was 0.14.
+    values = {"name": "padbug", "train": str(data / "train.jsonl"), "valid": str(data / "valid.jsonl"),
+              **SMALL_RUN, "max_steps": 24}
     cfg = load_config(ROOT / "configs" / "cantos-smollm2-padbug.toml", [f"{k}={json.dumps(v)}" for k, v in values.items()])
     run = train(cfg, get_task("cantos"), tmp_path_factory.mktemp("padbug"), show_progress=False)
     export(run, "q8_0", log=lambda m: None)

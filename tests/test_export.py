@@ -31,7 +31,7 @@ VALID = ROOT / "datasets" / "cantos" / "valid.jsonl"
 pytestmark = pytest.mark.slow
 # The tests marked `parity` check that the exported artefacts compute the adapter's function. With
 # $EXTRACTOR_PARITY_RUN (a run exported elsewhere; tests/conftest.py) and $EXTRACTOR_PARITY_PROMPTS
-# (the first N valid prompts; 0 or unset: all), `pytest -m parity tests/test_export.py` runs them on
+# (the first N valid prompts; unset: 60, 0: all 180), `pytest -m parity tests/test_export.py` runs them on
 # that run: bench/gpu_check.py does, on the adapter a GPU trained.
 parity = pytest.mark.parity
 
@@ -43,7 +43,7 @@ def valid_prompts(exported, embedded):
     run, _ = exported
     card = RunCard.load(run)
     tok = load_tokenizer(embedded[0], embedded[2])
-    rows = data.load([VALID], CANTOS)[: int(os.environ.get("EXTRACTOR_PARITY_PROMPTS") or 0) or None]
+    rows = data.load([VALID], CANTOS)[: int(os.environ.get("EXTRACTOR_PARITY_PROMPTS", "60")) or None]
     return tok, [prompt_text(tok, e.input, card.prompt_format, card.system) for e in rows]
 
 

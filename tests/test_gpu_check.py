@@ -179,7 +179,7 @@ def test_the_dry_run_runs_every_step_of_the_gpu_check(tmp_path):
     assert set(steps["eval-passes"]["rows"]) == {"valid/merged-hf", "poundtech101/merged-hf", "test/merged-hf"}
     assert "absent.jsonl: not found" in steps["eval-passes"]["absent"][0]
     export = steps["export-parity"]
-    assert {"adapter.gguf", "merged.gguf", "Modelfile", "export.json"} <= set(export["export"]["files"])
+    assert {"adapter.gguf", "merged.gguf", "Modelfile"} <= set(export["export"]["files"])
     tests = export["parity"]["tests"]
     assert len(tests) == 11 and not [t for t, o in tests.items() if o["outcome"] in ("error", "skipped")]
     assert all(tests[t]["outcome"] == "passed" for t in STRUCTURAL), tests

@@ -24,6 +24,8 @@ import numpy as np
 
 from ..core.likelihood import kl
 from ..core.sample_record import SampleRecord
+from ..runtimes import kinds
+from ..runtimes.variant import parse_name
 from .likelihood import Divergence, Scored
 from .verdict import ALPHA, binomial_p
 from .view_records import ArtefactLikelihood, Parity
@@ -151,5 +153,8 @@ def stop_line(variant: str, a: ArtefactLikelihood) -> str | None:
     """The stop diagnosis of an artefact that never learnt to stop, with its figure."""
     if not a.never_stops:
         return None
+    kind = kinds.get(parse_name(variant).kind)
+    why = ("the pad == eos bug does this (docs/training.md)" if kind is not None and kind.needs_run else
+           "if it was fine-tuned, the pad == eos bug does this (docs/training.md); a base model need not stop there")
     return (f"{variant} never learnt to stop: P(end-of-turn | gold answer) {a.p_stop:.4f} on average (under "
-            f"{STOP_THRESHOLD}), whatever its generations showed; the pad == eos bug does this (docs/training.md).")
+            f"{STOP_THRESHOLD}), whatever its generations showed; {why}.")

@@ -48,6 +48,18 @@ def _pieces(variant) -> dict[str, int]:
     return variant._pieces
 
 
+def _answer_pieces(tokens: list[str], n: int, answer: str, stop_text: str) -> list[int] | None:
+    """Where the answer's ``n`` pieces (its tokens, then the end-of-turn token) are among the echoed
+    ones: the last before the one generated token (or the very last, where the server generated
+    none). Counted from the end, not by text offset: a server may render special tokens as ''
+    (llama-cpp-python does), which shifts every offset after them. None: other pieces."""
+    for generated in (1, 0):
+        k = len(tokens) - generated - n
+        if k >= 0 and "".join(tokens[k:k + n - 1]) == answer and tokens[k + n - 1] in (stop_text, ""):
+            return list(range(k, k + n))
+    return None
+
+
 def _one(variant, pieces: dict[str, int], prompt: str, answer: str, stop_text: str, ids: list[int]) -> TokenScores | Fault:
     t0 = time.perf_counter()
     try:
@@ -65,12 +77,10 @@ def _one(variant, pieces: dict[str, int], prompt: str, answer: str, stop_text: s
     lp = r.choices[0].logprobs if r.choices else None
     if lp is None or not lp.token_logprobs:
         return TokenScores([], [], [], error=NO_LOGPROBS)
-    start = len(prompt)
-    at = [k for k, off in enumerate(lp.text_offset) if off >= start][:len(ids)]
-    got_text = "".join(lp.tokens[k] for k in at)
-    if len(at) != len(ids) or got_text != answer + stop_text:
-        return TokenScores([], [], [], error=f"the server cut the answer into other tokens ({len(at)} pieces for "
-                                             f"{len(ids)} tokens): its log-probabilities cannot be paired with the run's")
+    at = _answer_pieces(lp.tokens, len(ids), answer, stop_text)
+    if at is None:
+        return TokenScores([], [], [], error=f"the server cut the answer into other tokens than the run's {len(ids)}: "
+                                             "its log-probabilities cannot be paired with them")
     top = []
     for k in at:
         alts = lp.top_logprobs[k] or {}
