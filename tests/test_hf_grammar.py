@@ -169,7 +169,7 @@ def test_merged_hf_grammar_is_a_row_that_continues_its_free_row(embedded, tmp_pa
                             for i, text in enumerate(INPUTS[:3])))
     t0 = time.perf_counter()
     meta = run_eval(Suite("hf-grammar", CANTOS, {"rows": rows}, ["merged-hf+grammar", "merged-hf"], settings),
-                    sources, tmp_path / "out", progress=False, log=lambda m: None)
+                    sources, tmp_path / "out", progress=False, log=lambda m: None, likelihood=False)
     assert time.perf_counter() - t0 < 120
     assert meta["skipped"] == {}
     recs = {(r.variant, r.id): r for r in read_samples(tmp_path / "out" / SAMPLES)}
