@@ -4,7 +4,8 @@ shares."""
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
+
+from .likelihood import TokenScores
 
 
 @dataclass
@@ -47,7 +48,7 @@ class Generation:
     token's log-probability, the end-of-turn's own position included. The likelihood view reuses them
     for a row whose output is the gold answer (``core.likelihood.from_generation``): the same forward
     passes, so no teacher-forced pass is needed. Not written to samples.jsonl."""
-    gold: Any = field(default=None, repr=False)
+    gold: TokenScores | None = field(default=None, repr=False)
     """The gold answer's ``core.likelihood.TokenScores``, where the runtime was given it
     (``Capabilities.scores_gold``) and scored it in the row's own context as the row finished:
     the tokens the output shares with the gold answer read off the generation, the rest fed after

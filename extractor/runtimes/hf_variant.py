@@ -14,7 +14,7 @@ from ..core.likelihood import TokenScores
 from ..core.task import Task
 from . import models
 from .kinds import Kind
-from .prompts import answer_ids, load_tokenizer
+from .prompts import TokenizerAnswers, load_tokenizer
 from .variant import BaseVariant, Capabilities, Settings, Skip, Variant, VariantName
 
 
@@ -28,7 +28,7 @@ def hf_dtype(precision: str):
     return torch.bfloat16 if used == "bf16" else torch.float32
 
 
-class HFVariant(BaseVariant):
+class HFVariant(TokenizerAnswers, BaseVariant):
     """transformers: continuously batched greedy generation with left padding (runtimes/hf_generate.py);
     with a ``schema``, constrained to it by llguidance (runtimes/hf_grammar.py), continuing the free
     row's outputs as the llama.cpp +grammar rows do."""
@@ -98,15 +98,6 @@ class HFVariant(BaseVariant):
         return {"runtime": "transformers", "dtype": dtype.replace("float32", "fp32"),
                 "tokenizer": tokenizer_facts(self.tokenizer),
                 **({"run": run_facts(self.run_dir)} if self.run_dir is not None else {})}
-
-    def answer_ids(self, text: str) -> list[int]:
-        """An answer's tokens as training tokenized the completion (``prompts.answer_ids``)."""
-        return answer_ids(self.tokenizer, text)
-
-    @property
-    def stop_token(self) -> int:
-        """The tokenizer's EOS: the end-of-turn token training appended to every completion."""
-        return int(self.tokenizer.eos_token_id)
 
     def score(self, inputs: list[str], answers: list[list[int]], stops: list[int]) -> Iterator[tuple[int, TokenScores]]:
         """Teacher-forced scores, a batch of rows per forward pass (``runtimes/hf_score.py``)."""

@@ -19,7 +19,7 @@ import json
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
@@ -150,3 +150,19 @@ def answer_ids(tokenizer, text: str) -> list[int]:
     """An answer's token ids as training tokenized the completion (``train/batches.py``): the text
     alone, no special tokens added (the end-of-turn token is appended by whoever needs it)."""
     return tokenizer(text, add_special_tokens=False).input_ids
+
+
+class TokenizerAnswers:
+    """``answer_ids`` and ``stop_token`` of a variant scored through an HF tokenizer (its
+    ``tokenizer``): transformers in process, and a served model paired with its run's tokenizer."""
+
+    tokenizer: Any
+
+    def answer_ids(self, text: str) -> list[int]:
+        """An answer's tokens as training tokenized the completion (``answer_ids``)."""
+        return answer_ids(self.tokenizer, text)
+
+    @property
+    def stop_token(self) -> int:
+        """The tokenizer's EOS: the end-of-turn token training appended to every completion."""
+        return int(self.tokenizer.eos_token_id)

@@ -50,7 +50,7 @@ from ..core.generation import Generation
 from ..core.task import Task
 from .kinds import Kind
 from . import models
-from .prompts import answer_ids, chat_format, load_tokenizer, prompt_text
+from .prompts import TokenizerAnswers, chat_format, load_tokenizer, prompt_text
 from .variant import SCHEMA_VIA, BaseVariant, Capabilities, Settings, Variant, VariantName
 
 API_KEY_ENV = "EXTRACTOR_API_KEY"
@@ -178,7 +178,7 @@ def schema_body(via: str, schema: dict, name: str) -> dict[str, Any]:
     raise ConfigError(f"schema_via = {via!r}: must be one of {', '.join(SCHEMA_VIA)}")
 
 
-class ServedVariant(BaseVariant):
+class ServedVariant(TokenizerAnswers, BaseVariant):
     """A model behind an OpenAI-compatible server."""
 
     def __init__(self, name: str, model: str, endpoint: Endpoint, prompt: Callable[[str], str], system: str,
@@ -206,13 +206,6 @@ class ServedVariant(BaseVariant):
         if self._tokenizer is None:
             self._tokenizer = self._tokenizer_loader()
         return self._tokenizer
-
-    def answer_ids(self, text: str) -> list[int]:
-        return answer_ids(self.tokenizer, text)
-
-    @property
-    def stop_token(self) -> int:
-        return int(self.tokenizer.eos_token_id)
 
     def score(self, inputs: list[str], answers: list[list[int]], stops: list[int]) -> Iterator[tuple[int, Any]]:
         """Teacher-forced scores from the server's prompt log-probabilities (``runtimes/served_score.py``)."""
